@@ -1,0 +1,33 @@
+"""Which actions exist, which service serves each, and which of them mutate state (the "writes")."""
+
+from collections import namedtuple
+
+from . import kec, vpc_eni, vpc_subnet
+
+VERSION = "2016-03-04"
+
+Action = namedtuple("Action", "service write handler")
+
+ACTIONS = {
+    "CreateNetworkInterface": Action("vpc", True, vpc_eni.create_network_interface),
+    "DeleteNetworkInterface": Action("vpc", True, vpc_eni.delete_network_interface),
+    "ModifyNetworkInterface": Action("vpc", True, vpc_eni.modify_network_interface),
+    "DescribeNetworkInterfaces": Action("vpc", False, vpc_eni.describe_network_interfaces),
+    "AssignPrivateIpAddress": Action("vpc", True, vpc_eni.assign_private_ip_address),
+    "UnassignPrivateIpAddress": Action("vpc", True, vpc_eni.unassign_private_ip_address),
+    "DescribeSubnets": Action("vpc", False, vpc_subnet.describe_subnets),
+    "DescribeSubnetAvailableAddresses": Action("vpc", False, vpc_subnet.describe_subnet_available_addresses),
+    "DescribeSubnetAllocatedIpAddresses": Action("vpc", False, vpc_subnet.describe_subnet_allocated_ip_addresses),
+    "ModifyPrivateIpAddressAttribute": Action("vpc", True, vpc_subnet.modify_private_ip_address_attribute),
+    "DescribeSecurityGroups": Action("vpc", False, vpc_subnet.describe_security_groups),
+    "AttachNetworkInterface": Action("kec", True, kec.attach_network_interface),
+    "DetachNetworkInterface": Action("kec", True, kec.detach_network_interface),
+    "DescribeInstances": Action("kec", False, kec.describe_instances),
+    "DescribeInstanceTypeConfigs": Action("kec", False, kec.describe_instance_type_configs),
+}
+
+
+def is_write(action):
+    """Unknown actions count as reads: they cannot change anything."""
+    entry = ACTIONS.get(action)
+    return bool(entry and entry.write)

@@ -1,0 +1,97 @@
+"""HTTP: parse a KSYUN call (query string and form body merged), apply faults, answer JSON."""
+
+import json
+import socket
+import sys
+import time
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qsl, urlsplit
+
+from . import admin
+from .actions import is_write
+from .errors import ApiError
+
+
+def merge_params(query, body):
+    """One flat dict from query and form; a key sent in both with different values is refused."""
+    flat = dict(parse_qsl(query, keep_blank_values=True))
+    for key, value in parse_qsl(body, keep_blank_values=True):
+        if key in flat and flat[key] != value:
+            raise ApiError("InvalidParameterValue", "The parameter %s was sent twice with different values (%r, %r)." % (key, flat[key], value))
+        flat[key] = value
+    return flat
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "ksyun-emulator/1"
+    emulator = None
+
+    def log_message(self, format, *args):  # noqa: A002 - signature fixed by BaseHTTPRequestHandler
+        if self.emulator.verbose:
+            sys.stderr.write("%s %s\n" % (self.address_string(), format % args))
+
+    def do_GET(self):
+        self._dispatch()
+
+    def do_POST(self):
+        self._dispatch()
+
+    def _body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length).decode("utf-8") if length else ""
+
+    def _send(self, status, payload):
+        data = json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _drop(self):
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _dispatch(self):
+        url = urlsplit(self.path)
+        body = self._body()
+        if url.path.startswith("/_emulator/"):
+            try:
+                payload = json.loads(body) if body.strip() else {}
+            except ValueError as exc:
+                self._send(400, {"error": "admin body is not JSON: %s" % exc})
+                return
+            self._send(*admin.handle(self.emulator, self.command, url.path, payload))
+            return
+        self._api(url.query, body)
+
+    def _api(self, query, body):
+        emu = self.emulator
+        try:
+            flat = merge_params(query, body)
+        except ApiError as exc:
+            flat, early = {}, exc
+        else:
+            early = None
+        action = flat.get("Action", "")
+        write = is_write(action)
+        emu.counters.count(action or "(no Action)", write)
+        decision = emu.faults.decide(action, write)
+        if decision.latency:
+            time.sleep(decision.latency)
+        if decision.kind:
+            emu.counters.fault(decision.kind)
+        if decision.kind == "drop":
+            self._drop()
+            return
+        if decision.kind in ("throttle", "error"):
+            self._send(decision.status, emu.error_body(ApiError(decision.code, decision.message, decision.status)))
+            return
+        status, payload = (early.status, emu.error_body(early)) if early else emu.execute(flat, self.headers)
+        if decision.kind == "drop_after":
+            self._drop()
+            return
+        self._send(status, payload)

@@ -1,0 +1,97 @@
+"""Named switches for behaviour the reference marks unknown ([U]); the defaults are the stricter choice.
+
+Each field is documented in docs/sandbox.md. Values can come from ``--settings k=v``, the admin
+endpoint (JSON) or the in-process API; strings are coerced to the field's type.
+"""
+
+from dataclasses import dataclass, fields, asdict
+
+_CHOICES = {
+    "ip_quota_scope": ("eni", "instance"),
+}
+
+
+@dataclass
+class Settings:
+    # "NetworkInterfaceId.0" is what the SDK makes of a Python list; real acceptance is [U].
+    accept_zero_based_lists: bool = False
+    # Whether NetworkInterfaceQuota.NetworkInterfaceCount includes the primary ENI ([U]).
+    eni_quota_counts_primary: bool = True
+    # Whether PrivateIpQuota.PrivateIpCount applies per ENI or per instance ([U]).
+    ip_quota_scope: str = "eni"
+    # Whether PrivateIpCount includes the primary IP ([U]).
+    ip_quota_counts_primary: bool = True
+    # The documented meaning of the private-ip-address filter is the primary IP only ([C:S4]).
+    private_ip_filter_matches_secondary: bool = False
+    # Whether ModifyPrivateIpAddressAttribute may mark an IP that is assigned right now ([U]).
+    allow_specific_on_assigned_ip: bool = False
+    # "specific" = only allocated by naming it explicitly ([C:S4] field comment).
+    explicit_assign_takes_specific: bool = True
+    # Whether DescribeSubnetAvailableAddresses lists reserved (specific) free IPs ([U]).
+    available_addresses_include_specific: bool = False
+    # How long attach/detach stay in the transient state ([I] from Terraform polling).
+    transition_seconds: float = 1.0
+    # Refuse a second attach/detach on an instance while one is in flight ([U]).
+    instance_busy_during_transition: bool = True
+    # Answer 403 MissingAuthenticationToken when no SigV4 Authorization header is sent.
+    require_auth: bool = True
+    # Page size when MaxResults is absent (the real default is [U]).
+    default_page_size: int = 20
+    # Seeds ids, MAC addresses and random IP allocation.
+    seed: int = 0
+
+    def update(self, values):
+        """Apply a dict of new values (strings are coerced); raises ValueError naming the bad key."""
+        known = {f.name: f for f in fields(self)}
+        staged = {}
+        for key, raw in values.items():
+            if key not in known:
+                raise ValueError("unknown setting %r; known settings: %s" % (key, ", ".join(sorted(known))))
+            staged[key] = coerce(key, raw, known[key].type)
+        for key, value in staged.items():
+            setattr(self, key, value)
+        return self
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def coerce(key, raw, typ):
+    """Turn ``raw`` into ``typ`` (given as a type or its name), with an error naming the key."""
+    name = typ if isinstance(typ, str) else typ.__name__
+    try:
+        if name == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if name == "int":
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            return int(raw)
+        if name == "float":
+            return float(raw)
+        if name == "str":
+            value = str(raw)
+            if key in _CHOICES and value not in _CHOICES[key]:
+                raise ValueError(raw)
+            return value
+    except (TypeError, ValueError):
+        choices = " (one of %s)" % ", ".join(_CHOICES[key]) if key in _CHOICES else ""
+        raise ValueError("setting %s needs a %s%s, got %r" % (key, name, choices, raw)) from None
+    return raw
+
+
+def parse_pairs(pairs):
+    """``["k=v", ...]`` -> dict; raises ValueError on an item without '='."""
+    out = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError("expected key=value, got %r" % pair)
+        out[key.strip()] = value.strip()
+    return out

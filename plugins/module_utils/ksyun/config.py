@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# Copyright: ksyun.kce contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Client settings from explicit arguments or the ``KSYUN_*`` environment; the secret key is never shown."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from urllib.parse import urlsplit
+
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunConfigError
+
+ENV_ACCESS_KEY_ID = "KSYUN_ACCESS_KEY_ID"
+ENV_SECRET_ACCESS_KEY = "KSYUN_SECRET_ACCESS_KEY"
+ENV_REGION = "KSYUN_REGION"
+ENV_ENDPOINT = "KSYUN_ENDPOINT"
+ENV_SCHEME = "KSYUN_SCHEME"
+SCHEMES = ("https", "http")
+LANGUAGE = "en-US"
+
+
+def _mask(value):
+    return value[:4] + "****" if value and len(value) > 8 else "****"
+
+
+def split_endpoint(endpoint):
+    """``"http://127.0.0.1:8080/"`` -> ``("http", "127.0.0.1:8080")``; the SDK must get the host without scheme."""
+    if not endpoint:
+        return None, None
+    text = endpoint.strip()
+    if "://" not in text:
+        return None, text.rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in SCHEMES or not parts.netloc:
+        raise KsyunConfigError("endpoint %r: use host[:port] or http(s)://host[:port]" % endpoint)
+    if parts.path not in ("", "/") or parts.query:
+        raise KsyunConfigError("endpoint %r: a path or query is not supported, give only scheme://host[:port]" % endpoint)
+    return parts.scheme, parts.netloc
+
+
+def is_loopback_host(hostport):
+    host = urlsplit("//" + hostport).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ClientConfig:
+    """Resolved settings. ``endpoint`` may hold ``{service}`` (e.g. ``{service}.cn-beijing-6.api.ksyun.com``)."""
+
+    def __init__(self, access_key_id, secret_access_key, region, endpoint=None, scheme="https", timeout=30.0, method="POST", proxy=None):
+        self.access_key_id = access_key_id
+        self._secret_access_key = secret_access_key
+        self.region = region
+        self.endpoint = endpoint
+        self.scheme = scheme
+        self.timeout = timeout
+        self.method = method
+        self.proxy = proxy
+
+    @property
+    def secret_access_key(self):
+        return self._secret_access_key
+
+    def endpoint_for(self, service):
+        """``host[:port]`` for a service, or None for the SDK default ``<service>.api.ksyun.com``."""
+        return self.endpoint.replace("{service}", service) if self.endpoint else None
+
+    def is_loopback(self, service):
+        endpoint = self.endpoint_for(service)
+        return bool(endpoint) and is_loopback_host(endpoint)
+
+    def redact(self, text):
+        """``text`` with any occurrence of the secret key replaced."""
+        if text is None:
+            return text
+        text = str(text)
+        return text.replace(self._secret_access_key, "********") if self._secret_access_key else text
+
+    def __repr__(self):
+        return "ClientConfig(access_key_id=%r, secret_access_key='********', region=%r, endpoint=%r, scheme=%r)" % (
+            _mask(self.access_key_id), self.region, self.endpoint, self.scheme)
+
+    __str__ = __repr__
+
+    @classmethod
+    def resolve(cls, access_key_id=None, secret_access_key=None, region=None, endpoint=None, scheme=None, timeout=None,
+                method=None, proxy=None, env=None):
+        """Explicit arguments win over the environment; scheme: argument > endpoint URL > KSYUN_SCHEME > https."""
+        env = os.environ if env is None else env
+        access_key_id = access_key_id or env.get(ENV_ACCESS_KEY_ID)
+        secret_access_key = secret_access_key or env.get(ENV_SECRET_ACCESS_KEY)
+        region = region or env.get(ENV_REGION)
+        for value, arg, var in ((access_key_id, "access_key_id", ENV_ACCESS_KEY_ID),
+                                (secret_access_key, "secret_access_key", ENV_SECRET_ACCESS_KEY),
+                                (region, "region", ENV_REGION)):
+            if not value:
+                raise KsyunConfigError("no KSYUN %s: pass %s or set %s" % (arg.replace("_", " "), arg, var))
+            if value.strip() != value or " " in value:
+                raise KsyunConfigError("KSYUN %s must not contain spaces (check %s / %s)" % (arg.replace("_", " "), arg, var))
+        url_scheme, host = split_endpoint(endpoint or env.get(ENV_ENDPOINT))
+        if scheme and url_scheme and scheme != url_scheme:
+            raise KsyunConfigError("scheme %r contradicts the endpoint's %r; give one of them" % (scheme, url_scheme))
+        scheme = (scheme or url_scheme or env.get(ENV_SCHEME) or "https").lower()
+        if scheme not in SCHEMES:
+            raise KsyunConfigError("scheme %r: use https or http (argument scheme or %s)" % (scheme, ENV_SCHEME))
+        method = (method or "POST").upper()
+        if method not in ("POST", "GET"):
+            raise KsyunConfigError("method %r: use POST or GET" % method)
+        return cls(access_key_id, secret_access_key, region, host, scheme, float(timeout or 30.0), method, proxy)

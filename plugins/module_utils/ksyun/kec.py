@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright: ksyun.kce contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Typed helpers for the KEC 2016-03-04 actions (attach/detach ENIs, instances, instance type quotas)."""
+
+from __future__ import annotations
+
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.encoding import filters as encode_filters
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.encoding import one_based
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.paging import collect_marker
+
+
+class KecMixin:
+    """Needs ``self.call(service, action, params, what)`` (KsyunCore)."""
+
+    def attach_network_interface(self, instance_id, network_interface_id):
+        """Start attaching an ENI; it is in a transient state until ``wait_network_interface`` returns."""
+        self.call("kec", "AttachNetworkInterface", {"InstanceId": instance_id, "NetworkInterfaceId": network_interface_id},
+                  "attach network interface %s to instance %s" % (network_interface_id, instance_id))
+
+    def detach_network_interface(self, instance_id, network_interface_id):
+        self.call("kec", "DetachNetworkInterface", {"InstanceId": instance_id, "NetworkInterfaceId": network_interface_id},
+                  "detach network interface %s from instance %s" % (network_interface_id, instance_id))
+
+    def describe_instances(self, instance_ids=None, filters=None, project_ids=None, page_size=None):
+        """Every matching instance (all pages), each with its NetworkInterfaceSet. Without ``project_ids`` the
+        API searches only the default project 0."""
+        ids = list(instance_ids or [])
+        if len(ids) > 100:
+            raise ValueError("describe_instances takes at most 100 instance ids per call, got %d" % len(ids))
+        params = {"InstanceId": one_based(ids), "ProjectId": one_based([str(p) for p in project_ids or []]),
+                  "Filter": encode_filters(filters), "MaxResults": page_size}
+
+        def fetch(marker):
+            return self.call("kec", "DescribeInstances", dict(params, Marker=marker or None), "describe instances")
+        return collect_marker(fetch, "InstancesSet", "describe instances")
+
+    def get_instance(self, instance_id, project_ids=None):
+        found = [i for i in self.describe_instances([instance_id], project_ids=project_ids) if i.get("InstanceId") == instance_id]
+        return found[0] if found else None
+
+    def describe_instance_type_configs(self, instance_types=None, filters=None):
+        """Instance types with NetworkInterfaceQuota.NetworkInterfaceCount and PrivateIpQuota.PrivateIpCount."""
+        spec = dict(filters or {})
+        if instance_types:
+            spec["instance-type"] = list(instance_types)
+        params = {"Filter": encode_filters(spec, name_as_list=True)}
+        return self.call("kec", "DescribeInstanceTypeConfigs", params, "describe instance type configs").get("InstanceTypeConfigSet") or []
+
+    def instance_type_quotas(self, instance_type):
+        """``{"network_interfaces": n, "private_ips": m}`` for one type, or None if the type is unknown."""
+        for item in self.describe_instance_type_configs([instance_type]):
+            if item.get("InstanceType") == instance_type:
+                return {
+                    "network_interfaces": int((item.get("NetworkInterfaceQuota") or {}).get("NetworkInterfaceCount", 0)),
+                    "private_ips": int((item.get("PrivateIpQuota") or {}).get("PrivateIpCount", 0)),
+                }
+        return None

@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright: ksyun.kce contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A call log: every HTTP attempt per action, with its outcome and duration (for benchmarks and tests)."""
+
+from __future__ import annotations
+
+import threading
+from collections import namedtuple
+
+CallRecord = namedtuple("CallRecord", "service action attempt seconds error_code")
+
+
+class CallLog:
+    """Thread-safe; ``listeners`` are called with each CallRecord as it is added. Holds no parameters."""
+
+    def __init__(self, keep=10000):
+        self.keep = keep
+        self.records = []
+        self.listeners = []
+        self._attempts = {}
+        self._calls = {}
+        self._lock = threading.Lock()
+
+    def record(self, service, action, attempt, seconds, error_code=None):
+        rec = CallRecord(service, action, attempt, seconds, error_code)
+        with self._lock:
+            self._attempts[action] = self._attempts.get(action, 0) + 1
+            if attempt == 1:
+                self._calls[action] = self._calls.get(action, 0) + 1
+            self.records.append(rec)
+            del self.records[:-self.keep]
+        for listener in list(self.listeners):
+            listener(rec)
+
+    def counts(self):
+        """HTTP requests sent per action (retries included)."""
+        with self._lock:
+            return dict(self._attempts)
+
+    def calls(self):
+        """Logical calls per action (retries not counted)."""
+        with self._lock:
+            return dict(self._calls)
+
+    def reset(self):
+        with self._lock:
+            self.records, self._attempts, self._calls = [], {}, {}

@@ -1,0 +1,51 @@
+# ksyun.kce developer entry points. `make test` is what CI runs (.ci/run); `make demo` the main job.
+SHELL := /bin/bash
+CACHE ?= $(or $(KSYUN_KCE_CACHE),$(HOME)/.cache/ksyun-kce)
+export KSYUN_KCE_CACHE := $(CACHE)
+REQ_HASH := $(shell cat requirements.txt test-requirements.txt | sha256sum | cut -c1-12)
+VENV ?= $(CACHE)/venv-py311-$(REQ_HASH)
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: help venv controlplane sandbox-up sandbox-down sandbox-status sanity lint changelog-lint pytest test clean-sandbox
+
+help:
+	@echo "make test            - everything CI runs: venv, control-plane build (cached), lint, sanity, pytest"
+	@echo "make sandbox-up      - start the local control plane; prints the kubeconfig path"
+	@echo "make sandbox-down    - stop it (no process is left behind)"
+	@echo "make sandbox-status  - what runs, with pids and memory"
+
+$(VENV)/.installed: requirements.txt test-requirements.txt
+	@echo "== Python venv $(VENV)"
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r test-requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+controlplane: venv
+	$(PY) -m sandbox build
+
+sandbox-up: controlplane
+	$(PY) -m sandbox up
+
+sandbox-down: venv
+	$(PY) -m sandbox down
+
+sandbox-status: venv
+	$(PY) -m sandbox status
+
+changelog-lint: venv
+	$(VENV)/bin/antsibull-changelog lint
+
+lint: venv changelog-lint
+	PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$$($(PY) -c 'from sandbox.paths import collections_root; print(collections_root())') \
+		$(VENV)/bin/ansible-lint --offline
+
+sanity: venv
+	hack/sanity.sh $(VENV)
+
+pytest: venv controlplane
+	$(PY) hack/run_pytest.py $(PYTEST_ARGS)
+
+test: venv controlplane lint sanity pytest

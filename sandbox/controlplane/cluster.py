@@ -1,0 +1,220 @@
+"""Bring the local control plane up and down: etcd, kube-apiserver, kube-controller-manager,
+kube-scheduler, all on 127.0.0.1, with state, logs and the kubeconfig under one directory."""
+
+import json
+import os
+import shutil
+import ssl
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from sandbox.controlplane import binaries, certs, processes
+from sandbox.node_agent.topology import node_specs
+from sandbox.paths import REPO_ROOT, state_dir
+
+START_TIMEOUT = 120.0
+ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "node-agent")
+DEFAULT_TOPOLOGY = REPO_ROOT / "sandbox" / "topologies" / "default.yml"
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not be brought to the asked state; the message says where to look."""
+
+
+def _state_file(root: Path) -> Path:
+    return root / "state.json"
+
+
+def read_state(root: Path | None = None) -> dict | None:
+    root = root or state_dir()
+    try:
+        return json.loads(_state_file(root).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_state(root: Path, state: dict) -> None:
+    tmp = _state_file(root).with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2))
+    tmp.replace(_state_file(root))
+
+
+def running(state: dict | None) -> bool:
+    return bool(state) and all(processes.alive(state["pids"].get(n, -1)) for n in state.get("pids", {})) \
+        and set(state.get("pids", {})) >= set(ORDER)
+
+
+def kubeconfig_text(server: str, pki: dict) -> str:
+    return json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "ksyun-kce-sandbox",
+        "clusters": [{"name": "sandbox", "cluster": {"server": server, "certificate-authority": str(pki["ca.crt"])}}],
+        "users": [{"name": "admin", "user": {"client-certificate": str(pki["admin.crt"]), "client-key": str(pki["admin.key"])}}],
+        "contexts": [{"name": "ksyun-kce-sandbox", "context": {"cluster": "sandbox", "user": "admin"}}],
+    }, indent=2)
+
+
+def _get(url: str, pki: dict, timeout: float = 2.0) -> tuple[int, str]:
+    ctx = ssl.create_default_context(cafile=str(pki["ca.crt"]))
+    ctx.load_cert_chain(str(pki["admin.crt"]), str(pki["admin.key"]))
+    try:
+        with urllib.request.urlopen(url, context=ctx, timeout=timeout) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+def _wait(what: str, check, timeout: float, log: Path, pid: int) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not processes.alive(pid):
+            raise SandboxError(f"{what} exited during start-up; its log is {log}")
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise SandboxError(f"{what} was not ready after {timeout:.0f}s; its log is {log}")
+
+
+def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLOGY) -> dict:
+    """Start everything (or reuse a running sandbox) and return the state with the kubeconfig path."""
+    root = root or state_dir()
+    state = read_state(root)
+    if running(state):
+        print(f"sandbox: already running, kubeconfig {state['kubeconfig']}", file=out)
+        return state
+    if state:
+        down(out=out, root=root, quiet=True)
+    bin_dir = binaries.ensure_built(out)
+    started = time.monotonic()
+    root.mkdir(parents=True, exist_ok=True)
+    logs = root / "logs"
+    shutil.rmtree(root / "etcd-data", ignore_errors=True)
+    pki = certs.make_pki(root / "pki")
+    ports = {n: processes.free_port() for n in ("etcd", "etcd-peer", "apiserver", "kube-controller-manager", "kube-scheduler")}
+    server = f"https://127.0.0.1:{ports['apiserver']}"
+    kubeconfig = root / "kubeconfig"
+    kubeconfig.write_text(kubeconfig_text(server, pki))
+    kubeconfig.chmod(0o600)
+    nodes = node_specs(topology)
+    (root / "nodes.json").write_text(json.dumps([n.__dict__ for n in nodes], indent=2))
+    state = {"root": str(root), "kubeconfig": str(kubeconfig), "server": server, "ports": ports, "pids": {},
+             "logs": str(logs), "bin_dir": str(bin_dir), "topology": str(topology), "nodes": [n.name for n in nodes]}
+    try:
+        for name in ORDER:
+            state["pids"][name] = processes.start(name, _argv(name, bin_dir, root, pki, ports, kubeconfig), logs,
+                                                  env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+            _write_state(root, state)
+            _wait_ready(name, state, pki, logs / f"{name}.log")
+    except BaseException:
+        down(out=out, root=root, quiet=True)
+        raise
+    state["ready_seconds"] = round(time.monotonic() - started, 1)
+    _write_state(root, state)
+    rss = ", ".join(f"{n} {processes.rss_mib(state['pids'][n]):.0f} MiB" for n in ORDER)
+    print(f"sandbox: control plane ready in {state['ready_seconds']}s at {server} (RSS: {rss})", file=out)
+    print(f"sandbox: kubeconfig {kubeconfig}; logs in {logs}", file=out)
+    return state
+
+
+def _wait_ready(name: str, state: dict, pki: dict, log: Path) -> None:
+    pid, server = state["pids"][name], state["server"]
+    if name == "etcd":
+        url = f"http://127.0.0.1:{state['ports']['etcd']}/health"
+        _wait(name, lambda: b'"health":"true"' in urllib.request.urlopen(url, timeout=2).read(), 30, log, pid)
+    elif name == "kube-apiserver":
+        _wait(name, lambda: _get(f"{server}/readyz", pki)[0] == 200
+              and _get(f"{server}/api/v1/namespaces/default", pki)[0] == 200, START_TIMEOUT, log, pid)
+    elif name == "kube-controller-manager":
+        _wait(name, lambda: _healthz(state["ports"]["kube-controller-manager"])
+              and _get(f"{server}/api/v1/namespaces/default/serviceaccounts/default", pki)[0] == 200,
+              START_TIMEOUT, log, pid)
+    elif name == "kube-scheduler":
+        _wait(name, lambda: _healthz(state["ports"]["kube-scheduler"]), START_TIMEOUT, log, pid)
+    else:
+        _wait("the sandbox nodes (Ready, without not-ready taints)",
+              lambda: all(_node_schedulable(server, pki, n) for n in state["nodes"]), START_TIMEOUT, log, pid)
+
+
+def _node_schedulable(server: str, pki: dict, name: str) -> bool:
+    code, body = _get(f"{server}/api/v1/nodes/{name}", pki)
+    if code != 200:
+        return False
+    node = json.loads(body)
+    ready = any(c["type"] == "Ready" and c["status"] == "True" for c in node.get("status", {}).get("conditions", []))
+    return ready and not any(t["key"].startswith("node.kubernetes.io/") for t in node.get("spec", {}).get("taints", []))
+
+
+def _healthz(port: int) -> bool:
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE  # the component's self-signed serving cert; loopback only
+    try:
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=ctx, timeout=2) as resp:
+            return resp.status == 200
+    except urllib.error.HTTPError:
+        return False
+
+
+def _argv(name: str, bin_dir: Path, root: Path, pki: dict, ports: dict, kubeconfig: Path) -> list:
+    if name == "node-agent":
+        return [sys.executable, "-m", "sandbox.node_agent", f"--kubeconfig={kubeconfig}", f"--nodes={root / 'nodes.json'}"]
+    return [str(bin_dir / name)] + _flags(name, root, pki, ports, kubeconfig)
+
+
+def _flags(name: str, root: Path, pki: dict, ports: dict, kubeconfig: Path) -> list:
+    if name == "etcd":
+        peer = f"http://127.0.0.1:{ports['etcd-peer']}"
+        client = f"http://127.0.0.1:{ports['etcd']}"
+        return ["--name=sandbox", f"--data-dir={root / 'etcd-data'}", f"--listen-client-urls={client}",
+                f"--advertise-client-urls={client}", f"--listen-peer-urls={peer}",
+                f"--initial-advertise-peer-urls={peer}", f"--initial-cluster=sandbox={peer}",
+                "--unsafe-no-fsync=true", "--log-level=warn", "--quota-backend-bytes=2147483648"]
+    if name == "kube-apiserver":
+        server = f"https://127.0.0.1:{ports['apiserver']}"
+        return [f"--etcd-servers=http://127.0.0.1:{ports['etcd']}", f"--secure-port={ports['apiserver']}",
+                "--bind-address=127.0.0.1", "--advertise-address=192.0.2.1", "--endpoint-reconciler-type=none",
+                f"--tls-cert-file={pki['apiserver.crt']}", f"--tls-private-key-file={pki['apiserver.key']}",
+                f"--client-ca-file={pki['ca.crt']}", f"--service-account-issuer={server}",
+                f"--service-account-key-file={pki['sa.pub']}", f"--service-account-signing-key-file={pki['sa.key']}",
+                "--service-cluster-ip-range=10.96.0.0/16", "--authorization-mode=RBAC", "--allow-privileged=true",
+                "--disable-admission-plugins=ServiceAccount", "--enable-priority-and-fairness=false",
+                "--max-requests-inflight=0", "--max-mutating-requests-inflight=0", "--profiling=false", "--v=1"]
+    common = [f"--kubeconfig={kubeconfig}", "--leader-elect=false", "--bind-address=127.0.0.1",
+              f"--authentication-kubeconfig={kubeconfig}", f"--authorization-kubeconfig={kubeconfig}",
+              "--kube-api-qps=100", "--kube-api-burst=200", "--profiling=false", "--v=1"]
+    if name == "kube-controller-manager":
+        return common + [f"--secure-port={ports[name]}", f"--root-ca-file={pki['ca.crt']}",
+                         f"--service-account-private-key-file={pki['sa.key']}", "--use-service-account-credentials=false",
+                         "--controllers=*"]
+    return common + [f"--secure-port={ports[name]}"]
+
+
+def down(out=sys.stderr, root: Path | None = None, quiet: bool = False) -> None:
+    root = root or state_dir()
+    state = read_state(root)
+    if not state:
+        if not quiet:
+            print("sandbox: not running", file=out)
+        return
+    for name in reversed(list(state.get("pids", {}))):
+        processes.stop(state["pids"][name])
+    _state_file(root).unlink(missing_ok=True)
+    if not quiet:
+        print(f"sandbox: stopped; logs kept in {state['logs']}", file=out)
+
+
+def status(out=sys.stdout, root: Path | None = None) -> int:
+    state = read_state(root or state_dir())
+    if not state:
+        print("sandbox: not running", file=out)
+        return 1
+    for name, pid in state["pids"].items():
+        up_ = processes.alive(pid)
+        print(f"{name:26} pid {pid:>7}  {'running' if up_ else 'DEAD'}  RSS {processes.rss_mib(pid):.0f} MiB", file=out)
+    print(f"kubeconfig: {state['kubeconfig']}\nserver: {state['server']}\nlogs: {state['logs']}", file=out)
+    return 0 if running(state) else 1

@@ -7,7 +7,7 @@ VENV ?= $(CACHE)/venv-py311-$(REQ_HASH)
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv controlplane sandbox-up sandbox-down sandbox-status sanity lint changelog-lint pytest test clean-sandbox
+.PHONY: help venv controlplane sandbox-up sandbox-down sandbox-status sandbox-kubeconfig sanity lint changelog-lint pytest test clean-sandbox
 
 help:
 	@echo "make test            - everything CI runs: venv, control-plane build (cached), lint, sanity, pytest"
@@ -31,6 +31,9 @@ sandbox-up: controlplane
 
 sandbox-down: venv
 	$(PY) -m sandbox down
+
+sandbox-kubeconfig: venv
+	@$(PY) -m sandbox kubeconfig
 
 sandbox-status: venv
 	$(PY) -m sandbox status

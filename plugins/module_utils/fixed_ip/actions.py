@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the ksyun.kce collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Actions: the steps of a plan, run in order by an executor; describe() is the check-mode/diff line.
+
+An ``eni`` field holds an ENI id or Ref("new-eni") for the ENI the plan's CreateEni makes; run
+resolve_refs(action, results) on each action first, where results maps CreateEni.ref to the created
+ENI (an EniSnapshot, or anything with eni_id, primary_ip and mac).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Tuple, Union
+
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import KIND, Mode, Reservation
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_ENI, Ref, resolve
+
+EniRef = Union[str, Ref]
+
+
+@dataclass(frozen=True)
+class WriteReservation:
+    """Create or update the PodEni/PodEniIP (optimistic concurrency): records intent before cloud calls."""
+
+    reservation: Reservation
+
+    def describe(self) -> str:
+        r = self.reservation
+        details = ["phase %s" % r.phase.value, "pod %s/%s" % (r.namespace, r.pod_name)]
+        details += ["%s %s" % (what, value) for what, value in (("IP", r.ip), ("ENI", r.eni_id), ("node", r.node_name)) if value]
+        if r.released_at is not None:
+            details.append("released %s" % r.released_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        return "write %s: %s" % (r.label(), ", ".join(str(item) for item in details))
+
+
+@dataclass(frozen=True)
+class DeleteReservation:
+    namespace: str
+    name: str
+    mode: Mode
+
+    def describe(self) -> str:
+        return "delete %s %s/%s" % (KIND[self.mode], self.namespace, self.name)
+
+
+@dataclass(frozen=True)
+class CreateEni:
+    """CreateNetworkInterface, detached; the executor stores the created ENI under ref for later Refs."""
+
+    ref: str
+    subnet_id: str
+    name: str
+    security_group_ids: Tuple[str, ...]
+    primary_ip: Optional[str] = None
+
+    def describe(self) -> str:
+        ip = " with primary IP %s" % self.primary_ip if self.primary_ip else ""
+        return "create ENI %s in subnet %s%s (security groups %s) as %s" % (
+            self.name, self.subnet_id, ip, ", ".join(self.security_group_ids), Ref(self.ref))
+
+
+@dataclass(frozen=True)
+class AttachEni:
+    eni: EniRef
+    instance_id: str
+
+    def describe(self) -> str:
+        return "attach ENI %s to instance %s" % (self.eni, self.instance_id)
+
+
+@dataclass(frozen=True)
+class DetachEni:
+    eni: EniRef
+    instance_id: str
+
+    def describe(self) -> str:
+        return "detach ENI %s from instance %s (the ENI keeps its IP)" % (self.eni, self.instance_id)
+
+
+@dataclass(frozen=True)
+class DeleteEni:
+    eni: EniRef
+
+    def describe(self) -> str:
+        return "delete ENI %s (its IPs go back to the subnet)" % (self.eni,)
+
+
+@dataclass(frozen=True)
+class AssignIp:
+    """AssignPrivateIpAddress naming the IP (never a count: the IP was chosen and recorded first)."""
+
+    eni: EniRef
+    ip: str
+
+    def describe(self) -> str:
+        return "assign IP %s to ENI %s" % (self.ip, self.eni)
+
+
+@dataclass(frozen=True)
+class UnassignIp:
+    eni: EniRef
+    ip: str
+
+    def describe(self) -> str:
+        return "unassign IP %s from ENI %s" % (self.ip, self.eni)
+
+
+@dataclass(frozen=True)
+class ReserveIp:
+    """AllocateStatus=specific: random allocation can no longer take the IP."""
+
+    subnet_id: str
+    ip: str
+
+    def describe(self) -> str:
+        return "reserve IP %s in subnet %s (AllocateStatus=specific)" % (self.ip, self.subnet_id)
+
+
+@dataclass(frozen=True)
+class UnreserveIp:
+    """AllocateStatus=random: the IP is ordinary again."""
+
+    subnet_id: str
+    ip: str
+
+    def describe(self) -> str:
+        return "unreserve IP %s in subnet %s (AllocateStatus=random)" % (self.ip, self.subnet_id)
+
+
+@dataclass(frozen=True)
+class SetPodNetwork:
+    """The node agent writes the pod's network (status IP, ENI, MAC) once the IP is in place."""
+
+    namespace: str
+    pod: str
+    ip: Union[str, Ref]
+    eni_id: EniRef
+    mac: Union[str, Ref]
+
+    def describe(self) -> str:
+        return "set pod %s/%s network: IP %s on ENI %s (MAC %s)" % (self.namespace, self.pod, self.ip, self.eni_id, self.mac)
+
+
+Action = Union[WriteReservation, DeleteReservation, CreateEni, AttachEni, DetachEni, DeleteEni,
+               AssignIp, UnassignIp, ReserveIp, UnreserveIp, SetPodNetwork]
+
+
+def new_eni_refs() -> Tuple[Ref, Ref, Ref]:
+    """Id, primary IP and MAC of the ENI a plan creates."""
+    return Ref(NEW_ENI, "eni_id"), Ref(NEW_ENI, "primary_ip"), Ref(NEW_ENI, "mac")
+
+
+def _resolved(value: Any, results: Mapping[str, Any]) -> Any:
+    if isinstance(value, Reservation):
+        changes = {item.name: resolve(getattr(value, item.name), results) for item in dataclasses.fields(value)
+                   if isinstance(getattr(value, item.name), Ref)}
+        return dataclasses.replace(value, **changes) if changes else value
+    return resolve(value, results)
+
+
+def resolve_refs(action: Action, results: Mapping[str, Any]) -> Action:
+    """The action with every Ref (also inside a WriteReservation) replaced from CreateEni results."""
+    changes = {}
+    for item in dataclasses.fields(action):
+        value = getattr(action, item.name)
+        new = _resolved(value, results)
+        if new is not value:
+            changes[item.name] = new
+    return dataclasses.replace(action, **changes) if changes else action
+
+
+def describe_plan(actions) -> Tuple[str, ...]:
+    return tuple(action.describe() for action in actions)

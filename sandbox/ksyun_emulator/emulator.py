@@ -67,7 +67,7 @@ class Emulator:
         self._server = server_class((self.host, self.port), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="ksyun-emulator", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="ksyun-emulator", daemon=True)
         self._thread.start()
         return self.port
 

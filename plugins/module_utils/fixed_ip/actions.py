@@ -131,10 +131,14 @@ class UnreserveIp:
 
 @dataclass(frozen=True)
 class SetPodNetwork:
-    """The node agent writes the pod's network (status IP, ENI, MAC) once the IP is in place."""
+    """The node agent writes the pod's network (status IP, ENI, MAC) once the IP is in place.
+
+    uid guards the write: a pod re-created under the same name must not get the old pod's network.
+    """
 
     namespace: str
     pod: str
+    uid: str
     ip: Union[str, Ref]
     eni_id: EniRef
     mac: Union[str, Ref]

@@ -77,7 +77,7 @@ def _bound(record: Reservation, **fields) -> Reservation:
 def _set_network(ctx: _Context, steps: Steps) -> None:
     record = steps.record
     if isinstance(record.ip, Ref) or ctx.pod.pod_ip != record.ip:
-        steps.add(SetPodNetwork(ctx.pod.namespace, ctx.pod.name, record.ip, record.eni_id, record.mac))
+        steps.add(SetPodNetwork(ctx.pod.namespace, ctx.pod.name, ctx.pod.uid, record.ip, record.eni_id, record.mac))
 
 
 def _check_record(ctx: _Context, mode: Mode, record: Reservation) -> None:
@@ -183,10 +183,12 @@ def _bind_shared(ctx: _Context, record: Optional[Reservation], steps: Steps) -> 
                 holder, is_reserved = None, True
             else:
                 ctx.require_live_check(record)
-        steps.write(ctx.claimed(steps.record))
+        current = steps.record
+        # A shared IP is placed on this node's ENI afresh, so the previous holder's ENI is forgotten.
+        steps.write(current if ctx.is_claimed(current) else ctx.claimed(current, eni_id="", mac=""))
     ip = steps.record.ip
     if holder is None:
-        actions, eni, mac = shared_eni(node, subnet, cloud, settings)
+        actions, eni, mac = shared_eni(node, subnet, cloud, settings, ip)
         steps.add(*actions)
         if is_reserved and not settings.assign_specific_ip_supported:
             # The product page's order: the IP is open to random allocation until AssignIp (hold the subnet lock).

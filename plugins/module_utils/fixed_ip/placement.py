@@ -77,12 +77,13 @@ def is_cluster_shared_eni(eni: EniSnapshot, cluster: str) -> bool:
     return parsed is not None and parsed.cluster == cluster and parsed.mode is Mode.SHARED and not eni.is_primary
 
 
-def shared_eni(node: NodeSnapshot, subnet: SubnetSnapshot, cloud: CloudSnapshot,
-               settings: Settings) -> Tuple[list, Union[str, Ref], Union[str, Ref]]:
-    """Actions and (eni, mac) for a shared ENI of the subnet on the node with a free IP slot.
+def shared_eni(node: NodeSnapshot, subnet: SubnetSnapshot, cloud: CloudSnapshot, settings: Settings,
+               pod_ip: str) -> Tuple[list, Union[str, Ref], Union[str, Ref]]:
+    """Actions and (eni, mac) for a shared ENI of the subnet on the node with a free IP slot for pod_ip.
 
     Prefers an attached ENI of this cluster with room, then one of the node's own detached empty
-    ENIs (a crash after CreateEni left it), and only then creates and attaches a new one.
+    ENIs (a crash after CreateEni left it), and only then creates and attaches a new one, naming its
+    primary IP so the cloud's random pick cannot take pod_ip, which is chosen but not yet assigned.
     """
     if node.max_ips_per_eni < 2:
         raise InvalidSettings("node %s (instance type %s) has max_ips_per_eni=%r; shared mode needs the primary IP plus at least "
@@ -105,8 +106,14 @@ def shared_eni(node: NodeSnapshot, subnet: SubnetSnapshot, cloud: CloudSnapshot,
     if not settings.security_group_ids:
         raise InvalidSettings("security_group_ids is empty, and creating an ENI needs at least one security group; set the "
                               "pod security groups in the cluster settings")
+    primary = next((ip for ip in _free_ips(subnet, cloud) if ip != pod_ip), None)
+    if primary is None:
+        raise PlacementError("subnet %s has no free IP for the primary IP of a new shared ENI on node %s (a shared ENI needs its own IP "
+                             "besides the pod's %s); add a subnet to pod_subnets[%s] or reclaim released IPs"
+                             % (subnet.subnet_id, node.name, pod_ip, node.zone))
     names = {eni.name for eni in cloud.enis}
     index = next(i for i in range(len(names) + 1) if shared_eni_name(settings.cluster_name, node.name, i) not in names)
     eni_id, _, mac = new_eni_refs()
-    create = CreateEni(NEW_ENI, subnet.subnet_id, shared_eni_name(settings.cluster_name, node.name, index), settings.security_group_ids)
+    create = CreateEni(NEW_ENI, subnet.subnet_id, shared_eni_name(settings.cluster_name, node.name, index), settings.security_group_ids,
+                       primary_ip=primary)
     return [create, AttachEni(eni_id, node.instance_id)], eni_id, mac

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Mapping, Tuple
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import InvalidSettings
@@ -50,7 +49,7 @@ class Settings:
             if isinstance(ids, str):
                 raise InvalidSettings("pod_subnets[%r] = %r must be a list of subnet ids, in order of preference" % (zone, ids))
             subnets[zone] = tuple(ids)
-        object.__setattr__(self, "pod_subnets", MappingProxyType(subnets))
+        object.__setattr__(self, "pod_subnets", subnets)
         object.__setattr__(self, "default_retention", Retention.parse(self.default_retention))
 
     def subnets_in(self, zone: str) -> Tuple[str, ...]:

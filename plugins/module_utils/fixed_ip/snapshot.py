@@ -8,7 +8,6 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any, Mapping, Optional, Tuple
 
 ATTACHING = "attaching"
@@ -18,8 +17,9 @@ AVAILABLE = "available"
 TRANSIENT_STATES = frozenset((ATTACHING, DETACHING))
 
 
-def _freeze_mapping(owner, name):
-    object.__setattr__(owner, name, MappingProxyType(dict(getattr(owner, name) or {})))
+def _own_copy(owner, name):
+    """A private dict copy, so a caller changing its mapping later cannot change the snapshot."""
+    object.__setattr__(owner, name, dict(getattr(owner, name) or {}))
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ class PodSnapshot:
     pod_ip: str = ""
 
     def __post_init__(self):
-        _freeze_mapping(self, "annotations")
-        _freeze_mapping(self, "resource_requests")
+        _own_copy(self, "annotations")
+        _own_copy(self, "resource_requests")
 
     @property
     def ref(self) -> str:

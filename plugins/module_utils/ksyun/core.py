@@ -60,6 +60,7 @@ class KsyunCore:
         ``what`` completes "Failed to ..." (e.g. "attach network interface X to instance Y").
         """
         write = action in WRITE_ACTIONS
+        what = self.config.redact(what)
         sdk = self._sdk(service)
         params = {k: v for k, v in params.items() if v is not None}
         attempt = 0

@@ -38,7 +38,7 @@ class LivePodCheckMissing(FixedIpError):
 class _Context:
     """The inputs one bind works from (kept together so helpers take one argument)."""
 
-    def __init__(self, pod, node, fixed, cloud, settings, now, live_pod_uids):
+    def __init__(self, pod, node, fixed, cloud, settings, now, live_pod_uids, recorded_ips):
         self.pod: PodSnapshot = pod
         self.node: NodeSnapshot = node
         self.fixed: bool = fixed
@@ -46,6 +46,7 @@ class _Context:
         self.settings: Settings = settings
         self.now: datetime = now
         self.live = None if live_pod_uids is None else frozenset(live_pod_uids)
+        self.recorded_ips = frozenset(recorded_ips)
 
     def fresh(self, mode: Mode, **fields) -> Reservation:
         return Reservation(namespace=self.pod.namespace, pod_name=self.pod.name, mode=mode, retention=self.settings.default_retention,
@@ -100,6 +101,16 @@ def _holds_resources(record: Reservation, cloud: CloudSnapshot, cluster: str) ->
     return cloud.holder_of(record.ip) is not None
 
 
+def _cannot_take_over(record: Reservation, node: NodeSnapshot, cloud: CloudSnapshot) -> bool:
+    """A stale non-fixed record in another zone, or whose shared IP someone else holds now."""
+    if record.zone and record.zone != node.zone:
+        return True
+    if record.mode is Mode.SHARED:
+        holder = cloud.holder_of(record.ip)
+        return cloud.subnet(record.subnet_id) is None or (holder is not None and not held_where_recorded(record, holder))
+    return False
+
+
 def _adoptable_exclusive(ctx: _Context, record: Optional[Reservation]) -> Optional[EniSnapshot]:
     """The pod's ENI: by the recorded id, else by its deterministic name (a crash after CreateEni)."""
     if record is not None and record.eni_id:
@@ -139,7 +150,7 @@ def _bind_exclusive(ctx: _Context, record: Optional[Reservation], steps: Steps) 
         steps.write(ctx.claimed(record, **located) if record is not None else ctx.fresh(Mode.EXCLUSIVE, **located))
     else:
         if record is None or not record.subnet_id:
-            subnet = choose_ip(node, cloud, settings)[0]
+            subnet = choose_ip(node, cloud, settings, ctx.recorded_ips)[0]
             record = ctx.claimed(record, subnet_id=subnet.subnet_id, zone=subnet.zone) if record else ctx.fresh(
                 Mode.EXCLUSIVE, subnet_id=subnet.subnet_id, zone=subnet.zone)
         if not settings.security_group_ids:
@@ -160,7 +171,7 @@ def _bind_shared(ctx: _Context, record: Optional[Reservation], steps: Steps) -> 
     node, cloud, settings = ctx.node, ctx.cloud, ctx.settings
     holder, is_reserved = None, False
     if record is None:
-        subnet, ip = choose_ip(node, cloud, settings)
+        subnet, ip = choose_ip(node, cloud, settings, ctx.recorded_ips)
         steps.write(ctx.fresh(Mode.SHARED, ip=ip, subnet_id=subnet.subnet_id, zone=subnet.zone))
     else:
         subnet = cloud.subnet(record.subnet_id)
@@ -188,7 +199,7 @@ def _bind_shared(ctx: _Context, record: Optional[Reservation], steps: Steps) -> 
         steps.write(current if ctx.is_claimed(current) else ctx.claimed(current, eni_id="", mac=""))
     ip = steps.record.ip
     if holder is None:
-        actions, eni, mac = shared_eni(node, subnet, cloud, settings, ip)
+        actions, eni, mac = shared_eni(node, subnet, cloud, settings, ip, ctx.recorded_ips)
         steps.add(*actions)
         if is_reserved and not settings.assign_specific_ip_supported:
             # The product page's order: the IP is open to random allocation until AssignIp (hold the subnet lock).
@@ -204,12 +215,14 @@ def _bind_shared(ctx: _Context, record: Optional[Reservation], steps: Steps) -> 
 
 
 def plan_bind(pod: PodSnapshot, node: NodeSnapshot, existing: Optional[Reservation], cloud: CloudSnapshot, settings: Settings,
-              now: datetime, live_pod_uids: Optional[AbstractSet[str]] = None) -> Plan:
+              now: datetime, live_pod_uids: Optional[AbstractSet[str]] = None, recorded_ips: AbstractSet[str] = frozenset()) -> Plan:
     """Plan giving pod its IP on node; raises a FixedIpError (nothing planned) when it must not or cannot.
 
     existing: the pod's PodEni (exclusive) or PodEniIP (shared, found by the pod's labels), or None.
     live_pod_uids: uids of the pods the API server shows now; needed only when the record's previous
     pod still holds the ENI/IP in the cloud (None then raises LivePodCheckMissing, never steals).
+    recorded_ips: the IPs of every PodEniIP in the cluster; a new IP is never one of them, even while
+    a release has it between UnassignIp and ReserveIp.
     """
     request = pod_request(pod)
     if request.mode is None:
@@ -220,7 +233,7 @@ def plan_bind(pod: PodSnapshot, node: NodeSnapshot, existing: Optional[Reservati
     if not node.instance_id or not node.zone:
         raise InvalidSettings("node %s has instance id %r and zone %r; both are needed to bind pod %s"
                               % (node.name, node.instance_id, node.zone, pod.ref))
-    ctx = _Context(pod, node, request.fixed, cloud, settings, now, live_pod_uids)
+    ctx = _Context(pod, node, request.fixed, cloud, settings, now, live_pod_uids, recorded_ips)
     steps = Steps(existing)
     record = existing
     try:
@@ -229,8 +242,8 @@ def plan_bind(pod: PodSnapshot, node: NodeSnapshot, existing: Optional[Reservati
             if record.phase is Phase.RECLAIMING:
                 return Plan(reservation=record, warnings=request.warnings, retry=True,
                             reason="%s is being reclaimed; plan again once reclaim has deleted it (the pod then gets a new IP)" % record.label())
-            if not record.fixed and record.pod_uid and record.pod_uid != pod.uid:
-                # A stale non-fixed record of an earlier pod of the same name: free it, then bind afresh.
+            if not record.fixed and record.pod_uid and record.pod_uid != pod.uid and _cannot_take_over(record, node, cloud):
+                # A non-fixed IP may change: free what the earlier pod of this name left elsewhere, then bind afresh.
                 if _holds_resources(record, cloud, settings.cluster_name):
                     ctx.require_live_check(record)
                 free_steps(record, cloud, settings, steps)

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple, Union
+from typing import AbstractSet, List, Tuple, Union
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import AttachEni, CreateEni, new_eni_refs
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import CrossSubnetRefused, InvalidSettings, PlacementError
@@ -20,13 +20,14 @@ class Retry(Exception):
     """Nothing can be planned until a transient cloud state (an ENI attaching or detaching) settles."""
 
 
-def _free_ips(subnet: SubnetSnapshot, cloud: CloudSnapshot) -> List[str]:
-    """Available IPs minus any the snapshot shows reserved or held (the two lists are read at different times)."""
+def _free_ips(subnet: SubnetSnapshot, cloud: CloudSnapshot, recorded_ips: AbstractSet[str]) -> List[str]:
+    """Available IPs minus any the snapshot shows reserved or held, or a PodEniIP records (a release may be between calls)."""
     return [ip for ip in subnet.available_ips
-            if ip not in subnet.reserved_ips and ip != subnet.gateway_ip and cloud.holder_of(ip) is None]
+            if ip not in subnet.reserved_ips and ip != subnet.gateway_ip and ip not in recorded_ips and cloud.holder_of(ip) is None]
 
 
-def choose_ip(node: NodeSnapshot, cloud: CloudSnapshot, settings: Settings) -> Tuple[SubnetSnapshot, Optional[str]]:
+def choose_ip(node: NodeSnapshot, cloud: CloudSnapshot, settings: Settings,
+              recorded_ips: AbstractSet[str] = frozenset()) -> Tuple[SubnetSnapshot, str]:
     """The first pod subnet of the node's zone with a free IP, and that IP (in the cloud's order)."""
     subnet_ids = settings.subnets_in(node.zone)
     if not subnet_ids:
@@ -41,7 +42,7 @@ def choose_ip(node: NodeSnapshot, cloud: CloudSnapshot, settings: Settings) -> T
         if subnet.zone != node.zone:
             seen.append("%s (in zone %s)" % (subnet_id, subnet.zone))
             continue
-        free = _free_ips(subnet, cloud)
+        free = _free_ips(subnet, cloud, recorded_ips)
         if free:
             return subnet, free[0]
         seen.append("%s (no free IP)" % subnet_id)
@@ -77,8 +78,8 @@ def is_cluster_shared_eni(eni: EniSnapshot, cluster: str) -> bool:
     return parsed is not None and parsed.cluster == cluster and parsed.mode is Mode.SHARED and not eni.is_primary
 
 
-def shared_eni(node: NodeSnapshot, subnet: SubnetSnapshot, cloud: CloudSnapshot, settings: Settings,
-               pod_ip: str) -> Tuple[list, Union[str, Ref], Union[str, Ref]]:
+def shared_eni(node: NodeSnapshot, subnet: SubnetSnapshot, cloud: CloudSnapshot, settings: Settings, pod_ip: str,
+               recorded_ips: AbstractSet[str] = frozenset()) -> Tuple[list, Union[str, Ref], Union[str, Ref]]:
     """Actions and (eni, mac) for a shared ENI of the subnet on the node with a free IP slot for pod_ip.
 
     Prefers an attached ENI of this cluster with room, then one of the node's own detached empty
@@ -106,7 +107,7 @@ def shared_eni(node: NodeSnapshot, subnet: SubnetSnapshot, cloud: CloudSnapshot,
     if not settings.security_group_ids:
         raise InvalidSettings("security_group_ids is empty, and creating an ENI needs at least one security group; set the "
                               "pod security groups in the cluster settings")
-    primary = next((ip for ip in _free_ips(subnet, cloud) if ip != pod_ip), None)
+    primary = next((ip for ip in _free_ips(subnet, cloud, recorded_ips) if ip != pod_ip), None)
     if primary is None:
         raise PlacementError("subnet %s has no free IP for the primary IP of a new shared ENI on node %s (a shared ENI needs its own IP "
                              "besides the pod's %s); add a subnet to pod_subnets[%s] or reclaim released IPs"

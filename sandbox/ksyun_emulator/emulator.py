@@ -101,7 +101,8 @@ class Emulator:
             raise missing("Action")
         action = ACTIONS.get(action_name)
         if action is None:
-            raise ApiError("InvalidAction", "The action %s is not valid for this web service (emulated: %s)." % (action_name, ", ".join(sorted(ACTIONS))))
+            raise ApiError("InvalidAction", "The action %s is not valid for this web service (emulated: %s)." % (
+                action_name, ", ".join(sorted(ACTIONS))))
         version = flat.get("Version")
         if not version:
             raise missing("Version")
@@ -116,7 +117,8 @@ class Emulator:
                 raise ApiError("MissingAuthenticationToken", "Request is missing a SigV4 Authorization header.")
             region, signed_service = scope.groups()
             if signed_service != action.service:
-                raise ApiError("InvalidAction", "The action %s belongs to service %s but the request was signed for %s." % (action_name, action.service, signed_service))
+                raise ApiError("InvalidAction", "The action %s belongs to service %s but the request was signed for %s." % (
+                    action_name, action.service, signed_service))
             if region != self.state.data["region"]:
                 raise invalid("Region", region, "this endpoint serves region %s" % self.state.data["region"])
         return action

@@ -127,4 +127,3 @@ class Faults:
             if cfg.error_rate and self.rng.random() < cfg.error_rate:
                 return Decision("error", cfg.error_status, cfg.error_code, "An internal error occurred; try again later.", latency)
             return Decision(latency=latency)
-

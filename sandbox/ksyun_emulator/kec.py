@@ -72,7 +72,8 @@ def detach_network_interface(state, params):
     instance = state.instance(params.str("InstanceId", required=True))
     eni = state.eni(params.str("NetworkInterfaceId", required=True))
     if eni["type"] == "primary":
-        raise ApiError("OperationDenied.PrimaryNetworkInterface", "Network interface %s is the primary interface of instance %s and cannot be detached." % (eni["id"], instance["id"]))
+        raise ApiError("OperationDenied.PrimaryNetworkInterface",
+                       "Network interface %s is the primary interface of instance %s and cannot be detached." % (eni["id"], instance["id"]))
     if eni["state"] in ("attaching", "detaching"):
         raise ApiError("IncorrectNetworkInterfaceState", "Network interface %s is %s; wait until the change completes." % (eni["id"], eni["state"]))
     if eni["instance_id"] != instance["id"]:

@@ -52,11 +52,14 @@ def create_network_interface(state, params):
 def delete_network_interface(state, params):
     eni = state.eni(params.str("NetworkInterfaceId", required=True))
     if eni["type"] == "primary":
-        raise ApiError("OperationDenied.PrimaryNetworkInterface", "Network interface %s is the primary interface of instance %s and cannot be deleted." % (eni["id"], eni["instance_id"]))
+        raise ApiError("OperationDenied.PrimaryNetworkInterface",
+                       "Network interface %s is the primary interface of instance %s and cannot be deleted." % (eni["id"], eni["instance_id"]))
     if eni["state"] in ("attaching", "detaching"):
-        raise ApiError("IncorrectNetworkInterfaceState", "Network interface %s is %s; wait until it is available, then delete it." % (eni["id"], eni["state"]))
+        raise ApiError("IncorrectNetworkInterfaceState",
+                       "Network interface %s is %s; wait until it is available, then delete it." % (eni["id"], eni["state"]))
     if eni["instance_id"]:
-        raise ApiError("NetworkInterfaceInUse", "Network interface %s is attached to instance %s; detach it before deleting it." % (eni["id"], eni["instance_id"]))
+        raise ApiError("NetworkInterfaceInUse",
+                       "Network interface %s is attached to instance %s; detach it before deleting it." % (eni["id"], eni["instance_id"]))
     del state.data["network_interfaces"][eni["id"]]
     return {"Return": True}
 
@@ -123,6 +126,7 @@ def unassign_private_ip_address(state, params):
         if ip == eni["primary_ip"]:
             raise invalid("PrivateIpAddress.%d" % pos, ip, "this is the primary IP of %s; only secondary IPs can be unassigned" % eni["id"])
         if ip not in eni["secondary_ips"]:
-            raise ApiError("InvalidPrivateIpAddress.NotFound", "The private IP address %s is not assigned to network interface %s (not found)." % (ip, eni["id"]))
+            raise ApiError("InvalidPrivateIpAddress.NotFound",
+                           "The private IP address %s is not assigned to network interface %s (not found)." % (ip, eni["id"]))
     eni["secondary_ips"] = [ip for ip in eni["secondary_ips"] if ip not in ips]
     return {"Return": True}

@@ -19,10 +19,10 @@ import traceback
 try:
     import requests
     from urllib3.exceptions import ConnectTimeoutError
-    from ksyun.client.kec.v20160304 import client as _kec_client
     from ksyun.client.kec.v20160304 import models as _kec_models
-    from ksyun.client.vpc.v20160304 import client as _vpc_client
+    from ksyun.client.kec.v20160304.client import KecClient
     from ksyun.client.vpc.v20160304 import models as _vpc_models
+    from ksyun.client.vpc.v20160304.client import VpcClient
     from ksyun.common.credential import Credential
     from ksyun.common.exception.ksyun_sdk_exception import KsyunSDKException
     from ksyun.common.http.request import ApiRequest, ResponseInternal
@@ -32,7 +32,12 @@ except ImportError as _exc:
     HAS_KSYUN_SDK = False
     KSYUN_SDK_IMPORT_ERROR = _exc
     KSYUN_SDK_IMPORT_TRACEBACK = traceback.format_exc()
-    KsyunSDKException = None
+    # Stand-ins so the classes below can be defined; KsyunCore refuses to run without the SDK.
+    ApiRequest = VpcClient = KecClient = object
+
+    class KsyunSDKException(Exception):
+        """Never raised: the SDK is missing."""
+    _vpc_models = _kec_models = None
 else:
     HAS_KSYUN_SDK = True
     KSYUN_SDK_IMPORT_ERROR = None
@@ -53,83 +58,92 @@ def parse_error_body(data):
     return error.get("Code"), error.get("Message") or str(data)[:500], body.get("RequestId")
 
 
-if HAS_KSYUN_SDK:
+class HttpStatusError(KsyunSDKException):
+    """A non-200 answer with its real code and HTTP status."""
 
-    class HttpStatusError(KsyunSDKException):
-        """A non-200 answer with its real code and HTTP status."""
+    def __init__(self, code, message, request_id, status):
+        super().__init__(code, message, request_id)
+        self.status = status
 
-        def __init__(self, code, message, request_id, status):
-            super().__init__(code, message, request_id)
-            self.status = status
 
-    class TransportError(KsyunSDKException):
-        """No HTTP answer; ``sent`` is False only when the connection was never established."""
+class TransportError(KsyunSDKException):
+    """No HTTP answer; ``sent`` is False only when the connection was never established."""
 
-        def __init__(self, message, sent):
-            super().__init__("ClientNetworkError", message)
-            self.sent = sent
-            self.status = None
+    def __init__(self, message, sent):
+        super().__init__("ClientNetworkError", message)
+        self.sent = sent
+        self.status = None
 
-    class _Connection:
-        """Stands in for the SDK's ProxyConnection: one keep-alive session, correct proxy rules."""
 
-        def __init__(self, host, timeout, proxy, direct, verify=True):
-            self.request_host = host
-            self.timeout = timeout
-            self.session = requests.Session()
-            # Loopback never goes through a proxy; trust_env=False also ignores HTTP(S)_PROXY for this session only.
-            self.session.trust_env = not direct
-            self.proxies = {"http": proxy, "https": proxy} if proxy and not direct else None
-            self.verify = verify
+class _Connection:
+    """Stands in for the SDK's ProxyConnection: one keep-alive session, correct proxy rules."""
 
-        def request(self, method, url, body=None, headers=None, auth=None):
-            headers = dict(headers or {})
-            headers.setdefault("Host", self.request_host)
-            return self.session.request(method, url, data=body, headers=headers, proxies=self.proxies,
-                                        verify=self.verify, timeout=self.timeout, auth=auth)
+    def __init__(self, host, timeout, proxy, direct, verify=True):
+        self.request_host = host
+        self.timeout = timeout
+        self.session = requests.Session()
+        # Loopback never goes through a proxy; trust_env=False also ignores HTTP(S)_PROXY for this session only.
+        self.session.trust_env = not direct
+        self.proxies = {"http": proxy, "https": proxy} if proxy and not direct else None
+        self.verify = verify
 
-    class _ApiRequest(ApiRequest):
-        def send_request(self, req_inter):
-            try:
-                resp = self._request(req_inter)
-            except requests.exceptions.RequestException as exc:
-                reason = getattr(exc.args[0], "reason", None) if exc.args else None
-                never_connected = isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, ConnectTimeoutError)
-                raise TransportError("%s: %s" % (type(exc).__name__, exc), sent=not never_connected) from None
-            return ResponseInternal(status=resp.status_code, header=dict(resp.headers), data=resp.text)
+    def request(self, method, url, body=None, headers=None, auth=None):
+        headers = dict(headers or {})
+        headers.setdefault("Host", self.request_host)
+        return self.session.request(method, url, data=body, headers=headers, proxies=self.proxies,
+                                    verify=self.verify, timeout=self.timeout, auth=auth)
 
-    class _StatusCheck:
-        def _check_status(self, resp_inter):
-            if resp_inter.status != 200:
-                code, message, request_id = parse_error_body(resp_inter.data)
-                raise HttpStatusError(code or "HTTP%d" % resp_inter.status, message, request_id, resp_inter.status)
 
-    class VpcSdkClient(_StatusCheck, _vpc_client.VpcClient):
-        """VpcClient with real error codes."""
+class _ApiRequest(ApiRequest):
+    """The SDK's request sender with our connection and typed transport errors."""
 
-    class KecSdkClient(_StatusCheck, _kec_client.KecClient):
-        """KecClient with real error codes."""
+    def __init__(self, host, config, direct):
+        super().__init__(host, req_timeout=config.timeout, is_http=config.scheme == "http")
+        self.conn = _Connection(host, config.timeout, config.proxy, direct)
 
-    SERVICES = {"vpc": (VpcSdkClient, _vpc_models), "kec": (KecSdkClient, _kec_models)}
+    def send_request(self, req_inter):
+        try:
+            resp = self._request(req_inter)
+        except requests.exceptions.RequestException as exc:
+            reason = getattr(exc.args[0], "reason", None) if exc.args else None
+            never_connected = isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, ConnectTimeoutError)
+            raise TransportError("%s: %s" % (type(exc).__name__, exc), sent=not never_connected) from None
+        return ResponseInternal(status=resp.status_code, header=dict(resp.headers), data=resp.text)
+
+
+class _StatusCheck:
+    def _check_status(self, resp_inter):
+        if resp_inter.status != 200:
+            code, message, request_id = parse_error_body(resp_inter.data)
+            raise HttpStatusError(code or "HTTP%d" % resp_inter.status, message, request_id, resp_inter.status)
+
+
+class VpcSdkClient(_StatusCheck, VpcClient):
+    """VpcClient with real error codes."""
+
+
+class KecSdkClient(_StatusCheck, KecClient):
+    """KecClient with real error codes."""
+
+
+SERVICES = {"vpc": (VpcSdkClient, _vpc_models), "kec": (KecSdkClient, _kec_models)}
 
 
 def build_sdk_client(service, config):
     """An SDK client for ``service`` ("vpc" or "kec") configured from a ClientConfig."""
-    client_class, _ = SERVICES[service]
+    client_class = SERVICES[service][0]
     endpoint = config.endpoint_for(service)
     http = HttpProfile(protocol=config.scheme, endpoint=endpoint, reqMethod=config.method, reqTimeout=config.timeout)
     profile = ClientProfile(httpProfile=http, language="en-US")
     client = client_class(Credential(config.access_key_id, config.secret_access_key), config.region, profile)
     host = endpoint or client._get_service_domain()  # pylint: disable=protected-access
-    request = _ApiRequest(host, req_timeout=config.timeout, is_http=config.scheme == "http")
-    request.conn = _Connection(host, config.timeout, config.proxy, direct=config.is_loopback(service))
-    client.request = request
+    client.request = _ApiRequest(host, config, direct=config.is_loopback(service))
     return client
 
 
 def new_request(service, action, params):
     """The SDK's ``<Action>Request`` model with ``params`` set as attributes (None values are not sent)."""
-    _, models = SERVICES[service]
+    models = SERVICES[service][1]
     model = getattr(models, action + "Request")()
     for key, value in params.items():
         setattr(model, key, value)

@@ -128,7 +128,8 @@ class Reservation:
         if self.mode is Mode.EXCLUSIVE:
             return self.pod_name
         if not self.ip or isinstance(self.ip, Ref):
-            raise InvalidReservation("the PodEniIP of pod %s/%s has no IP yet, and a PodEniIP is named after its IP: choose the IP first" % (self.namespace, self.pod_name))
+            raise InvalidReservation("the PodEniIP of pod %s/%s has no IP yet, and a PodEniIP is named after its IP: choose the IP first"
+                                     % (self.namespace, self.pod_name))
         return self.ip
 
     def label(self) -> str:

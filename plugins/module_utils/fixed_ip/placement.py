@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import AbstractSet, List, Tuple, Union
 
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import AttachEni, CreateEni, new_eni_refs
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import AttachEni, CreateEni
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import CrossSubnetRefused, InvalidSettings, PlacementError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import is_shared_eni_of, parse_eni_name, shared_eni_name
@@ -114,7 +114,7 @@ def shared_eni(node: NodeSnapshot, subnet: SubnetSnapshot, cloud: CloudSnapshot,
                              % (subnet.subnet_id, node.name, pod_ip, node.zone))
     names = {eni.name for eni in cloud.enis}
     index = next(i for i in range(len(names) + 1) if shared_eni_name(settings.cluster_name, node.name, i) not in names)
-    eni_id, _, mac = new_eni_refs()
+    eni_id, mac = Ref(NEW_ENI, "eni_id"), Ref(NEW_ENI, "mac")
     create = CreateEni(NEW_ENI, subnet.subnet_id, shared_eni_name(settings.cluster_name, node.name, index), settings.security_group_ids,
                        primary_ip=primary)
     return [create, AttachEni(eni_id, node.instance_id)], eni_id, mac

@@ -131,8 +131,8 @@ def _reservation_item(record: Reservation, cloud: CloudSnapshot, live: _Live, no
     if record.phase is Phase.RECLAIMING:
         reason = "reclaim started earlier; finishing it"
     else:
-        reason = "released %s, retention %s passed at %s" % (format_time(record.released_at), record.retention,
-                                                              format_time(record.retention.reclaim_at(record.released_at)))
+        due = record.retention.reclaim_at(record.released_at)
+        reason = "released %s, retention %s passed at %s" % (format_time(record.released_at), record.retention, format_time(due))
     return ReclaimItem("reservation", name, RECLAIM, reason, tuple(actions))
 
 
@@ -193,6 +193,6 @@ def plan_reclaim(reservations: Iterable[Reservation], cloud: CloudSnapshot, live
                 items.append(ReclaimItem("reserved-ip", name, RECLAIM, "reserved (specific) with no PodEniIP recording it",
                                          (UnreserveIp(subnet.subnet_id, ip),)))
             else:
-                items.append(ReclaimItem("reserved-ip", name, REPORT, "reserved (specific) with no PodEniIP recording it; sweep reserved "
-                                                                     "IPs to unreserve it, or create a PodEniIP to keep it"))
+                why = "reserved (specific) with no PodEniIP recording it; sweep reserved IPs to unreserve it, or create a PodEniIP to keep it"
+                items.append(ReclaimItem("reserved-ip", name, REPORT, why))
     return ReclaimPlan(tuple(items))

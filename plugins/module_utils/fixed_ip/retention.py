@@ -43,12 +43,14 @@ class Retention:
             return cls.never()
         if not re.fullmatch(r"(\d+[dhm])+", text):
             raise InvalidRetention("retention %r is not understood; use %s" % (value, ACCEPTED_FORMS))
-        units = [unit for _, unit in _PART.findall(text)]
+        parts = [(int(number), unit) for number, unit in _PART.findall(text)]
+        units = [unit for number, unit in parts]
         if len(set(units)) != len(units) or units != sorted(units, key="dhm".index):
             raise InvalidRetention("retention %r repeats or reorders units; write days, then hours, then minutes, e.g. \"1d12h\"" % value)
-        minutes = sum(int(number) * _UNIT_MINUTES[unit] for number, unit in _PART.findall(text))
+        minutes = sum(number * _UNIT_MINUTES[unit] for number, unit in parts)
         if minutes == 0:
-            raise InvalidRetention("retention %r is zero; use \"never\" or a positive duration (a pod that needs no kept IP should not ask for a fixed IP)" % value)
+            raise InvalidRetention("retention %r is zero; use \"never\" or a positive duration (a pod that needs no kept IP should not ask "
+                                   "for a fixed IP)" % value)
         return cls(timedelta(minutes=minutes))
 
     @property

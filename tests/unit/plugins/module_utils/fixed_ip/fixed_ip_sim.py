@@ -113,7 +113,7 @@ class World:
         """The lookup the cluster layer does: PodEni by name, PodEniIP by the pod's labels."""
         if mode is Mode.EXCLUSIVE:
             return self.records.get(("PodEni", pod.namespace, pod.name))
-        found = [r for (kind, ns, _), r in sorted(self.records.items()) if kind == "PodEniIP" and ns == pod.namespace and r.pod_name == pod.name]
+        found = [r for key, r in sorted(self.records.items()) if key[:2] == ("PodEniIP", pod.namespace) and r.pod_name == pod.name]
         if len(found) > 1:
             raise SimError("pod %s has %d PodEniIPs" % (pod.ref, len(found)))
         return found[0] if found else None

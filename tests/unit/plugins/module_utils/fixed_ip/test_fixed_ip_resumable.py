@@ -75,7 +75,7 @@ def test_a_re_created_fixed_pod_on_another_node_resumes_after_a_crash_at_any_ste
     before = start.record_of(pod(mode, True), mode)
     assert before.phase is Phase.RESERVED
     new_pod = pod(mode, True, uid="uid-2", node=NODE_48)
-    _, done = sim.assert_resumable(start, binder(new_pod, NODE_48))
+    done = sim.assert_resumable(start, binder(new_pod, NODE_48))[1]
     after = done.record_of(new_pod, mode)
     assert (after.ip, after.phase, after.pod_uid, after.node_name) == (before.ip, Phase.BOUND, "uid-2", NODE_48.name)
     assert done.pod_network[("default", "sts-0")][:2] == ("uid-2", before.ip)
@@ -87,7 +87,7 @@ def test_a_fixed_ip_still_held_by_a_dead_pod_on_another_node_is_taken_over_resum
     start = bound(mode, True, reserve_assigned_ip_supported=reserve_assigned)
     old = start.record_of(pod(mode, True), mode)
     new_pod = pod(mode, True, uid="uid-2", node=NODE_48)
-    _, done = sim.assert_resumable(start, binder(new_pod, NODE_48, live=frozenset({"uid-2"})))
+    done = sim.assert_resumable(start, binder(new_pod, NODE_48, live=frozenset({"uid-2"})))[1]
     after = done.record_of(new_pod, mode)
     assert (after.ip, after.pod_uid, after.instance_id) == (old.ip, "uid-2", NODE_48.instance_id)
 
@@ -97,7 +97,7 @@ def test_a_stale_non_fixed_record_in_the_same_zone_is_taken_over_resumably(mode)
     start = bound(mode, False)
     old = start.record_of(pod(mode, False), mode)
     new_pod = pod(mode, False, uid="uid-2", node=NODE_48)
-    _, done = sim.assert_resumable(start, binder(new_pod, NODE_48, live=frozenset({"uid-2"})))
+    done = sim.assert_resumable(start, binder(new_pod, NODE_48, live=frozenset({"uid-2"})))[1]
     after = done.record_of(new_pod, mode)
     assert (after.pod_uid, after.node_name, after.ip, after.fixed) == ("uid-2", NODE_48.name, old.ip, False)
 
@@ -109,7 +109,7 @@ def test_a_stale_non_fixed_record_in_another_zone_is_freed_and_the_pod_bound_afr
     node_b = sim.node("10.0.1.9", "i-node-b", zone=sim.ZONE_B)
     start.nodes[node_b.instance_id] = node_b
     new_pod = pod(mode, False, uid="uid-2", node=node_b)
-    _, done = sim.assert_resumable(start, binder(new_pod, node_b, live=frozenset({"uid-2"})))
+    done = sim.assert_resumable(start, binder(new_pod, node_b, live=frozenset({"uid-2"})))[1]
     after = done.record_of(new_pod, mode)
     assert (after.pod_uid, after.zone, after.subnet_id) == ("uid-2", sim.ZONE_B, sim.SUBNET_B)
     if mode is Mode.EXCLUSIVE:
@@ -131,7 +131,7 @@ def test_a_pre_provisioned_shared_ip_is_bound_resumably():
     start.reserved[sim.SUBNET_A].add("10.0.0.200")
     from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Reservation
     start.put(Reservation("default", "sts-0", Mode.SHARED, ip="10.0.0.200", subnet_id=sim.SUBNET_A, zone=sim.ZONE_A, phase=Phase.RESERVED))
-    _, done = sim.assert_resumable(start, binder(FIRST, NODE_47))
+    done = sim.assert_resumable(start, binder(FIRST, NODE_47))[1]
     assert done.pod_network[("default", "sts-0")][1] == "10.0.0.200"
     assert "10.0.0.200" not in done.reserved[sim.SUBNET_A]
 
@@ -141,7 +141,7 @@ def test_a_pre_provisioned_shared_ip_is_bound_resumably():
 @pytest.mark.parametrize("reserve_assigned", [True, False], ids=["reserve-assigned", "unassign-first"])
 def test_a_release_resumes_after_a_crash_at_any_step(mode, fixed, reserve_assigned):
     start = bound(mode, fixed, reserve_assigned_ip_supported=reserve_assigned)
-    _, done = sim.assert_resumable(start, releaser(pod(mode, fixed)))
+    done = sim.assert_resumable(start, releaser(pod(mode, fixed)))[1]
     record = done.record_of(pod(mode, fixed), mode)
     assert (record.phase if record else None) == (Phase.RESERVED if fixed else None)
 
@@ -153,7 +153,7 @@ def test_a_pod_deleted_half_way_through_its_bind_is_released_resumably(mode, fix
     the_pod = pod(mode, fixed)
     bind = binder(the_pod, NODE_47)(start)
     start.run(bind.actions[:3])
-    _, done = sim.assert_resumable(start, releaser(the_pod))
+    done = sim.assert_resumable(start, releaser(the_pod))[1]
     names = [eni.name for eni in done.enis.values() if eni.name.startswith("kcefip_")]
     record = done.record_of(the_pod, mode)
     if fixed:
@@ -222,7 +222,7 @@ def test_a_fixed_ip_taken_by_a_foreign_allocator_in_the_fallback_window_is_refus
 def test_a_new_pod_never_gets_an_ip_a_podeniip_records_even_inside_the_fallback_window():
     w = _crash_between_unassign_and_reserve()
     newcomer = sim.sts_pod(name="web-1", uid="uid-8", node_name=NODE_48.name)
-    recorded = frozenset(r.ip for (kind, _, _), r in w.records.items() if kind == "PodEniIP")
+    recorded = frozenset(r.ip for key, r in w.records.items() if key[0] == "PodEniIP")
     unguarded = plan_bind(newcomer, NODE_48, None, w.cloud(), w.settings, sim.NOW, frozenset(), frozenset())
     guarded = plan_bind(newcomer, NODE_48, None, w.cloud(), w.settings, sim.NOW, frozenset(), recorded)
     assert unguarded.reservation.ip == "10.0.0.2"

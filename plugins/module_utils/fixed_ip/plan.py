@@ -55,10 +55,5 @@ class Steps:
             self.actions.append(WriteReservation(reservation))
             self.record = reservation
 
-    def extend(self, other: "Steps") -> None:
-        self.actions.extend(other.actions)
-        self.warnings.extend(other.warnings)
-        self.record = other.record
-
     def plan(self, warnings: Tuple[str, ...] = (), reason: str = "") -> Plan:
         return Plan(tuple(self.actions), self.record, tuple(warnings) + tuple(self.warnings), reason)

@@ -2,6 +2,7 @@
 
 import ipaddress
 import re
+import socket
 import sys
 import threading
 import traceback
@@ -63,7 +64,7 @@ class Emulator:
         handler = type("BoundHandler", (Handler,), {"emulator": self})
         server_class = ThreadingHTTPServer
         if ":" in self.host:
-            server_class = type("V6Server", (ThreadingHTTPServer,), {"address_family": __import__("socket").AF_INET6})
+            server_class = type("V6Server", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
         self._server = server_class((self.host, self.port), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]

@@ -87,7 +87,12 @@ def describe_instances(state, params):
     ids = params.list("InstanceId")
     if len(ids) > 100:
         raise invalid("InstanceId", len(ids), "at most 100 instance ids per call")
-    projects = {int(p) for p in params.list("ProjectId")} if params.list("ProjectId") else {0}
+    projects = {0}
+    if params.list("ProjectId"):
+        try:
+            projects = {int(p) for p in params.list("ProjectId")}
+        except ValueError:
+            raise invalid("ProjectId", params.list("ProjectId"), "project ids are integers") from None
     filters = params.filters(INSTANCE_FILTERS)
     items = []
     for inst in state.data["instances"].values():

@@ -77,6 +77,14 @@ def test_an_injected_4xx_is_not_retried(client, emulator):
     assert _reads(emulator, "DescribeSubnets") == 1
 
 
+def test_a_steady_drop_rate_makes_reads_give_up_with_a_network_error(client, emulator):
+    emulator.faults.configure({"drop_rate": 1.0})
+    with pytest.raises(KsyunApiError) as err:
+        client.describe_subnets()
+    assert err.value.code == "ClientNetworkError" and err.value.attempts == 4 and not err.value.ambiguous
+    assert emulator.counters.as_dict()["faults"] == {"drop": 4}
+
+
 def test_a_dropped_connection_on_a_read_is_retried(client, emulator, ids):
     emulator.faults.configure({"fail_nth": [{"nth": 1, "mode": "drop"}]})
     assert client.get_network_interface(ids.eni_47)["PrivateIpAddress"] == "10.0.0.47"

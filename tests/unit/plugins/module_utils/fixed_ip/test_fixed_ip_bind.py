@@ -7,7 +7,6 @@ import dataclasses
 
 import pytest
 
-import fixed_ip_sim as sim
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip import actions as act
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.bind import LivePodCheckMissing, plan_bind
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import (
@@ -15,6 +14,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import (
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import Ref
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import EniSnapshot
+from ansible_collections.ksyun.kce.tests.unit.plugins.module_utils.fixed_ip import fixed_ip_sim as sim
 
 NODE_47 = sim.node()
 NODE_B = sim.node("10.0.1.9", "i-node-b", zone=sim.ZONE_B)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-import fixed_ip_sim as sim
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import InvalidPodRequest
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.pod import PodRequest, pod_request
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import PodSnapshot
+from ansible_collections.ksyun.kce.tests.unit.plugins.module_utils.fixed_ip import fixed_ip_sim as sim
 
 
 def plain_pod(annotations=None, resources=None, owner_kind="StatefulSet"):

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-import fixed_ip_sim as sim
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip import actions as act
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.bind import plan_bind
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import InvalidSettings
@@ -17,6 +16,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reclaim import 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import plan_release
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.retention import Retention
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import EniSnapshot
+from ansible_collections.ksyun.kce.tests.unit.plugins.module_utils.fixed_ip import fixed_ip_sim as sim
 
 NODE_47 = sim.node()
 MIN_AGE = timedelta(minutes=10)

@@ -7,11 +7,11 @@ import dataclasses
 
 import pytest
 
-import fixed_ip_sim as sim
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip import actions as act
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.bind import plan_bind
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import plan_release
+from ansible_collections.ksyun.kce.tests.unit.plugins.module_utils.fixed_ip import fixed_ip_sim as sim
 
 NODE_47 = sim.node()
 

@@ -158,7 +158,7 @@ def test_an_eni_can_be_created_and_attached_in_one_call(client, ids, wait_attach
 
 def test_instances_are_found_by_filters(client, ids):
     assert [i["InstanceId"] for i in client.describe_instances(filters={"private-ip-address": "10.0.0.48"})] == [ids.node_48]
-    assert len(client.describe_instances(filters={"availability-zone-name": "cn-beijing-6a"})) == 3
+    assert len(client.describe_instances(filters={"availability-zone-name": "cn-beijing-6a"})) == 4
     assert [i["InstanceId"] for i in client.describe_instances(filters={"network-interface.network-interface-id": ids.eni_tiny})] == [ids.node_tiny]
 
 
@@ -172,15 +172,15 @@ def test_instances_are_listed_across_pages_with_marker_and_instance_count(start_
         })
     emu = start_emulator(many)
     found = make_client(emu).describe_instances(page_size=5)
-    assert len(found) == 16 and len({i["InstanceId"] for i in found}) == 16
+    assert len(found) == 17 and len({i["InstanceId"] for i in found}) == 17
     assert emu.counters.as_dict()["reads"]["DescribeInstances"] == 4
 
 
 def test_instances_outside_the_default_project_need_their_project_id(start_emulator, make_client, topology):
     topology["instances"][0]["project_id"] = 7
     client = make_client(start_emulator(topology))
-    assert len(client.describe_instances()) == 3
-    assert len(client.describe_instances(project_ids=[0, 7])) == 4
+    assert len(client.describe_instances()) == 4
+    assert len(client.describe_instances(project_ids=[0, 7])) == 5
 
 
 def test_instance_type_quotas_are_described(client):

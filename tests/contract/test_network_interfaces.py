@@ -119,14 +119,14 @@ def test_a_primary_network_interface_cannot_be_deleted_or_detached(client, ids):
 
 
 @pytest.mark.parametrize("name,value,expected", [
-    ("vpc-id", "5f2c7a10-0001-4a6e-9c1b-000000000001", 4),
+    ("vpc-id", "5f2c7a10-0001-4a6e-9c1b-000000000001", 5),
     ("subnet-id", "5f2c7a10-0002-4a6e-9c1b-000000000002", 1),
-    ("securitygroup-id", "5f2c7a10-0003-4a6e-9c1b-000000000001", 4),
+    ("securitygroup-id", "5f2c7a10-0003-4a6e-9c1b-000000000001", 5),
     ("instance-id", "5f2c7a10-0004-4a6e-9c1b-000000000048", 1),
     ("private-ip-address", "10.0.1.20", 1),
-    ("availability-zone-name", "cn-beijing-6a", 3),
-    ("networkInterface-type", "primary", 4),
-    ("instance-type", "kec", 4),
+    ("availability-zone-name", "cn-beijing-6a", 4),
+    ("networkInterface-type", "primary", 5),
+    ("instance-type", "kec", 5),
 ])
 def test_network_interfaces_are_found_by_each_documented_filter(client, name, value, expected):
     found = client.describe_network_interfaces(filters={name: value})
@@ -136,7 +136,7 @@ def test_network_interfaces_are_found_by_each_documented_filter(client, name, va
 def test_filters_combine_and_values_within_one_filter_are_alternatives(client, ids):
     both_zones = client.describe_network_interfaces(filters={"availability-zone-name": ["cn-beijing-6a", "cn-beijing-6b"]})
     narrowed = client.describe_network_interfaces(filters={"availability-zone-name": "cn-beijing-6a", "instance-id": ids.node_48})
-    assert len(both_zones) == 4
+    assert len(both_zones) == 5
     assert [e["NetworkInterfaceId"] for e in narrowed] == ["5f2c7a10-0005-4a6e-9c1b-000000000048"]
 
 
@@ -155,8 +155,8 @@ def test_network_interfaces_are_listed_across_pages(client, emulator, ids):
     created = {client.create_network_interface(ids.subnet_6a, [ids.sg]) for _ in range(5)}
     emulator.counters.reset()
     found = client.describe_network_interfaces(page_size=2)
-    assert len(found) == 9 and created <= {e["NetworkInterfaceId"] for e in found}
-    assert len({e["NetworkInterfaceId"] for e in found}) == 9, "no item may appear on two pages"
+    assert len(found) == 10 and created <= {e["NetworkInterfaceId"] for e in found}
+    assert len({e["NetworkInterfaceId"] for e in found}) == 10, "no item may appear on two pages"
     assert emulator.counters.as_dict()["reads"]["DescribeNetworkInterfaces"] == 5
 
 

@@ -139,7 +139,7 @@ def test_the_subnet_address_calls_need_exactly_one_subnet(client, ids):
 def test_subnets_show_gateway_dhcp_range_and_ip_counts(client, ids):
     subnet = client.get_subnet(ids.subnet_6a)
     assert subnet["GatewayIp"] == "10.0.0.1" and subnet["DhcpIpFrom"] == "10.0.0.4" and subnet["DhcpIpTo"] == "10.0.0.254"
-    assert subnet["AvailableIpNumber"] == subnet["AvailbleIPNumber"] == 256 - 5 - 3, "minus network, gateway, broadcast, 2 reserved, 3 nodes"
+    assert subnet["AvailableIpNumber"] == subnet["AvailbleIPNumber"] == 256 - 5 - 4, "minus network, gateway, broadcast, 2 reserved, 4 nodes"
     assert subnet["Dns1"] and subnet["AvailabilityZoneName"] == "cn-beijing-6a" and subnet["SubnetType"] == "Normal"
 
 

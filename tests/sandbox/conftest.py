@@ -1,5 +1,6 @@
 """Fixtures for tests that need the real local control plane (one per pytest session)."""
 
+import time
 import uuid
 
 import pytest
@@ -34,3 +35,20 @@ def namespace(core):
     core.create_namespace({"metadata": {"name": name}})
     yield name
     core.delete_namespace(name)
+
+
+def _wait_for(what, predicate, timeout=60.0, interval=0.25):
+    """Poll predicate until it returns something truthy; fail naming what was awaited."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+@pytest.fixture(scope="session")
+def wait_for():
+    return _wait_for

@@ -1,7 +1,5 @@
 """The sandbox is a real Kubernetes control plane: schema validation, controllers, scheduler, conflicts."""
 
-import time
-
 import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
@@ -13,24 +11,13 @@ pytestmark = pytest.mark.controlplane
 GROUP = "sandbox-test.ksyun.com"
 
 
-def wait_for(what, predicate, timeout=60.0, interval=0.25):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-
-
 def test_the_apiserver_reports_the_pinned_kubernetes_version(kube):
     info = client.VersionApi(kube).get_code()
     assert info.git_version == "v1.37.2"
     assert (info.major, info.minor) == ("1", "37")
 
 
-def test_sandbox_nodes_are_registered_ready_and_untainted(core):
+def test_sandbox_nodes_are_registered_ready_and_untainted(core, wait_for):
     nodes = core.list_node(label_selector=f"{MANAGED_LABEL}=true").items
     assert len(nodes) >= 3
     for node in nodes:
@@ -45,7 +32,7 @@ def _schedulable(core, name):
 
 
 @pytest.fixture()
-def widget_crd(kube):
+def widget_crd(kube, wait_for):
     ext = client.ApiextensionsV1Api(kube)
     name = f"widgets.{GROUP}"
     body = {
@@ -67,7 +54,7 @@ def widget_crd(kube):
     yield name
 
 
-def test_a_crd_becomes_established_and_its_schema_is_enforced(kube, widget_crd, namespace):
+def test_a_crd_becomes_established_and_its_schema_is_enforced(kube, widget_crd, namespace, wait_for):
     ext = client.ApiextensionsV1Api(kube)
     wait_for("CRD Established", lambda: any(
         c.type == "Established" and c.status == "True"
@@ -107,7 +94,7 @@ def _statefulset(name, resources, node_selector=None):
                      "template": {"metadata": {"labels": {"ksyun-app": name}}, "spec": pod_spec}}}
 
 
-def test_the_scheduler_places_a_statefulset_pod_only_on_a_node_with_the_extended_resource(kube, core, namespace):
+def test_the_scheduler_places_a_statefulset_pod_only_on_a_node_with_the_extended_resource(kube, core, namespace, wait_for):
     with_eni = {n.metadata.name for n in core.list_node(label_selector=f"{MANAGED_LABEL}=true").items
                 if "ksyun/eni-private-ip" in (n.status.allocatable or {})}
     without = {n.metadata.name for n in core.list_node(label_selector=f"{MANAGED_LABEL}=true").items} - with_eni

@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright: ksyun.kce contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The PodEni and PodEniIP custom resource definitions, for any API group and version.
+
+A real KCE cluster may already define its own group, so the group and version are parameters
+everywhere; the schema is the same.
+"""
+
+DEFAULT_GROUP = "k8s.ksyun.com"
+DEFAULT_VERSION = "v1"
+
+KINDS = {
+    "PodEni": {"plural": "podenis", "singular": "podeni", "short": ["peni"], "mode": "exclusive"},
+    "PodEniIP": {"plural": "podeniips", "singular": "podeniip", "short": ["peniip"], "mode": "shared"},
+}
+
+PHASES = ["Binding", "Bound", "Releasing", "Reserved", "Reclaiming"]
+RETENTION_PATTERN = r"^(never|([0-9]+[smhd])+)$"
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+def _string(description, **extra):
+    schema = {"type": "string", "description": description}
+    schema.update(extra)
+    return schema
+
+
+def _spec_schema(mode):
+    return {
+        "type": "object",
+        "required": ["podName", "mode", "fixed", "retention"],
+        "properties": {
+            "podNamespace": _string("Namespace of the pod that holds (or will hold) the IP."),
+            "podName": _string("Name of the pod; a re-created pod with this name gets the same IP."),
+            "podUID": _string("UID of the pod that last held the IP; empty for a reservation made before the pod exists."),
+            "mode": _string("ENI mode of the reservation.", enum=[mode]),
+            "fixed": {"type": "boolean", "description": "Whether the IP outlives the pod (fixed IP) or is released with it."},
+            "ip": _string("The reserved private IPv4 address (set once chosen; a PodEniIP is named after it).", format="ipv4"),
+            "subnetId": _string("Subnet of the IP; a fixed IP never moves to another subnet.", pattern=UUID_PATTERN),
+            "zone": _string("Availability zone of the subnet, e.g. cn-beijing-6a."),
+            "eniId": _string("Exclusive: the pod's own ENI, kept while detached. Shared: the ENI currently holding the IP.",
+                             pattern=r"^$|" + UUID_PATTERN),
+            "mac": _string("MAC address of the ENI."),
+            "retention": _string("How long the IP is kept after the pod is deleted: never, or a duration such as 30m, 24h, 7d.",
+                                 pattern=RETENTION_PATTERN),
+        },
+    }
+
+
+def _status_schema():
+    return {
+        "type": "object",
+        "properties": {
+            "phase": _string("Binding and Releasing record intent before a cloud change; Bound, Reserved, Reclaiming.", enum=PHASES),
+            "nodeName": _string("Node the IP is bound to (empty while reserved)."),
+            "instanceId": _string("KEC instance of that node."),
+            "releasedAt": _string("When the pod was deleted and the IP reserved.", format="date-time"),
+            "reclaimAt": _string("When the retention ends and the IP may be reclaimed (empty: never).", format="date-time"),
+            "message": _string("Human-readable detail of the last transition."),
+        },
+    }
+
+
+def crd(kind, group=DEFAULT_GROUP, version=DEFAULT_VERSION):
+    """The CustomResourceDefinition manifest of PodEni or PodEniIP in ``group``/``version``."""
+    if kind not in KINDS:
+        raise ValueError("unknown kind %r: expected one of %s" % (kind, ", ".join(sorted(KINDS))))
+    names = KINDS[kind]
+    columns = [
+        {"name": "IP", "type": "string", "jsonPath": ".spec.ip"},
+        {"name": "ENI", "type": "string", "jsonPath": ".spec.eniId"},
+        {"name": "Node", "type": "string", "jsonPath": ".status.nodeName"},
+        {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+        {"name": "Reclaim-At", "type": "date", "jsonPath": ".status.reclaimAt"},
+        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    ]
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "%s.%s" % (names["plural"], group), "labels": {"app.kubernetes.io/part-of": "ksyun.kce"}},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"kind": kind, "listKind": kind + "List", "plural": names["plural"],
+                      "singular": names["singular"], "shortNames": names["short"], "categories": ["ksyun"]},
+            "versions": [{
+                "name": version, "served": True, "storage": True,
+                "subresources": {"status": {}},
+                "additionalPrinterColumns": columns,
+                "schema": {"openAPIV3Schema": {
+                    "type": "object",
+                    "description": "%s: the fixed-IP reservation of one pod in %s ENI mode." % (kind, names["mode"]),
+                    "required": ["spec"],
+                    "properties": {
+                        "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+                        "spec": _spec_schema(names["mode"]), "status": _status_schema(),
+                    },
+                }},
+            }],
+        },
+    }

@@ -16,7 +16,9 @@ from sandbox.node_agent.topology import node_specs
 from sandbox.paths import REPO_ROOT, state_dir
 
 START_TIMEOUT = 120.0
-ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "node-agent")
+ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "ksyun-emulator", "node-agent")
+# Attach/detach pass through a visible transient state; short in the sandbox so demos stay quick.
+EMULATOR_SETTINGS = ("transition_seconds=0.3",)
 DEFAULT_TOPOLOGY = REPO_ROOT / "sandbox" / "topologies" / "default.yml"
 
 
@@ -95,14 +97,18 @@ def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLO
     logs = root / "logs"
     shutil.rmtree(root / "etcd-data", ignore_errors=True)
     pki = certs.make_pki(root / "pki")
-    ports = {n: processes.free_port() for n in ("etcd", "etcd-peer", "apiserver", "kube-controller-manager", "kube-scheduler")}
+    ports = {n: processes.free_port() for n in ("etcd", "etcd-peer", "apiserver", "kube-controller-manager", "kube-scheduler",
+                                            "ksyun-emulator")}
     server = f"https://127.0.0.1:{ports['apiserver']}"
     kubeconfig = root / "kubeconfig"
     kubeconfig.write_text(kubeconfig_text(server, pki))
     kubeconfig.chmod(0o600)
     nodes = node_specs(topology)
+    shutil.copyfile(topology, root / "topology.yml")
+    (root / "ksyun-state.json").unlink(missing_ok=True)
     (root / "nodes.json").write_text(json.dumps([n.__dict__ for n in nodes], indent=2))
     state = {"root": str(root), "kubeconfig": str(kubeconfig), "server": server, "ports": ports, "pids": {},
+             "ksyun_endpoint": f"127.0.0.1:{ports['ksyun-emulator']}",
              "logs": str(logs), "bin_dir": str(bin_dir), "topology": str(topology), "nodes": [n.name for n in nodes]}
     try:
         for name in ORDER:
@@ -133,6 +139,9 @@ def _wait_ready(name: str, state: dict, pki: dict, log: Path) -> None:
         _wait(name, lambda: _healthz(state["ports"]["kube-controller-manager"])
               and _get(f"{server}/api/v1/namespaces/default/serviceaccounts/default", pki)[0] == 200,
               START_TIMEOUT, log, pid)
+    elif name == "ksyun-emulator":
+        url = f"http://127.0.0.1:{state['ports']['ksyun-emulator']}/_emulator/health"
+        _wait(name, lambda: json.loads(urllib.request.urlopen(url, timeout=2).read()).get("ok") is True, 30, log, pid)
     elif name == "kube-scheduler":
         _wait(name, lambda: _healthz(state["ports"]["kube-scheduler"]), START_TIMEOUT, log, pid)
     else:
@@ -162,7 +171,12 @@ def _healthz(port: int) -> bool:
 
 def _argv(name: str, bin_dir: Path, root: Path, pki: dict, ports: dict, kubeconfig: Path) -> list:
     if name == "node-agent":
-        return [sys.executable, "-m", "sandbox.node_agent", f"--kubeconfig={kubeconfig}", f"--nodes={root / 'nodes.json'}"]
+        return [sys.executable, "-m", "sandbox.node_agent", f"--kubeconfig={kubeconfig}", f"--nodes={root / 'nodes.json'}",
+                f"--ksyun-endpoint=127.0.0.1:{ports['ksyun-emulator']}"]
+    if name == "ksyun-emulator":
+        return [sys.executable, "-m", "sandbox.ksyun_emulator", f"--topology={root / 'topology.yml'}",
+                f"--listen=127.0.0.1:{ports[name]}", f"--state-file={root / 'ksyun-state.json'}",
+                "--settings", *EMULATOR_SETTINGS]
     return [str(bin_dir / name)] + _flags(name, root, pki, ports, kubeconfig)
 
 

@@ -18,6 +18,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox.node_agent", description=__doc__)
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--nodes", required=True, help="JSON file: a list of node specs")
+    parser.add_argument("--ksyun-endpoint", help="host:port of the KSYUN API (the sandbox's emulator)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s node-agent %(levelname)s %(message)s")
     with open(args.nodes, encoding="utf-8") as f:

@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: ksyun.kce contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Options every KSYUN cloud module shares (credentials, region, endpoint, retries) and their attributes."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+
+    # Connection options of every cloud module; module_defaults group/ksyun.kce.ksyun sets them once.
+    DOCUMENTATION = r"""
+options:
+  access_key_id:
+    description:
+      - The KSYUN access key id (AK).
+      - If not set, the value of the E(KSYUN_ACCESS_KEY_ID) environment variable is used.
+    type: str
+  secret_access_key:
+    description:
+      - The KSYUN secret access key (SK). It is never logged or returned.
+      - If not set, the value of the E(KSYUN_SECRET_ACCESS_KEY) environment variable is used.
+    type: str
+  region:
+    description:
+      - The region to manage, for example V(cn-beijing-6).
+      - If not set, the value of the E(KSYUN_REGION) environment variable is used.
+    type: str
+  endpoint:
+    description:
+      - API endpoint as C(host[:port]) or C(http(s)://host[:port]); may contain C({service}), which is
+        replaced by V(vpc) or V(kec), for example V({service}.cn-beijing-6.api.ksyun.com).
+      - If not set, the value of the E(KSYUN_ENDPOINT) environment variable is used; if that is not set
+        either, the SDK defaults C(vpc.api.ksyun.com) and C(kec.api.ksyun.com) are used.
+      - Only point it at a local emulator for tests, for example V(http://127.0.0.1:38417).
+    type: str
+  scheme:
+    description:
+      - The protocol used to reach O(endpoint).
+      - If not set, the scheme of O(endpoint) is used, then the E(KSYUN_SCHEME) environment variable,
+        then V(https).
+    type: str
+    choices: [https, http]
+  timeout:
+    description:
+      - Seconds to wait for one HTTP answer from the API.
+    type: float
+    default: 30
+  max_attempts:
+    description:
+      - How many times one API call is sent before giving up, the first attempt included.
+      - Throttling, HTTP 5xx answers and connection failures are retried with jittered exponential
+        backoff; other errors are reported at once.
+      - A mutating call whose connection broke after it was sent is not repeated, because it may have
+        been applied; the error says so, and running the task again reads the state first.
+    type: int
+    default: 5
+notes:
+  - Every task sends its API calls from the controller (or the execution environment), never from a
+    managed host, so run it in a play on C(localhost) or with C(delegate_to: localhost).
+  - Set the connection options once for all modules of the collection with
+    C(module_defaults) and the action group C(group/ksyun.kce.ksyun).
+  - Errors name the API call that failed and carry the KSYUN error C(code), C(request_id) and HTTP
+    C(status) in the task result.
+requirements:
+  - kingsoftcloud-sdk-python
+attributes:
+  platform:
+    support: full
+    platforms: posix
+    details:
+      - The module talks to the KSYUN API over HTTPS from the host it runs on.
+  action_group:
+    description: Use C(group/ksyun.kce.ksyun) in C(module_defaults) to set the connection options of all modules at once.
+    support: full
+    membership:
+      - ksyun.kce.ksyun
+"""
+
+    # Options of the modules that read an instance to check zone and quotas before they change anything.
+    INSTANCE_CHECKS = r"""
+options:
+  project_ids:
+    description:
+      - The KSYUN projects to look for instances in.
+      - The API searches only the default project V(0) unless projects are given, so an instance of another
+        project is reported as not found until its project is listed here.
+    type: list
+    elements: int
+  check_quotas:
+    description:
+      - Refuse up front, before any change, when attaching an ENI would exceed the ENI quota of the
+        instance type, or when an attached ENI would hold more private IPs than the instance type allows.
+      - The check reads C(NetworkInterfaceQuota.NetworkInterfaceCount) as ENIs per instance including the
+        primary ENI, and C(PrivateIpQuota.PrivateIpCount) as private IPs per ENI including its primary IP;
+        the KSYUN API documentation does not say which reading is right.
+      - Set V(false) to leave the limit to the cloud, which then refuses the call itself.
+    type: bool
+    default: true
+"""

@@ -97,8 +97,8 @@ def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLO
     logs = root / "logs"
     shutil.rmtree(root / "etcd-data", ignore_errors=True)
     pki = certs.make_pki(root / "pki")
-    ports = {n: processes.free_port() for n in ("etcd", "etcd-peer", "apiserver", "kube-controller-manager", "kube-scheduler",
-                                            "ksyun-emulator")}
+    names = ("etcd", "etcd-peer", "apiserver", "kube-controller-manager", "kube-scheduler", "ksyun-emulator")
+    ports = {n: processes.free_port() for n in names}
     server = f"https://127.0.0.1:{ports['apiserver']}"
     kubeconfig = root / "kubeconfig"
     kubeconfig.write_text(kubeconfig_text(server, pki))

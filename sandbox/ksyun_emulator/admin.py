@@ -5,7 +5,7 @@ from .errors import CODES
 
 
 def _routes(emu):
-    def state(_):
+    def state(_body):
         with emu.state.lock:
             emu.state.settle()
             return {"region": emu.state.data["region"], "state": emu.state.data}
@@ -22,11 +22,11 @@ def _routes(emu):
         emu.faults.configure(body)
         return {"faults": emu.faults.as_dict()}
 
-    def reset_faults(_):
+    def reset_faults(_body):
         emu.faults.reset()
         return {"faults": emu.faults.as_dict()}
 
-    def reset_counters(_):
+    def reset_counters(_body):
         emu.counters.reset()
         return {"counters": emu.counters.as_dict()}
 

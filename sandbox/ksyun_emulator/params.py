@@ -61,7 +61,7 @@ class Params:
             raise invalid(name, self.flat[name], "this is a list parameter; send it as %s.1, %s.2, ..." % (name, name))
         if not items and required:
             raise missing(name + ".1")
-        return [value for _, value in sorted(items)]
+        return [value for _index, value in sorted(items)]
 
     def filters(self, allowed):
         """``[(name, [values])]`` of ``Filter.N``; a name outside ``allowed`` is refused."""
@@ -88,5 +88,5 @@ class Params:
                 raise invalid("Filter.%d.Name" % index, name, "supported filters: %s" % ", ".join(allowed))
             if index not in values:
                 raise missing("Filter.%d.Value.1" % index)
-            out.append((name, [v for _, v in sorted(values[index])]))
+            out.append((name, [v for _position, v in sorted(values[index])]))
         return out

@@ -124,6 +124,6 @@ def test_the_command_line_prints_its_url_and_keeps_state_across_a_restart(tmp_pa
 
 
 def test_the_command_line_refuses_a_bad_setting_with_a_message():
-    result = subprocess.run([sys.executable, "-m", "sandbox.ksyun_emulator", "--settings", "ip_quota_scope=zone"],
+    result = subprocess.run(check=False, args=[sys.executable, "-m", "sandbox.ksyun_emulator", "--settings", "ip_quota_scope=zone"],
                             cwd=str(REPO), capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "ip_quota_scope" in result.stderr

@@ -150,11 +150,11 @@ def test_a_call_slower_than_the_client_timeout_is_retried_and_then_reported(emul
 
 def test_random_faults_repeat_exactly_for_the_same_seed(start_emulator, make_client):
     outcomes = []
-    for _ in range(2):
+    for _attempt in range(2):
         emu = start_emulator(faults={"throttle_rate": 0.5, "fault_seed": 42})
         client = make_client(emu, retry=RetryPolicy(attempts=1))
         run = []
-        for _ in range(12):
+        for _attempt in range(12):
             try:
                 client.describe_security_groups()
                 run.append("ok")

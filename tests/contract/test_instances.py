@@ -93,7 +93,7 @@ def test_the_eni_quota_counts_the_primary_eni_by_default(client, ids, wait_attac
 
 @pytest.mark.emulator_settings(eni_quota_counts_primary=False)
 def test_the_eni_quota_can_be_switched_to_leave_the_primary_eni_out(client, ids, wait_attached):
-    enis = [client.create_network_interface(ids.subnet_6a, [ids.sg]) for _ in range(3)]
+    enis = [client.create_network_interface(ids.subnet_6a, [ids.sg]) for _n in range(3)]
     for eni_id in enis[:2]:
         client.attach_network_interface(ids.node_tiny, eni_id)
         wait_attached(eni_id, ids.node_tiny)

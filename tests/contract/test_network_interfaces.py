@@ -29,7 +29,7 @@ def test_a_new_network_interface_is_detached_in_its_subnet_with_a_uuid_and_a_mac
 
 
 def test_every_network_interface_gets_its_own_mac_address(client, ids):
-    macs = {client.get_network_interface(client.create_network_interface(ids.subnet_6a, [ids.sg]))["MacAddress"] for _ in range(5)}
+    macs = {client.get_network_interface(client.create_network_interface(ids.subnet_6a, [ids.sg]))["MacAddress"] for _n in range(5)}
     primary = {e["MacAddress"] for e in client.describe_network_interfaces(filters={"networkInterface-type": "primary"})}
     assert len(macs) == 5 and not macs & primary
 
@@ -152,7 +152,7 @@ def test_network_interfaces_are_described_by_id(client, ids):
 
 
 def test_network_interfaces_are_listed_across_pages(client, emulator, ids):
-    created = {client.create_network_interface(ids.subnet_6a, [ids.sg]) for _ in range(5)}
+    created = {client.create_network_interface(ids.subnet_6a, [ids.sg]) for _n in range(5)}
     emulator.counters.reset()
     found = client.describe_network_interfaces(page_size=2)
     assert len(found) == 10 and created <= {e["NetworkInterfaceId"] for e in found}

@@ -12,7 +12,7 @@ def test_a_reserved_ip_is_never_handed_out_by_random_allocation(client, ids):
     client.reserve_private_ip(ids.subnet_small, reserved)
     handed_out = []
     with pytest.raises(KsyunApiError) as err:
-        for _ in range(20):
+        for _n in range(20):
             eni_id = client.create_network_interface(ids.subnet_small, [ids.sg])
             handed_out.append(client.get_network_interface(eni_id)["PrivateIpAddress"])
     assert err.value.code == "InsufficientFreeAddressesInSubnet"
@@ -82,7 +82,7 @@ def test_releasing_a_reservation_returns_the_ip_to_random_allocation(client, ids
     attr = client.release_private_ip_reservation(ids.subnet_small, "10.0.2.7")
     assert attr["AllocateStatus"] == "random"
     handed_out = [client.get_network_interface(client.create_network_interface(ids.subnet_small, [ids.sg]))["PrivateIpAddress"]
-                  for _ in range(13)]
+                  for _n in range(13)]
     assert "10.0.2.7" in handed_out
 
 

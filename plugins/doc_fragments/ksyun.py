@@ -56,8 +56,8 @@ options:
     type: int
     default: 5
 notes:
-  - Every task sends its API calls from the controller (or the execution environment), never from a
-    managed host, so run it in a play on C(localhost) or with C(delegate_to: localhost).
+  - "Every task sends its API calls from the controller (or the execution environment), never from a
+    managed host, so run it in a play on C(localhost) or with C(delegate_to: localhost)."
   - Set the connection options once for all modules of the collection with
     C(module_defaults) and the action group C(group/ksyun.kce.ksyun).
   - Errors name the API call that failed and carry the KSYUN error C(code), C(request_id) and HTTP

@@ -132,6 +132,11 @@ attributes:
   platform:
     support: full
     platforms: posix
+  action_group:
+    description: Use C(group/ksyun.kce.fixed_ip) in C(module_defaults) to set the cluster options of all fixed IP modules at once.
+    support: full
+    membership:
+      - ksyun.kce.fixed_ip
 requirements:
   - kubernetes >= 24.2.0
   - PyYAML >= 3.11

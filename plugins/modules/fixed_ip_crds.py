@@ -24,7 +24,7 @@ description:
   - Check mode is a server-side dry run, so it reports what the API server would do.
   - The same manifests for the default group are shipped in C(deploy/crds/) for C(kubectl apply).
 author:
-  - ksyun.kce contributors
+  - ksyun.kce contributors (@ksyun-kce)
 options:
   state:
     description:

@@ -31,7 +31,7 @@ description:
     shown as it would be written.
   - All input is checked (IP format, retention, times, ids, names) before anything is written.
 author:
-  - ksyun.kce contributors
+  - ksyun.kce contributors (@ksyun-kce)
 options:
   state:
     description:

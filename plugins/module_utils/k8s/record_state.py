@@ -220,8 +220,8 @@ class RecordState:
             response = client.patch(self.resource.status, body, name=meta["name"], namespace=meta["namespace"],
                                     content_type="application/merge-patch+json")
         except Exception as exc:
-            raise CoreException("Failed to patch the status of %s %s/%s: %s" % (self.kind, meta["namespace"], meta["name"],
-                                                                              getattr(exc, "body", exc))) from exc
+            what = "%s %s/%s" % (self.kind, meta["namespace"], meta["name"])
+            raise CoreException("Failed to patch the status of %s: %s" % (what, getattr(exc, "body", exc))) from exc
         return response.to_dict()
 
 

@@ -63,16 +63,6 @@ class Step:
         return "Step(%r, failed=%r, changed=%r, writes=%r, msg=%r)" % (self.name, self.failed, self.changed, self.writes, self.msg)
 
 
-def task(name, module, args, check=False, diff=True, **keywords):
-    """A task for ``play``: ``module`` short name (``eni``) or FQCN, ``args`` its options."""
-    fqcn = module if "." in module else "ksyun.kce." + module
-    out = {"name": name, fqcn: args, "ignore_errors": True, "diff": diff}
-    if check:
-        out["check_mode"] = True
-    out.update(keywords)
-    return out
-
-
 def delta(after, before):
     return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
 
@@ -99,3 +89,19 @@ class Cloud:
 
     def holder(self, ip):
         return next((e["id"] for e in self.enis().values() if ip == e["primary_ip"] or ip in e["secondary_ips"]), None)
+
+
+def task(name, module, args, check=False, diff=True, **keywords):
+    """A task for ``play``: ``module`` short name (``eni``) or FQCN, ``args`` its options; failures do not stop the play."""
+    fqcn = module if "." in module else "ksyun.kce." + module
+    out = {"name": name, fqcn: args, "ignore_errors": True, "diff": diff}
+    if check:
+        out["check_mode"] = True
+    out.update(keywords)
+    return out
+
+
+def emulator_task(name, path, body):
+    """A task that changes the emulator between two module tasks (``faults`` or ``settings``)."""
+    return {"name": name, "ansible.builtin.uri": {"url": "{{ emulator_url }}/_emulator/" + path, "method": "POST",
+                                                  "body_format": "json", "body": body, "use_proxy": False}}

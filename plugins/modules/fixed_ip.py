@@ -364,6 +364,7 @@ def main():
         "ip": {"type": "str"},
         "subnet_id": {"type": "str"},
         "retention": {"type": "str"},
+        "project_ids": {"type": "list", "elements": "int"},
         "lock_timeout": {"type": "int", "default": 60},
         "wait_timeout": {"type": "int", "default": 120},
     }

@@ -12,22 +12,24 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import DEFAULT_NAME, DEFAULT_NAMESPACE, read_cluster_config
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import (
+    DEFAULT_NAME, DEFAULT_NAMESPACE, ClusterConfig, read_cluster_config)
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.kube import get_or_none
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.lock import default_identity
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.common import K8sFailure, check_group_version
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_GROUP, DEFAULT_VERSION
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun_module import KsyunModule
 
 CLUSTER_ARGSPEC = {
     "cluster_config": {"type": "str", "default": "%s/%s" % (DEFAULT_NAMESPACE, DEFAULT_NAME)},
     "group": {"type": "str"},
     "version": {"type": "str"},
-    "project_ids": {"type": "list", "elements": "int"},
 }
 
 
@@ -55,14 +57,25 @@ def config_map_ref(text: str) -> Tuple[str, str]:
     return parts[0], parts[1]
 
 
-def flow_context(k8s: AnsibleK8SModule, cloud: KsyunModule, **options) -> FlowContext:
-    """The flows' context: the cluster configuration read from the ConfigMap, group/version overridden by the options."""
+def cluster_config(k8s: AnsibleK8SModule, kube, required: bool = True) -> Optional[ClusterConfig]:
+    """The cluster configuration from the O(cluster_config) ConfigMap with group/version overridden by the options.
+
+    required=False: a missing ConfigMap gives None (the readers then use the default group/version).
+    """
     params = k8s.params
     namespace, name = config_map_ref(params["cluster_config"])
+    if required or get_or_none(kube, "v1", "ConfigMap", name, namespace) is not None:
+        config = read_cluster_config(kube, namespace, name)
+        group, version = params.get("group") or config.crd_group, params.get("version") or config.crd_version
+        check_group_version(group, version)
+        return dataclasses.replace(config, crd_group=group, crd_version=version)
+    check_group_version(params.get("group") or DEFAULT_GROUP, params.get("version") or DEFAULT_VERSION)
+    return None
+
+
+def flow_context(k8s: AnsibleK8SModule, cloud: KsyunModule, **options) -> FlowContext:
+    """The flows' context: the cluster configuration read from the ConfigMap, group/version overridden by the options."""
     kube = get_api_client(k8s).client
-    config = read_cluster_config(kube, namespace, name)
-    group, version = params.get("group") or config.crd_group, params.get("version") or config.crd_version
-    check_group_version(group, version)
-    config = dataclasses.replace(config, crd_group=group, crd_version=version)
-    return FlowContext(kube, cloud.client, config, identity=default_identity(k8s._name), project_ids=params.get("project_ids"),  # pylint: disable=protected-access
-                       **options)
+    config = cluster_config(k8s, kube)
+    identity = default_identity(k8s._name)  # pylint: disable=protected-access
+    return FlowContext(kube, cloud.client, config, identity=identity, project_ids=k8s.params.get("project_ids"), **options)

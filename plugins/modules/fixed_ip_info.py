@@ -1,0 +1,271 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ksyun.kce contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: fixed_ip_info
+short_description: List fixed Pod IP reservations with their cloud and pod state, and the drift between them
+version_added: 0.1.0
+description:
+  - Lists the C(PodEni) and C(PodEniIP) records of the cluster (all, one namespace, one pod or one IP) and joins each
+    with what the cloud and the cluster show now.
+  - "Cloud state: the ENI that holds the IP (shared ENI mode) or the pod's own ENI (exclusive ENI mode), and whether the
+    IP is reserved in its subnet (C(AllocateStatus=specific))."
+  - "Pod state: whether the pod exists, whether its UID is the one the record names, its node and its IP."
+  - Each reservation lists its drift, for example a record that says C(Bound) while the pod is gone, an IP assigned to
+    another ENI than the record names, an ENI that is missing from the cloud, or a reserved IP that is neither assigned
+    nor reserved in its subnet. This is what the manual reclaim of the product FAQ starts from.
+  - Reads are batched whatever the number of reservations - one LIST per kind of record, one LIST of pods, one
+    C(DescribeSubnets), one paged C(DescribeNetworkInterfaces) over the records' subnets, and per subnet one read of
+    its available and one of its allocated addresses (reserved IPs are not listed by any API call, so they are derived
+    from those).
+author:
+  - ksyun.kce contributors (@ksyun-kce)
+options:
+  namespace:
+    description:
+      - Only the reservations of pods in this namespace.
+    type: str
+  pod_name:
+    description:
+      - Only the reservation of this pod; needs O(namespace).
+    type: str
+  ip:
+    description:
+      - Only the reservation of this IP.
+    type: str
+  include_cloud:
+    description:
+      - Read the cloud state too. With V(false) no KSYUN call is made and no credentials are needed; each result's
+        C(cloud) is null and drift is only checked against the pods.
+    type: bool
+    default: true
+  cluster_config:
+    description:
+      - The ConfigMap holding the cluster's fixed IP configuration, as C(<namespace>/<name>). It gives the cluster
+        name (to find an exclusive ENI whose id the record lacks) and the default API group and version.
+      - A missing ConfigMap is not an error here.
+    type: str
+    default: kube-system/ksyun-vpc-cni
+  group:
+    description:
+      - API group of the C(PodEni)/C(PodEniIP) CRDs. Left out, C(crdGroup) of O(cluster_config), else V(k8s.ksyun.com).
+    type: str
+  version:
+    description:
+      - API version of the CRDs. Left out, C(crdVersion) of O(cluster_config), else V(v1).
+    type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ksyun.kce.ksyun
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    support: full
+    details:
+      - This module only reads.
+  diff_mode:
+    support: N/A
+    details:
+      - This module only reads.
+  platform:
+    support: full
+    platforms: posix
+  action_group:
+    description: Use C(group/ksyun.kce.fixed_ip) in C(module_defaults) to set the cluster and cloud options of all fixed IP modules at once.
+    support: full
+    membership:
+      - ksyun.kce.fixed_ip
+requirements:
+  - kubernetes >= 24.2.0
+  - PyYAML >= 3.11
+seealso:
+  - module: ksyun.kce.fixed_ip
+  - module: ksyun.kce.pod_eni_ip
+  - module: ksyun.kce.pod_eni
+"""
+
+EXAMPLES = r"""
+- name: Every reservation of the cluster, with its cloud and pod state
+  ksyun.kce.fixed_ip_info:
+  register: fixed_ips
+
+- name: Fail when any reservation has drifted
+  ansible.builtin.assert:
+    that: fixed_ips.drifted == 0
+    fail_msg: "{{ fixed_ips.reservations | rejectattr('in_sync') | map(attribute='drift') | list }}"
+
+- name: Which pod keeps 10.0.0.236 (first step of the manual reclaim)
+  ksyun.kce.fixed_ip_info:
+    ip: 10.0.0.236
+    include_cloud: false
+
+- name: The reservation of one pod
+  ksyun.kce.fixed_ip_info:
+    namespace: default
+    pod_name: sts-0
+"""
+
+RETURN = r"""
+reservations:
+  description: One entry per record, by kind, namespace and name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    kind:
+      description: C(PodEniIP) (shared ENI mode) or C(PodEni) (exclusive ENI mode).
+      type: str
+      sample: PodEniIP
+    namespace:
+      description: Namespace of the record and its pod.
+      type: str
+      sample: default
+    name:
+      description: Name of the record (the IP of a C(PodEniIP), the pod's name for a C(PodEni)).
+      type: str
+      sample: 10.0.0.236
+    reservation:
+      description: The record's content (spec and status keys together).
+      type: dict
+      sample:
+        podNamespace: default
+        podName: sts-0
+        podUID: 6f1c8a3e-0d7b-4a52-9a51-3b7f2e1d9c10
+        mode: shared
+        fixed: true
+        ip: 10.0.0.236
+        subnetId: 5f2c7a10-0002-4a6e-9c1b-000000000001
+        zone: cn-beijing-6a
+        eniId: 5f2c7a10-0006-4a6e-9c1b-000000000001
+        mac: fa:16:3e:00:00:01
+        instanceId: 5f2c7a10-0004-4a6e-9c1b-000000000047
+        nodeName: 10.0.0.47
+        retention: never
+        releasedAt: null
+        phase: Bound
+    cloud:
+      description: What the cloud shows; null with O(include_cloud=false).
+      type: dict
+      contains:
+        subnet_found:
+          description: Whether the record's subnet exists.
+          type: bool
+        ip_reserved:
+          description: Whether the IP is reserved (C(AllocateStatus=specific)) in its subnet; null for C(PodEni).
+          type: bool
+        eni:
+          description:
+            - The ENI holding the IP (C(PodEniIP)) or the pod's own ENI (C(PodEni)), null if none; with C(id), C(name),
+              C(subnet_id), C(zone), C(instance_id) (empty while detached), C(state), C(primary_ip), C(secondary_ips) and C(mac).
+          type: dict
+        eni_holds_ip:
+          description: Whether that ENI holds the recorded IP.
+          type: bool
+    pod:
+      description: What the cluster shows of the pod the record names.
+      type: dict
+      contains:
+        exists:
+          description: Whether a pod of that namespace and name exists.
+          type: bool
+        uid:
+          description: Its UID.
+          type: str
+        uid_matches:
+          description: Whether it is the pod the record names (same UID).
+          type: bool
+        node_name:
+          description: Its node.
+          type: str
+        pod_ip:
+          description: The IP in its status.
+          type: str
+        deleting:
+          description: Whether it is being deleted.
+          type: bool
+    drift:
+      description: Where the record, the cloud and the pod disagree, one sentence each; empty when in sync.
+      type: list
+      elements: str
+      sample:
+        - record says Bound but pod default/sts-0 is gone (its release did not run)
+    in_sync:
+      description: Whether C(drift) is empty.
+      type: bool
+drifted:
+  description: How many reservations have drifted.
+  returned: always
+  type: int
+  sample: 0
+"""
+
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import LABEL_IP, label_value, pod_selector
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.kube import as_dict, resource
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot, read_cloud
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.audit import inspect
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.common import K8sFailure
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_GROUP, DEFAULT_VERSION
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.fixed_ip_module import cluster_and_cloud_module, cluster_config
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.record_state import parse_ipv4
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunApiError, KsyunError
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun_module import ModuleFailure, api_error_details
+
+
+def gather(k8s, cloud):
+    params = k8s.params
+    selector = None
+    if params["pod_name"]:
+        selector = pod_selector(params["namespace"], params["pod_name"])
+    if params["ip"]:
+        ip = parse_ipv4(params["ip"])
+        selector = ",".join(filter(None, (selector, "%s=%s" % (LABEL_IP, label_value(ip)))))
+    kube = get_api_client(k8s).client
+    config = cluster_config(k8s, kube, required=False)
+    group = params["group"] or (config.crd_group if config else DEFAULT_GROUP)
+    version = params["version"] or (config.crd_version if config else DEFAULT_VERSION)
+    stored = ReservationStore(kube, group, version).list(namespace=params["namespace"], label_selector=selector)
+    listed = as_dict(resource(kube, "v1", "Pod").get(namespace=params["namespace"])) if stored else {}
+    pods = {}
+    for item in listed.get("items") or []:
+        snapshot = pod_snapshot(item)
+        pods[(snapshot.namespace, snapshot.name)] = snapshot
+    snapshot = None
+    if params["include_cloud"]:
+        subnet_ids = sorted({item.reservation.subnet_id for item in stored if item.reservation.subnet_id})
+        snapshot = read_cloud(cloud.client, subnet_ids) if subnet_ids else CloudSnapshot()
+    results = inspect(stored, snapshot, pods, config.settings.cluster_name if config else "")
+    return {"changed": False, "reservations": results, "drifted": sum(1 for r in results if not r["in_sync"])}
+
+
+def main():
+    argument_spec = {
+        "namespace": {"type": "str"},
+        "pod_name": {"type": "str"},
+        "ip": {"type": "str"},
+        "include_cloud": {"type": "bool", "default": True},
+    }
+    k8s, cloud = cluster_and_cloud_module(argument_spec, required_by={"pod_name": "namespace"})
+    failure = {}
+    try:
+        result = gather(k8s, cloud)
+    except (K8sFailure, ModuleFailure, FixedIpError, KsyunError, CoreException) as exc:
+        failure = {"msg": str(exc)}
+        if isinstance(exc, KsyunApiError):
+            failure.update(api_error_details(exc))
+    if failure:
+        k8s.fail_json(**failure)
+    k8s.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

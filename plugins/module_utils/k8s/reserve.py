@@ -23,7 +23,7 @@ from typing import AbstractSet, Any, Dict, List, Mapping, Optional, Sequence, Tu
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import CreateEni, ReserveIp, WriteReservation, new_eni_refs
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import (
     CrossSubnetRefused, FixedIpError, InvalidSettings, PlacementError, ReservationConflict)
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import KIND, Mode, Phase, Reservation
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import exclusive_eni_name
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_ENI

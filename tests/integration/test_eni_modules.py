@@ -87,11 +87,10 @@ def test_bad_input_for_a_new_eni_is_refused_by_name_before_anything_is_created(p
 
 
 def test_an_eni_quota_that_is_full_refuses_the_next_eni_before_it_is_created(play, cloud):
+    on_tiny = {"subnet_id": SUBNET_6A, "security_groups": [SG], "instance_id": NODE_TINY}
     steps = play([
-        task("first extra eni on the tiny node", "eni", {"name": "tiny-1", "subnet_id": SUBNET_6A, "security_groups": [SG],
-                                                        "instance_id": NODE_TINY}),
-        task("second extra eni on the tiny node", "eni", {"name": "tiny-2", "subnet_id": SUBNET_6A, "security_groups": [SG],
-                                                         "instance_id": NODE_TINY}),
+        task("first extra eni on the tiny node", "eni", dict(on_tiny, name="tiny-1")),
+        task("second extra eni on the tiny node", "eni", dict(on_tiny, name="tiny-2")),
     ])
     assert steps["first extra eni on the tiny node"].changed
     refused = steps["second extra eni on the tiny node"]

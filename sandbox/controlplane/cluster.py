@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from sandbox.controlplane import binaries, certs, processes
+from sandbox.node_agent import vpc_cni
 from sandbox.node_agent.topology import node_specs
 from sandbox.paths import REPO_ROOT, state_dir
 
@@ -112,6 +113,9 @@ def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLO
              "logs": str(logs), "bin_dir": str(bin_dir), "topology": str(topology), "nodes": [n.name for n in nodes]}
     try:
         for name in ORDER:
+            if name == "node-agent":
+                # The agent runs the fixed-IP flows, which read the CRDs and the VPC-CNI ConfigMap.
+                vpc_cni.install(kubeconfig, root / "topology.yml")
             state["pids"][name] = processes.start(name, _argv(name, bin_dir, root, pki, ports, kubeconfig), logs,
                                                   env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
             _write_state(root, state)

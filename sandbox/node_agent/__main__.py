@@ -1,4 +1,4 @@
-"""python -m sandbox.node_agent --kubeconfig FILE --nodes FILE: register the sandbox nodes, keep them Ready."""
+"""python -m sandbox.node_agent --kubeconfig FILE --nodes FILE --ksyun-endpoint HOST:PORT: kubelet and vpc-cni for the sandbox nodes."""
 
 import argparse
 import json
@@ -6,10 +6,12 @@ import logging
 import signal
 import threading
 
-from kubernetes import client, config
+from kubernetes import client, config, dynamic
 
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.retry import RetryPolicy
 from sandbox.node_agent.nodes import NodeSpec, heartbeat, register
-from sandbox.node_agent.pods import finish_deletions
+from sandbox.node_agent.pods import PodController
 
 HEARTBEAT_SECONDS = 10.0
 
@@ -18,9 +20,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox.node_agent", description=__doc__)
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--nodes", required=True, help="JSON file: a list of node specs")
-    parser.add_argument("--ksyun-endpoint", help="host:port of the KSYUN API (the sandbox's emulator)")
+    parser.add_argument("--ksyun-endpoint", required=True, help="host:port of the KSYUN API (the sandbox's emulator)")
+    parser.add_argument("--workers", type=int, default=4, help="pods handled concurrently (one at a time per node)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s node-agent %(levelname)s %(message)s")
+    logging.getLogger("kubernetes").setLevel(logging.WARNING)
     with open(args.nodes, encoding="utf-8") as f:
         specs = [NodeSpec(**n) for n in json.load(f)]
     api = config.new_client_from_config(config_file=args.kubeconfig)
@@ -28,10 +32,17 @@ def main(argv=None) -> int:
     for spec in specs:
         register(core, spec)
         logging.info("registered node %s (instance %s, zone %s)", spec.name, spec.instance_id, spec.zone)
+    region = specs[0].region if specs else "cn-beijing-6"
+
+    def cloud():
+        # The emulator checks that requests are signed, not the signature: any key pair will do.
+        return KsyunClient(access_key_id="sandbox", secret_access_key="sandbox", region=region, endpoint=f"http://{args.ksyun_endpoint}",
+                           retry=RetryPolicy(attempts=3, base_delay=0.2, max_delay=1.0))
+
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    threading.Thread(target=finish_deletions, args=(core, [s.name for s in specs], stop), daemon=True).start()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    PodController(dynamic.DynamicClient(api), cloud, {s.name: s for s in specs}, stop, workers=args.workers).start()
     while not stop.wait(HEARTBEAT_SECONDS):
         for spec in specs:
             try:

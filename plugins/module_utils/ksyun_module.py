@@ -243,7 +243,9 @@ def _refuse_writes(client):
 
 
 def api_error_details(err):
-    """The fields of a failed API call that help support: code, request id, HTTP status, action."""
+    """The fields of a failed API call that help support: code, request id, HTTP status, action ({} for other errors)."""
+    if not isinstance(err, KsyunApiError):
+        return {}
     return {"code": err.code, "request_id": err.request_id, "http_status": err.status, "action": err.action}
 
 

@@ -193,8 +193,8 @@ network_interface:
 """
 
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun_module import (
-    INSTANCE_CHECKS_ARGSPEC, KsyunModule, ModuleFailure, check_ip_in_subnet, eni_diff_view, eni_view, parse_ipv4,
-    private_ips, security_group_ids)
+    INSTANCE_CHECKS_ARGSPEC, KsyunModule, ModuleFailure, api_error_details, check_ip_in_subnet, eni_diff_view, eni_view,
+    parse_ipv4, private_ips, security_group_ids)
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunError
 
 
@@ -236,11 +236,7 @@ def attach_new(module, eni_id, instance_id):
             "network interface %s is left behind: delete it with ksyun.kce.eni network_interface_id=%s state=absent force_detach=true" % (
                 eni_id, instance_id, cause, cleanup, eni_id, eni_id), network_interface_id=eni_id) from None
     raise ModuleFailure("created network interface %s, but attaching it to instance %s failed: %s; the new ENI was deleted again, "
-                        "nothing is left behind" % (eni_id, instance_id, cause), **_error_fields(cause))
-
-
-def _error_fields(err):
-    return {"code": getattr(err, "code", None), "request_id": getattr(err, "request_id", None)}
+                        "nothing is left behind" % (eni_id, instance_id, cause), **api_error_details(cause))
 
 
 def create(module, in_subnet):

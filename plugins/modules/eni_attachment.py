@@ -113,7 +113,7 @@ previous_instance_id:
 """
 
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun_module import (
-    INSTANCE_CHECKS_ARGSPEC, KsyunModule, ModuleFailure, eni_view)
+    INSTANCE_CHECKS_ARGSPEC, KsyunModule, ModuleFailure, api_error_details, eni_view)
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunError
 
 
@@ -138,11 +138,7 @@ def move_back(module, eni_id, source, target, cause):
         raise ModuleFailure("network interface %s took longer than wait_timeout to attach to instance %s (%s); it is attached there "
                             "now, run the task again to confirm" % (eni_id, target, cause), network_interface_id=eni_id)
     raise ModuleFailure("could not move network interface %s from instance %s to instance %s: %s; it was attached back to %s" % (
-        eni_id, source, target, cause, source), network_interface_id=eni_id, **_error_fields(cause))
-
-
-def _error_fields(err):
-    return {"code": getattr(err, "code", None), "request_id": getattr(err, "request_id", None)}
+        eni_id, source, target, cause, source), network_interface_id=eni_id, **api_error_details(cause))
 
 
 def attach(module, eni):

@@ -40,6 +40,7 @@ class PodController:
         self._events = kube.resources.get(api_version="v1", kind="Event")
         self._last = {}
         self._networked = set()
+        self._released = set()
         self._warned = set()
         self._attempts = {}
         self._node_locks = {name: threading.Lock() for name in self.nodes}
@@ -135,7 +136,7 @@ class PodController:
         with self._guard:
             last = self._last.get(key)
         if pod is None:
-            if last is not None and self._ours(last):
+            if last is not None and self._ours(last) and last["metadata"].get("uid") not in self._released:
                 self._release_gone(key, last)
             return
         if not self._ours(pod):
@@ -203,8 +204,13 @@ class PodController:
             try:
                 result = release_pod(self._flows(), key[0], key[1])
                 record = result.reservation
-                LOG.info("pod %s/%s deleted: %s", key[0], key[1],
-                         "IP %s kept (%s)" % (record.get("ip"), record.get("phase")) if record else result.reason or "IP released")
+                if not result.changed:
+                    outcome = result.reason or "nothing to release"
+                elif record:
+                    outcome = "IP %s kept (%s)" % (record.get("ip"), record.get("phase"))
+                else:
+                    outcome = "IP released"
+                LOG.info("pod %s/%s deleted: %s", key[0], key[1], outcome)
             except (FixedIpError, KsyunError) as err:
                 if self._retry(key, uid):
                     LOG.warning("pod %s/%s: release failed, will retry: %s", key[0], key[1], err)
@@ -213,6 +219,7 @@ class PodController:
                 LOG.warning("pod %s/%s: release failed %d times, completing the deletion anyway: %s", key[0], key[1], MAX_ATTEMPTS, err)
         self._networked.discard(uid)
         self._attempts.pop((key, uid), None)
+        self._released.add(uid)
         self._confirm_deleted(pod)
 
     def _confirm_deleted(self, pod) -> None:

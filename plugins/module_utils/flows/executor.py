@@ -21,6 +21,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import F
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import Ref
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.kube import error_text
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import eni_snapshot
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import StoredReservation
 
@@ -183,7 +184,7 @@ def execute_plan(plan: Plan, cloud, store, records: Mapping[RecordKey, StoredRes
         except Exception as exc:  # every failure stops the run; the caller plans again from new snapshots
             result.failed, result.error = action.describe(), exc
             if log:
-                log("failed: %s: %s" % (action.describe(), exc))
+                log("failed: %s: %s" % (action.describe(), error_text(exc)))
             break
         if isinstance(action, act.SetPodNetwork) and pod_network is None:
             continue

@@ -54,3 +54,11 @@ def parse_time(text: Optional[str]) -> Optional[datetime]:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def error_text(exc: BaseException) -> str:
+    """One readable line for an error: the API's message for a Kubernetes API error, else the error's own text."""
+    summary = getattr(exc, "summary", None)
+    if callable(summary) and status_of(exc) is not None:
+        return "HTTP %s: %s" % (status_of(exc), " ".join(str(summary()).split()))
+    return " ".join(str(exc).split()) or type(exc).__name__

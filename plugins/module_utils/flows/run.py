@@ -27,7 +27,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import ClusterConfig
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.executor import (
     ExecutionResult, PodNetworkWriter, execute_plan, reservation_dict, stored_by_key)
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.kube import as_dict, get_or_none, resource, utcnow
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.kube import as_dict, error_text, get_or_none, resource, utcnow
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.lock import DEFAULT_NAMESPACE, SubnetLocks, default_identity
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot, read_cloud, read_nodes
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore, StoredReservation
@@ -171,7 +171,7 @@ def _execute(ctx: FlowContext, result: FlowResult, plan: Plan, stored, pod: dict
                         eni_wait_timeout=ctx.eni_wait_timeout, eni_wait_interval=ctx.eni_wait_interval)
     _finish(result, done)
     if not done.ok:
-        return "%s failed: %s" % (done.failed, done.error)
+        return "%s failed: %s" % (done.failed, error_text(done.error))
     if plan.reason and not check_mode:
         return plan.reason
     result.reason = plan.reason

@@ -86,15 +86,19 @@ def test_bad_input_for_a_new_eni_is_refused_by_name_before_anything_is_created(p
     assert set(cloud.enis()) == before
 
 
-def test_an_eni_quota_that_is_full_refuses_the_next_eni_before_it_is_created(play, cloud):
+def test_a_full_eni_quota_refuses_the_next_eni_before_it_is_created_and_a_cloud_refusal_leaves_no_eni_behind(play, cloud):
     on_tiny = {"subnet_id": SUBNET_6A, "security_groups": [SG], "instance_id": NODE_TINY}
     steps = play([
         task("first extra eni on the tiny node", "eni", dict(on_tiny, name="tiny-1")),
         task("second extra eni on the tiny node", "eni", dict(on_tiny, name="tiny-2")),
+        task("second extra eni left to the cloud's quota check", "eni", dict(on_tiny, name="tiny-2", check_quotas=False)),
     ])
     assert steps["first extra eni on the tiny node"].changed
     refused = steps["second extra eni on the tiny node"]
     assert refused.failed and NODE_TINY in refused.msg and "2 of 2" in refused.msg and refused.total_writes == 0
+    by_cloud = steps["second extra eni left to the cloud's quota check"]
+    assert by_cloud.failed and "QuotaExceeded.NetworkInterface" in by_cloud.msg and "deleted again" in by_cloud.msg
+    assert by_cloud.writes == {"CreateNetworkInterface": 1, "AttachNetworkInterface": 1, "DeleteNetworkInterface": 1}
     assert cloud.eni_named("tiny-2") is None
 
 

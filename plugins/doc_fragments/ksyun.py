@@ -28,8 +28,9 @@ options:
     type: str
   endpoint:
     description:
-      - API endpoint as C(host[:port]) or C(http(s)://host[:port]); may contain C({service}), which is
-        replaced by V(vpc) or V(kec), for example V({service}.cn-beijing-6.api.ksyun.com).
+      - API endpoint as C(host[:port]), C(http://host[:port]) or C(https://host[:port]).
+      - It may contain C({service}), which is replaced by V(vpc) or V(kec), for example
+        V({service}.cn-beijing-6.api.ksyun.com).
       - If not set, the value of the E(KSYUN_ENDPOINT) environment variable is used; if that is not set
         either, the SDK defaults C(vpc.api.ksyun.com) and C(kec.api.ksyun.com) are used.
       - Only point it at a local emulator for tests, for example V(http://127.0.0.1:38417).
@@ -71,7 +72,8 @@ attributes:
     details:
       - The module talks to the KSYUN API over HTTPS from the host it runs on.
   action_group:
-    description: Use C(group/ksyun.kce.ksyun) in C(module_defaults) to set the connection options of all modules at once.
+    description: Use C(group/ksyun.kce.ksyun) in C(module_defaults) to set the connection options of all modules
+      at once.
     support: full
     membership:
       - ksyun.kce.ksyun

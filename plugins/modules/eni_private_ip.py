@@ -53,7 +53,7 @@ options:
   count:
     description:
       - The number of secondary IPs the ENI should hold. Missing ones are assigned at random (never a reserved
-        IP); with O(purge=true), surplus ones are unassigned, the most recently listed first.
+        IP); with O(purge=true), surplus ones are unassigned, the last listed ones first.
       - Cannot be combined with O(private_ip_addresses) or O(reserved).
     type: int
   purge:

@@ -26,7 +26,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config imp
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
 
-from fixed_ip_sandbox import ACCESS_KEY_ID, COUNTERS, REGION, SANDBOX_SETTINGS, SECRET_ACCESS_KEY, Step
+from fixed_ip_sandbox import ACCESS_KEY_ID, CHOSEN_IPS, COUNTERS, REGION, SANDBOX_SETTINGS, SECRET_ACCESS_KEY, SUBNET_6A, Step
 
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
@@ -101,27 +101,39 @@ def vpc_cni(kube, wait_for):
     return SANDBOX_SETTINGS
 
 
+def _records(dyn, kind, namespace=None):
+    try:
+        return dyn.resources.get(api_version="k8s.ksyun.com/v1", kind=kind).get(namespace=namespace).to_dict()["items"]
+    except Exception:  # pylint: disable=broad-except  # CRDs gone: nothing kept
+        return []
+
+
 def free_cloud_leftovers(dyn, ksyun, namespace):
-    """Unreserve the IPs and delete the detached ENIs that the namespace's records keep, so runs do not pile up."""
+    """Delete the namespace's records, then free what they kept (record first, as the product FAQ's manual reclaim does)."""
     for kind in sorted(KINDS):
-        try:
-            items = dyn.resources.get(api_version="k8s.ksyun.com/v1", kind=kind).get(namespace=namespace).to_dict()["items"]
-        except Exception:  # pylint: disable=broad-except  # CRDs gone: nothing kept
-            continue
-        for item in items:
+        for item in _records(dyn, kind, namespace):
+            dyn.resources.get(api_version="k8s.ksyun.com/v1", kind=kind).delete(namespace=namespace, name=item["metadata"]["name"])
             spec = item.get("spec") or {}
             if kind == "PodEniIP" and spec.get("ip") and spec.get("subnetId"):
                 ksyun.release_private_ip_reservation(spec["subnetId"], spec["ip"])
-            eni_id = spec.get("eniId")
-            if kind == "PodEni" and eni_id:
-                eni = ksyun.get_network_interface(eni_id)
-                if eni is not None and not eni.get("InstanceId"):
-                    ksyun.delete_network_interface(eni_id)
+            eni = ksyun.get_network_interface(spec["eniId"]) if kind == "PodEni" and spec.get("eniId") else None
+            if eni is not None and not eni.get("InstanceId"):
+                ksyun.delete_network_interface(spec["eniId"])
+
+
+def release_unrecorded(dyn, ksyun, emulator, subnet_id, ips):
+    """Unreserve ips that a late release of an earlier run reserved again after its record was gone."""
+    recorded = {(item.get("spec") or {}).get("ip") for item in _records(dyn, "PodEniIP")}
+    attributes = emulator.state()["ip_attributes"].get(subnet_id) or {}
+    for ip in ips:
+        if ip not in recorded and (attributes.get(ip) or {}).get("allocate_status") == "specific":
+            ksyun.release_private_ip_reservation(subnet_id, ip)
 
 
 @pytest.fixture
-def namespace(kube, dyn, ksyun, vpc_cni):
+def namespace(kube, dyn, ksyun, emulator, vpc_cni):
     """A fresh namespace; afterwards its records' cloud reservations are freed and the namespace deleted."""
+    release_unrecorded(dyn, ksyun, emulator, SUBNET_6A, CHOSEN_IPS)
     name = "fip-%s" % uuid.uuid4().hex[:8]
     core = client.CoreV1Api(kube)
     core.create_namespace({"metadata": {"name": name}})

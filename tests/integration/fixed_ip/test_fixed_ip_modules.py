@@ -276,3 +276,50 @@ def test_fixed_ip_info_flags_drift_between_records_the_cloud_and_the_pods(playbo
     one = steps["audit one IP without the cloud"]
     assert [item["name"] for item in one.result["reservations"]] == ["10.0.0.239"]
     assert one.result["reservations"][0]["cloud"] is None and one.reads == {}
+
+
+def statefulset(namespace, name):
+    """The product page's fixed-IP StatefulSet (shared ENI mode), pinned to the reservation's zone."""
+    eni_ip = {"ksyun/eni-private-ip": "1"}
+    return {
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "serviceName": name, "replicas": 1, "podManagementPolicy": "OrderedReady",
+            "selector": {"matchLabels": {"ksyun-app": name}},
+            "template": {
+                "metadata": {"labels": {"ksyun-app": name}, "annotations": {
+                    "k8s.ksyun.com/pod-eniip": "true", "k8s.ksyun.com/pod-ip-fixed": "true",
+                    "v1.multus-cni.io/default-network": "kube-system/vpc-cni"}},
+                "spec": {
+                    "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{
+                        "matchExpressions": [{"key": "topology.kubernetes.io/zone", "operator": "In", "values": [ZONE_6A]}]}]}}},
+                    "containers": [{"name": "app", "image": "hub.kce.ksyun.com/ksyun/nginx:latest",
+                                    "resources": {"limits": eni_ip, "requests": eni_ip}}]}}}}
+
+
+def test_a_statefulset_pod_created_after_its_ip_was_reserved_gets_that_ip(playbook, namespace, dyn, emulator, wait_for):
+    reserve = {"namespace": namespace, "pod_name": "sts-0", "zone": ZONE_6A, "ip": "10.0.0.246"}
+    pods = dyn.resources.get(api_version="v1", kind="Pod")
+    try:
+        steps = playbook([
+            task("reserve the allow-listed IP", "ksyun.kce.fixed_ip", reserve),
+            task("create the StatefulSet", "kubernetes.core.k8s", {"definition": statefulset(namespace, "sts"), "wait": True,
+                                                                   "wait_timeout": 60, "wait_sleep": 1}),
+            task("audit after the pod started", "ksyun.kce.fixed_ip_info", {"namespace": namespace, "pod_name": "sts-0"}),
+            task("reserve again once bound", "ksyun.kce.fixed_ip", reserve),
+        ])
+        assert steps["reserve the allow-listed IP"].changed
+        assert steps["create the StatefulSet"].result["result"]["status"]["readyReplicas"] == 1
+        pod = pods.get(namespace=namespace, name="sts-0").to_dict()
+        assert pod["status"]["podIP"] == "10.0.0.246"
+        audit = steps["audit after the pod started"].result["reservations"]
+        assert len(audit) == 1 and audit[0]["in_sync"], audit
+        assert audit[0]["reservation"]["phase"] == "Bound" and audit[0]["pod"]["uid_matches"]
+        assert audit[0]["cloud"]["eni"]["instance_id"] and audit[0]["cloud"]["ip_reserved"] is False
+        again = steps["reserve again once bound"]
+        assert not again.changed and again.writes == WRITES_NONE and "Bound" in again.result["reservations"][0]["reason"]
+    finally:
+        dyn.resources.get(api_version="apps/v1", kind="StatefulSet").delete(namespace=namespace, name="sts")
+        wait_for("pod sts-0 gone", lambda: not pods.get(namespace=namespace).to_dict()["items"])
+        wait_for("sts-0's IP released into its reservation",
+                 lambda: (record(dyn, "PodEniIP", namespace, "10.0.0.246") or {}).get("status", {}).get("phase") == "Reserved")

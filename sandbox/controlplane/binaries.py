@@ -61,7 +61,7 @@ def ensure_built(out=sys.stderr) -> Path:
         return directory
     v = versions()
     print(f"sandbox: first run on this machine: building Kubernetes {v['kubernetes']} and etcd {v['etcd']} "
-          f"from Go modules into {directory} (20-40 minutes on 2 cores; cached for later runs)", file=out, flush=True)
+          f"from Go modules into {directory} (8-15 minutes on 2 cores, most of it kube-apiserver; cached for later runs)", file=out, flush=True)
     started = time.monotonic()
     _run_with_heartbeat(["bash", str(HERE / "build.sh"), str(directory)], out, started)
     print(f"sandbox: control-plane build finished in {time.monotonic() - started:.0f}s", file=out, flush=True)
@@ -84,7 +84,7 @@ def _run_with_heartbeat(cmd, out, started, every=60.0):
         for line in proc.stdout:
             print(line.rstrip(), file=out, flush=True)
             if line.startswith("[build"):
-                current[0] = line.split("] ", 1)[-1].split(" (", 1)[0]
+                current[0] = line.split("] ", 1)[-1].strip()
     finally:
         stop.set()
     if proc.wait() != 0:

@@ -18,10 +18,10 @@ pkg=k8s.io/component-base/version
 ldf="-s -w -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
 ldf="$ldf -X $pkg.gitCommit=module-$k8s_version -X $pkg.gitTreeState=clean -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
-stamp "etcd $etcd_version (a few minutes on 2 cores)"
+stamp "etcd $etcd_version"
 (cd "$here/etcd" && go build -trimpath -ldflags "-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3)
 for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
-  stamp "$cmd $k8s_version (the first one compiles most shared packages: 10-25 minutes on 2 cores)"
+  stamp "$cmd $k8s_version"
   (cd "$here/k8s" && go build -trimpath -ldflags "$ldf" -o "$tmp/$cmd" "k8s.io/kubernetes/cmd/$cmd")
 done
 printf 'kubernetes %s\netcd %s\n%s\n' "$k8s_version" "$etcd_version" "$(go version)" > "$tmp/VERSIONS"

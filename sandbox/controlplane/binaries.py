@@ -1,5 +1,6 @@
 """Build the control-plane binaries once per machine, cached outside the repo by version."""
 
+import fcntl
 import hashlib
 import os
 import re
@@ -59,13 +60,21 @@ def ensure_built(out=sys.stderr) -> Path:
     directory = cache_dir()
     if installed(directory):
         return directory
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with open(directory.parent / ".build.lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second clone or test session waits instead of building alongside
+        if not installed(directory):
+            _build(directory, out)
+    return directory
+
+
+def _build(directory: Path, out) -> None:
     v = versions()
     print(f"sandbox: first run on this machine: building Kubernetes {v['kubernetes']} and etcd {v['etcd']} "
           f"from Go modules into {directory} (8-15 minutes on 2 cores, most of it kube-apiserver; cached for later runs)", file=out, flush=True)
     started = time.monotonic()
     _run_with_heartbeat(["bash", str(HERE / "build.sh"), str(directory)], out, started)
     print(f"sandbox: control-plane build finished in {time.monotonic() - started:.0f}s", file=out, flush=True)
-    return directory
 
 
 def _run_with_heartbeat(cmd, out, started, every=60.0):

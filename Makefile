@@ -7,10 +7,11 @@ VENV ?= $(CACHE)/venv-py311-$(REQ_HASH)
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv controlplane sandbox-up sandbox-down sandbox-status sandbox-kubeconfig sanity lint changelog-lint pytest test clean-sandbox
+.PHONY: help demo venv controlplane sandbox-up sandbox-down sandbox-status sandbox-kubeconfig sanity lint changelog-lint pytest test clean-sandbox
 
 help:
 	@echo "make test            - everything CI runs: venv, control-plane build (cached), lint, sanity, pytest"
+	@echo "make demo            - the product page's demonstration (delete sts-0, same IP) in a sandbox of its own; PASS/FAIL"
 	@echo "make sandbox-up      - start the local control plane; prints the kubeconfig path"
 	@echo "make sandbox-down    - stop it (no process is left behind)"
 	@echo "make sandbox-status  - what runs, with pids and memory"
@@ -28,6 +29,9 @@ controlplane: venv
 
 sandbox-up: controlplane
 	$(PY) -m sandbox up
+
+demo: controlplane
+	$(PY) -m sandbox.demo
 
 sandbox-down: venv
 	$(PY) -m sandbox down

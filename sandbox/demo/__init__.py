@@ -1,0 +1,1 @@
+"""The product page's demonstration, run in a sandbox of its own (python -m sandbox.demo)."""

@@ -294,12 +294,11 @@ reservations:
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.retention import Retention
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowError
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.common import K8sFailure
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.fixed_ip_module import cluster_and_cloud_module, flow_context
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.fixed_ip_state import run_flow, run_reserved
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.record_state import check_options, parse_ipv4
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.record_state import check_id, check_pod, parse_ipv4, parse_retention
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.reserve import ReserveError, ReserveRequest
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunApiError, KsyunError
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun_module import ModuleFailure, api_error_details
@@ -316,18 +315,9 @@ def _items(params):
 
 def _request(prefix, item):
     """A ReserveRequest from one item, refusing malformed values with the option's name."""
-    names = {"namespace": item["namespace"], "pod_name": item["pod_name"], "state": "present", "ip": None, "subnet_id": item.get("subnet_id"),
-             "eni_id": None, "retention": None, "released_at": None}
-    try:
-        check_options(Mode.EXCLUSIVE, names)
-    except K8sFailure as exc:
-        raise K8sFailure(prefix + str(exc)) from None
-    retention = None
-    if item.get("retention") is not None:
-        try:
-            retention = Retention.parse(item["retention"])
-        except FixedIpError as exc:
-            raise K8sFailure("%sretention: %s" % (prefix, exc)) from None
+    check_pod(item["namespace"], item["pod_name"], prefix)
+    check_id(prefix + "subnet_id", item.get("subnet_id"))
+    retention = parse_retention(item.get("retention"), prefix)
     ip = parse_ipv4(item["ip"], prefix + "ip") if item.get("ip") else ""
     return ReserveRequest(namespace=item["namespace"], pod_name=item["pod_name"], mode=Mode(item.get("mode") or "shared"),
                           zone=item.get("zone") or "", ip=ip, subnet_id=item.get("subnet_id") or "", retention=retention)

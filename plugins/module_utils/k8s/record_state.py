@@ -68,24 +68,37 @@ def parse_ipv4(value: str, option: str = "ip") -> str:
         raise K8sFailure("%s: %r is not an IPv4 address; give a dotted quad such as 10.0.0.236" % (option, value)) from None
 
 
+def check_pod(namespace: str, pod_name: Optional[str], prefix: str = "") -> None:
+    """Refuse a namespace or pod name Kubernetes would refuse, naming the option and the value."""
+    if not _DNS_LABEL.fullmatch(namespace or "") or len(namespace) > 63:
+        raise K8sFailure("%snamespace: %r is not a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)"
+                         % (prefix, namespace))
+    if pod_name is not None and (not _DNS_SUBDOMAIN.fullmatch(pod_name) or len(pod_name) > 253):
+        raise K8sFailure("%spod_name: %r is not a pod name (lower-case letters, digits, '-' and '.', at most 253)" % (prefix, pod_name))
+
+
+def check_id(option: str, value: Optional[str]) -> None:
+    if value and not _UUID.fullmatch(value):
+        raise K8sFailure("%s: %r is not a KSYUN resource id; give a UUID such as 5f2c7a10-0002-4a6e-9c1b-000000000001" % (option, value))
+
+
+def parse_retention(value: Optional[str], prefix: str = "") -> Optional[Retention]:
+    if value is None:
+        return None
+    try:
+        return Retention.parse(value)
+    except FixedIpError as exc:
+        raise K8sFailure(prefix + str(exc)) from None
+
+
 def check_options(mode: Mode, params: Dict[str, Any]) -> None:
     """Refuse malformed input with the option and value, before anything is read or written."""
-    if not _DNS_LABEL.fullmatch(params["namespace"]) or len(params["namespace"]) > 63:
-        raise K8sFailure("namespace: %r is not a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)"
-                         % params["namespace"])
-    if params["pod_name"] is not None and (not _DNS_SUBDOMAIN.fullmatch(params["pod_name"]) or len(params["pod_name"]) > 253):
-        raise K8sFailure("pod_name: %r is not a pod name (lower-case letters, digits, '-' and '.', at most 253)" % params["pod_name"])
+    check_pod(params["namespace"], params["pod_name"])
     if params["ip"] or mode is Mode.SHARED:
         params["ip"] = parse_ipv4(params["ip"] or "")
-    for option in ("subnet_id", "eni_id"):
-        if params[option] and not _UUID.fullmatch(params[option]):
-            raise K8sFailure("%s: %r is not a KSYUN resource id; give a UUID such as 5f2c7a10-0002-4a6e-9c1b-000000000001"
-                             % (option, params[option]))
-    if params["retention"] is not None:
-        try:
-            Retention.parse(params["retention"])
-        except FixedIpError as exc:
-            raise K8sFailure(str(exc)) from None
+    check_id("subnet_id", params["subnet_id"])
+    check_id("eni_id", params["eni_id"])
+    parse_retention(params["retention"])
     if params["released_at"]:
         try:
             parse_time(params["released_at"], "released_at")

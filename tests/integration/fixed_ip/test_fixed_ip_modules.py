@@ -183,11 +183,11 @@ def test_bad_input_fails_naming_the_value_and_changes_nothing(playbook, namespac
         ("read another config map", "ksyun.kce.fixed_ip", dict(pod, zone=ZONE_6A, cluster_config="kube-system/missing"),
          "kube-system/missing"),
     ]
-    steps = playbook([task(name, module, args, ignore_errors=True) for name, module, args, _ in bad])
-    for name, _, _, expected in bad:
+    steps = playbook([task(name, module, args, ignore_errors=True) for name, module, args, expected in bad])
+    for name, module, args, expected in bad:
         step = steps[name]
         assert step.failed and not step.changed, step
-        assert expected in step.msg, "%s: %r does not name %r" % (name, step.msg, expected)
+        assert expected in step.msg, "%s (%s %s): %r does not name %r" % (name, module, args, step.msg, expected)
         assert step.writes == WRITES_NONE, step
     for kind in ("PodEni", "PodEniIP"):
         assert dyn.resources.get(api_version="k8s.ksyun.com/v1", kind=kind).get(namespace=namespace).to_dict()["items"] == []

@@ -125,6 +125,8 @@ def test_pod_eni_ip_and_pod_eni_records_are_desired_state_with_status_in_the_sta
         task("PodEniIP bound in check mode", "ksyun.kce.pod_eni_ip", bound, check_mode=True),
         task("PodEniIP bound", "ksyun.kce.pod_eni_ip", bound),
         task("PodEniIP bound again", "ksyun.kce.pod_eni_ip", bound),
+        task("PodEni in check mode", "ksyun.kce.pod_eni", exclusive, check_mode=True),
+        info("no PodEni after check mode", "PodEni", namespace, "db-0"),
         task("PodEni", "ksyun.kce.pod_eni", exclusive),
         task("PodEni again", "ksyun.kce.pod_eni", exclusive),
         task("delete PodEniIP in check mode", "ksyun.kce.pod_eni_ip", {"namespace": namespace, "ip": "10.0.0.236", "state": "absent"},
@@ -150,7 +152,9 @@ def test_pod_eni_ip_and_pod_eni_records_are_desired_state_with_status_in_the_sta
     assert moved.changed and moved.result["diff"]["after"]["status"] == {"phase": "Bound", "nodeName": "10.0.0.47"}
     assert moved.result["diff"]["after"]["spec"] == {"podUID": "6f1c8a3e-0d7b-4a52-9a51-3b7f2e1d9c10"}
     assert not steps["PodEniIP bound again"].changed
+    assert steps["PodEni in check mode"].changed and steps["no PodEni after check mode"].result["resources"] == []
     assert steps["PodEni"].changed and steps["PodEni"].result["name"] == "db-0"
+    assert steps["PodEni"].result["diff"]["after"]["spec"]["eniId"] == "5f2c7a10-0006-4a6e-9c1b-000000000001"
     assert not steps["PodEni again"].changed
     assert steps["delete PodEniIP in check mode"].changed
     assert len(steps["PodEniIP kept after check mode"].result["resources"]) == 1
@@ -307,6 +311,9 @@ def test_a_statefulset_pod_created_after_its_ip_was_reserved_gets_that_ip(playbo
                                                                    "wait_timeout": 60, "wait_sleep": 1}),
             task("audit after the pod started", "ksyun.kce.fixed_ip_info", {"namespace": namespace, "pod_name": "sts-0"}),
             task("reserve again once bound", "ksyun.kce.fixed_ip", reserve),
+            task("bind it again", "ksyun.kce.fixed_ip", {"namespace": namespace, "pod_name": "sts-0", "state": "bound"}),
+            task("release the live pod in check mode", "ksyun.kce.fixed_ip", {"namespace": namespace, "pod_name": "sts-0",
+                                                                              "state": "released"}, check_mode=True),
         ])
         assert steps["reserve the allow-listed IP"].changed
         assert steps["create the StatefulSet"].result["result"]["status"]["readyReplicas"] == 1
@@ -318,6 +325,11 @@ def test_a_statefulset_pod_created_after_its_ip_was_reserved_gets_that_ip(playbo
         assert audit[0]["cloud"]["eni"]["instance_id"] and audit[0]["cloud"]["ip_reserved"] is False
         again = steps["reserve again once bound"]
         assert not again.changed and again.writes == WRITES_NONE and "Bound" in again.result["reservations"][0]["reason"]
+        rebind = steps["bind it again"]
+        assert not rebind.changed and rebind.writes == WRITES_NONE
+        assert rebind.result["reservations"][0]["reservation"]["ip"] == "10.0.0.246"
+        kept = steps["release the live pod in check mode"]
+        assert not kept.changed and "is live and not being deleted" in kept.result["reservations"][0]["reason"]
     finally:
         dyn.resources.get(api_version="apps/v1", kind="StatefulSet").delete(namespace=namespace, name="sts")
         wait_for("pod sts-0 gone", lambda: not pods.get(namespace=namespace).to_dict()["items"])

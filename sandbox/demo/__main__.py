@@ -143,8 +143,8 @@ class Demo:
         if mode == "shared":
             subnet = self.module("subnet_info", {"subnet_ids": [SUBNET]})["subnets"][0]
             reserved = ip in (subnet.get("reserved_addresses") or [])
-            say(f"  subnet {subnet['cidr_block']}: {ip} is " + ("RESERVED (AllocateStatus=specific): random allocation cannot take it"
-                                                             if reserved else "not reserved (it is in use)"))
+            state = "RESERVED (AllocateStatus=specific): random allocation cannot take it" if reserved else "not reserved (it is in use)"
+            say(f"  subnet {subnet['cidr_block']}: {ip} is {state}")
         return enis[0] if enis else None, reserved
 
     # --- the demonstration -------------------------------------------------------------------------
@@ -159,7 +159,7 @@ class Demo:
         ip = first.status.pod_ip
         self.get_po_owide(pod_name)
         self.get_records(mode)
-        eni_before, _ = self.show_cloud(ip, mode)
+        eni_before = self.show_cloud(ip, mode)[0]
 
         say(f"\n$ kubectl delete po {pod_name}\npod \"{pod_name}\" deleted")
         self.core.delete_namespaced_pod(pod_name, NAMESPACE)
@@ -190,7 +190,7 @@ class Demo:
             self.core.patch_node(node, {"spec": {"unschedulable": False}})
         self.get_po_owide(pod_name)
         self.get_records(mode)
-        eni_after, _ = self.show_cloud(ip, mode)
+        eni_after = self.show_cloud(ip, mode)[0]
         if moved.status.pod_ip != ip or moved.spec.node_name == node:
             raise DemoFailed(f"{mode}: {pod_name} came back on {moved.spec.node_name} with IP {moved.status.pod_ip}, expected {ip} on another node")
         if mode == "exclusive" and (eni_after or {}).get("id") != (eni_before or {}).get("id"):

@@ -176,4 +176,3 @@ def read_cloud(cloud, subnet_ids: Iterable[str], nodes: Iterable[NodeInfo] = (),
     if eni_subnets:
         enis = [eni_snapshot(item) for item in cloud.describe_network_interfaces(filters={"subnet-id": eni_subnets}, page_size=PAGE_SIZE)]
     return CloudSnapshot(enis=tuple(sorted(enis, key=lambda eni: eni.eni_id)), subnets=tuple(subnets))
-

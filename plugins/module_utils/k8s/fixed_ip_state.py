@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence, Tuple
 
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError, ReservationConflict
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import KIND, Mode
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.executor import execute_plan, reservation_dict, stored_by_key
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext, FlowError, bind_pod, release_pod
@@ -36,7 +36,11 @@ def _subnets_involved(ctx: FlowContext, requests: Sequence[ReserveRequest], foun
 
 def run_reserved(ctx: FlowContext, requests: Sequence[ReserveRequest], check_mode: bool) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
     """Pre-provision every request; returns the per-pod results and the diff (records before/after by label)."""
+    seen = set()
     for request in requests:
+        if (request.namespace, request.pod_name) in seen:
+            raise ReservationConflict("pod %s is listed twice; a pod keeps one reservation, so list it once" % request.ref)
+        seen.add((request.namespace, request.pod_name))
         resolve_zone(request, ctx.settings)
     stored = ctx.store.list()
     found = existing_records(stored, requests)

@@ -182,6 +182,8 @@ def test_bad_input_fails_naming_the_value_and_changes_nothing(playbook, namespac
         ("reserve in an unknown group", "ksyun.kce.fixed_ip", dict(pod, zone=ZONE_6A, group="unknown.example.com"), "unknown.example.com/v1"),
         ("reserve in an unknown zone", "ksyun.kce.fixed_ip", dict(pod, zone="cn-beijing-9z"), "'cn-beijing-9z'"),
         ("reserve across zones", "ksyun.kce.fixed_ip", dict(pod, zone=ZONE_6A, subnet_id=SUBNET_6B), SUBNET_6B),
+        ("reserve one pod twice", "ksyun.kce.fixed_ip", {"reservations": [dict(pod, zone=ZONE_6A), dict(pod, zone=ZONE_6A)]},
+         "%s/sts-0 is listed twice" % namespace),
         ("bind with reserve options", "ksyun.kce.fixed_ip", dict(pod, state="bound", ip="10.0.0.236"), "state=reserved"),
         ("bind a pod that does not exist", "ksyun.kce.fixed_ip", dict(pod, state="bound"), "%s/sts-0 does not exist" % namespace),
         ("read another config map", "ksyun.kce.fixed_ip", dict(pod, zone=ZONE_6A, cluster_config="kube-system/missing"),

@@ -195,3 +195,43 @@ def test_a_flow_failing_at_any_cloud_write_converges_when_run_again(dyn, kube, u
         assert not again.changed, f"a bind after convergence still does {again.actions}"
     finally:
         _drop(world)
+
+
+BIND_CASES = [(scenario, fault, nth) for scenario, writes in (("shared-fixed", 3), ("exclusive-fixed", 2))
+              for fault in ("drop", "drop_after") for nth in range(1, writes + 1)]
+
+
+@pytest.mark.parametrize("scenario,fault,nth", BIND_CASES, ids=[f"{s}-{f}-{n}" for s, f, n in BIND_CASES])
+def test_a_pod_deleted_while_its_bind_was_cut_short_keeps_its_fixed_ip_out_of_reach(dyn, kube, scenario, fault, nth):
+    mode, fixed = SCENARIOS[scenario][:2]
+    world = _world(dyn, kube, mode, fixed)
+    try:
+        world.emulator.faults.configure({"fail_nth": [{"nth": nth, "scope": "writes", "mode": fault}]})
+        world.create_pod("fault-47")
+        with pytest.raises(FlowError):
+            bind_pod(world.flaky, world.ns, "sts-0")
+        world.remove_pod()
+        records = world.store.list(namespace=world.ns)
+        enis = [e for e in world.emulator.state.data["network_interfaces"].values() if e["type"] != "primary"]
+        if mode == "shared":
+            [record] = [stored.reservation for stored in records]
+            ip = record.ip
+            assert record.phase.value == "Reserved"
+            assert not any(ip == e["primary_ip"] or ip in e["secondary_ips"] for e in enis), "the IP is back in the subnet"
+            assert world.emulator.state.data["ip_attributes"][record.subnet_id][ip]["allocate_status"] == "specific"
+        else:
+            own = [e for e in enis if e["name"].endswith(f"_{world.ns}_sts-0")]
+            assert len(own) <= 1, "the pod's ENI was created at most once"
+            if own:
+                [record] = [stored.reservation for stored in records]
+                assert (record.phase.value, record.eni_id, own[0]["instance_id"]) == ("Reserved", own[0]["id"], None)
+                ip = own[0]["primary_ip"]
+            else:
+                assert records == [], "no ENI was made, so there is no IP to keep"
+                ip = None
+        world.create_pod("fault-48")
+        world.flow(bind_pod)
+        pod = world.core.read_namespaced_pod("sts-0", world.ns)
+        assert pod.status.pod_ip and (ip is None or pod.status.pod_ip == ip), "the re-created pod gets the kept IP back"
+    finally:
+        _drop(world)

@@ -125,7 +125,7 @@ def _live_uids(ctx: FlowContext, namespace: str) -> frozenset:
     return frozenset((item.get("metadata") or {}).get("uid") for item in pods.get("items") or [])
 
 
-def _records_of_pod(ctx: FlowContext, namespace: str, name: str, stored: List[StoredReservation]) -> Optional[StoredReservation]:
+def _records_of_pod(namespace: str, name: str, stored: List[StoredReservation]) -> Optional[StoredReservation]:
     mine = [item for item in stored if item.reservation.namespace == namespace and item.reservation.pod_name == name]
     return _one_record(mine, "%s/%s" % (namespace, name))
 
@@ -209,9 +209,10 @@ def bind_pod(ctx: FlowContext, namespace: str, name: str, check_mode: bool = Fal
             shared = ctx.store.list(modes=(Mode.SHARED,))
             exclusive = ctx.store.get(Mode.EXCLUSIVE, namespace, name)
             stored = shared + ([exclusive] if exclusive else [])
-            existing = _records_of_pod(ctx, namespace, name, stored)
+            existing = _records_of_pod(namespace, name, stored)
             record = existing.reservation if existing else None
-            binding = [item.reservation.ip for item in shared if item.reservation.phase is Phase.BINDING and item.reservation.ip]
+            # A bind cut short after AssignIp may have left the pod's IP assigned but still specific.
+            binding = [record.ip] if record and record.mode is Mode.SHARED and record.phase is Phase.BINDING and record.ip else []
             subnets = set(zone_subnets) | ({record.subnet_id} if record and record.subnet_id else set())
             cloud = read_cloud(ctx.cloud, subnets, [info], maybe_specific=binding)
             live = _live_uids(ctx, namespace)
@@ -262,8 +263,7 @@ def release_pod(ctx: FlowContext, namespace: str, name: str, pod: Optional[Any] 
             subject, snapshot = _release_subject(ctx, namespace, name, pod, records)
             record = existing.reservation if existing else None
             subnets = {record.subnet_id} if record and record.subnet_id else set(s for ids in ctx.settings.pod_subnets.values() for s in ids)
-            binding = [record.ip] if record and record.phase is Phase.BINDING and record.mode is Mode.SHARED and record.ip else []
-            cloud = read_cloud(ctx.cloud, subnets, maybe_specific=binding)
+            cloud = read_cloud(ctx.cloud, subnets)
             live = _live_uids(ctx, namespace)
             plan = plan_release(snapshot, record, cloud, ctx.settings, ctx.clock(), live)
             return _execute(ctx, result, plan, records, subject, check_mode, locks)

@@ -12,6 +12,7 @@ lists only IPs held by ENIs. An assigned IP's AllocateStatus cannot be seen at a
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -152,9 +153,10 @@ def read_cloud(cloud, subnet_ids: Iterable[str], nodes: Iterable[NodeInfo] = (),
     Calls: one DescribeSubnets, then per pod subnet DescribeSubnetAvailableAddresses before
     DescribeSubnetAllocatedIpAddresses (so an IP assigned between the two reads is never taken for
     reserved), then one paged DescribeNetworkInterfaces filtered by the pod subnets and the subnets
-    of the nodes' ENIs. maybe_specific: IPs a bind may have assigned while still specific (an
-    assigned IP's AllocateStatus is not visible); those that are assigned are reported reserved,
-    so the plan sets them back to random (which is harmless if they already are).
+    of the nodes' ENIs. maybe_specific: IPs a bind on one of ``nodes`` may have assigned while they were
+    still specific (an assigned IP's AllocateStatus is not visible); those held by an ENI on one of
+    those nodes are reported reserved, so the bind sets them back to random (harmless if they already
+    are). Never pass it for a release: a release must reserve the IP itself.
     """
     subnet_ids = sorted(set(subnet_ids))
     nodes = list(nodes)
@@ -168,11 +170,15 @@ def read_cloud(cloud, subnet_ids: Iterable[str], nodes: Iterable[NodeInfo] = (),
         allocated = {ip for ip in cloud.describe_subnet_allocated_addresses(subnet_id, page_size=PAGE_SIZE) if isinstance(ip, str)}
         free = set(available)
         reserved = {ip for ip in _dhcp_range(item) if ip not in allocated and ip not in free}
-        reserved |= maybe_specific & allocated
         subnets.append(SubnetSnapshot(subnet_id=subnet_id, cidr=item.get("CidrBlock", ""), zone=item.get("AvailabilityZoneName", ""),
                                       gateway_ip=item.get("GatewayIp", ""), reserved_ips=frozenset(reserved), available_ips=tuple(available)))
     eni_subnets = sorted(set(subnet_ids) | {subnet for node in nodes for subnet in node.eni_subnet_ids})
     enis = []
     if eni_subnets:
         enis = [eni_snapshot(item) for item in cloud.describe_network_interfaces(filters={"subnet-id": eni_subnets}, page_size=PAGE_SIZE)]
+    instances = {node.snapshot.instance_id for node in nodes}
+    held_here = {ip for eni in enis if eni.instance_id in instances for ip in eni.secondary_ips if ip in maybe_specific}
+    if held_here:
+        subnets = [dataclasses.replace(subnet, reserved_ips=subnet.reserved_ips | {ip for ip in held_here if subnet.contains(ip)})
+                   for subnet in subnets]
     return CloudSnapshot(enis=tuple(sorted(enis, key=lambda eni: eni.eni_id)), subnets=tuple(subnets))

@@ -74,7 +74,9 @@ attributes:
     support: full
     platforms: posix
   action_group:
-    description: Use C(group/ksyun.kce.fixed_ip) in C(module_defaults) to set the cluster options of all fixed IP modules at once.
+    description:
+      - Use C(group/ksyun.kce.fixed_ip) in C(module_defaults) to set the cluster connection options, O(group) and O(version)
+        of all fixed IP modules at once.
     support: full
     membership:
       - ksyun.kce.fixed_ip

@@ -76,7 +76,11 @@ attributes:
     support: full
     platforms: posix
   action_group:
-    description: Use C(group/ksyun.kce.fixed_ip) in C(module_defaults) to set the cluster and cloud options of all fixed IP modules at once.
+    description:
+      - Use C(group/ksyun.kce.fixed_ip) in C(module_defaults) to set the cluster connection options, O(group) and O(version)
+        of all fixed IP modules at once.
+      - The cloud options are not shared by all modules of that group, so set them in C(module_defaults) for this module
+        by name, or with the C(KSYUN_*) environment variables.
     support: full
     membership:
       - ksyun.kce.fixed_ip

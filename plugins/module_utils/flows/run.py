@@ -7,6 +7,15 @@ Each round reads the records first, then the cloud, then the live pods, plans, a
 A failed action, a record written concurrently (RecordConflict) or a transient ENI state (Plan.retry)
 ends the round; the next round starts from new snapshots, so a rerun finishes what a failure left.
 Shared-mode flows hold the allocation lock of the subnets involved for the whole round.
+
+The API (the node agent and the fixed_ip module use only this):
+
+    config = read_cluster_config(kube)                      # flows.cluster_config
+    ctx = FlowContext(kube, cloud, config, pod_network=None, identity=None, ...)
+    result = bind_pod(ctx, namespace, name, check_mode=False, ordinary_as_shared=False)
+    result = release_pod(ctx, namespace, name, pod=None, check_mode=False)
+    result.as_dict()  # changed, actions, skipped, warnings, reservation, reason, rounds
+    # FlowError (with .result) when a flow cannot finish; other FixedIpError when it must not start.
 """
 
 from __future__ import annotations

@@ -142,11 +142,27 @@ def namespace(kube, dyn, ksyun, emulator, vpc_cni):
     core.delete_namespace(name)
 
 
+def wait_until_quiet(kube, emulator, wait_for, settle=0.5):
+    """Wait until no pod is terminating and the cloud sees no writes for settle seconds (a release of an earlier
+    test would otherwise be counted as this test's writes)."""
+    core = client.CoreV1Api(kube)
+
+    def quiet():
+        if any(pod.metadata.deletion_timestamp for pod in core.list_pod_for_all_namespaces().items):
+            return False
+        before = emulator.counters()["total_writes"]
+        time.sleep(settle)
+        return emulator.counters()["total_writes"] == before
+
+    wait_for("no pod terminating and no cloud writes", quiet, timeout=60.0)
+
+
 @pytest.fixture
-def playbook(sandbox_state, emulator_url, tmp_path):
+def playbook(sandbox_state, kube, emulator, emulator_url, wait_for, tmp_path):
     """``playbook(tasks, env=None) -> {task name: Step}``: one ansible-playbook run, JSON output, counters around each task."""
 
     def run(tasks, env=None):
+        wait_until_quiet(kube, emulator, wait_for)
         names = [task["name"] for task in tasks]
         assert len(set(names)) == len(names), "task names must be unique: %s" % names
         body = []

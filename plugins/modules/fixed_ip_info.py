@@ -78,12 +78,12 @@ attributes:
   action_group:
     description:
       - Use C(group/ksyun.kce.fixed_ip) in C(module_defaults) to set the cluster connection options, O(group) and O(version)
-        of all fixed IP modules at once.
-      - The cloud options are not shared by all modules of that group, so set them in C(module_defaults) for this module
-        by name, or with the C(KSYUN_*) environment variables.
+        of all fixed IP modules at once, and C(group/ksyun.kce.ksyun) to set the cloud options of all modules that call
+        the KSYUN API; this module is in both groups.
     support: full
     membership:
       - ksyun.kce.fixed_ip
+      - ksyun.kce.ksyun
 requirements:
   - kubernetes >= 24.2.0
   - PyYAML >= 3.11

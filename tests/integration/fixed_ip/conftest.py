@@ -159,7 +159,7 @@ def wait_until_quiet(kube, emulator, wait_for, settle=0.5):
 
 @pytest.fixture
 def playbook(sandbox_state, kube, emulator, emulator_url, wait_for, tmp_path):
-    """``playbook(tasks, env=None) -> {task name: Step}``: one ansible-playbook run, JSON output, counters around each task."""
+    """``playbook(tasks, env=None) -> {task name: Step}`` (env value None unsets it): one ansible-playbook run, JSON output, counters around each task."""
 
     def run(tasks, env=None):
         wait_until_quiet(kube, emulator, wait_for)
@@ -189,6 +189,7 @@ def playbook(sandbox_state, kube, emulator, emulator_url, wait_for, tmp_path):
             "KSYUN_ENDPOINT": emulator_url,
         })
         environment.update(env or {})
+        environment = {k: v for k, v in environment.items() if v is not None}  # None in env: leave the variable unset
         proc = subprocess.run([str(ANSIBLE_PLAYBOOK), "--diff", str(path)], cwd=tmp_path, env=environment, capture_output=True,
                               text=True, timeout=300, check=False)
         assert SECRET_ACCESS_KEY not in proc.stdout + proc.stderr, "the secret key leaked into the output"

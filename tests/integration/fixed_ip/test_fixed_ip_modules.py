@@ -12,7 +12,7 @@ from kubernetes.client.rest import ApiException
 
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import crd
 
-from fixed_ip_sandbox import SECURITY_GROUP, SUBNET_6A, SUBNET_6B
+from fixed_ip_sandbox import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, SECURITY_GROUP, SUBNET_6A, SUBNET_6B
 
 pytestmark = pytest.mark.controlplane
 
@@ -282,6 +282,22 @@ def test_fixed_ip_info_flags_drift_between_records_the_cloud_and_the_pods(playbo
     one = steps["audit one IP without the cloud"]
     assert [item["name"] for item in one.result["reservations"]] == ["10.0.0.239"]
     assert one.result["reservations"][0]["cloud"] is None and one.reads == {}
+
+
+def test_the_cloud_options_of_fixed_ip_info_come_from_the_ksyun_group_defaults(playbook, namespace, emulator_url):
+    cloud = {"access_key_id": ACCESS_KEY_ID, "secret_access_key": SECRET_ACCESS_KEY, "region": REGION, "endpoint": emulator_url}
+    unset = {name: None for name in ("KSYUN_ACCESS_KEY_ID", "KSYUN_SECRET_ACCESS_KEY", "KSYUN_REGION", "KSYUN_ENDPOINT")}
+    steps = playbook([
+        task("a record to join with the cloud", "ksyun.kce.pod_eni_ip", {
+            "namespace": namespace, "ip": "10.0.0.241", "pod_name": "web-0", "subnet_id": SUBNET_6A}),
+        task("no credentials at all", "ksyun.kce.fixed_ip_info", {"namespace": namespace}, ignore_errors=True),
+        task("credentials from group/ksyun.kce.ksyun", "ksyun.kce.fixed_ip_info", {"namespace": namespace},
+             module_defaults={"group/ksyun.kce.ksyun": cloud}),
+    ], env=unset)
+    assert steps["no credentials at all"].failed and "access_key_id" in steps["no credentials at all"].result["msg"]
+    grouped = steps["credentials from group/ksyun.kce.ksyun"]
+    assert not grouped.failed and [r["name"] for r in grouped.result["reservations"]] == ["10.0.0.241"], grouped.result
+    assert grouped.reads.get("DescribeSubnets") == 1, grouped.reads
 
 
 def statefulset(namespace, name):

@@ -298,12 +298,12 @@ reservations:
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reserve import ReserveRequest
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip_module import cluster_and_cloud_module, flow_context
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.fixed_ip_state import ReserveError, run_flow, run_reserved
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowError
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.common import K8sFailure
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.fixed_ip_module import cluster_and_cloud_module, flow_context
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.fixed_ip_state import run_flow, run_reserved
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.record_state import check_id, check_pod, parse_ipv4, parse_retention
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.reserve import ReserveError, ReserveRequest
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunApiError, KsyunError
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun_module import ModuleFailure, api_error_details
 

@@ -210,15 +210,15 @@ drifted:
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.audit import inspect
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import LABEL_IP, label_value, pod_selector
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip_module import cluster_and_cloud_module, cluster_config
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.kube import as_dict, resource
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot, read_cloud
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.audit import inspect
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.common import K8sFailure
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_GROUP, DEFAULT_VERSION
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.fixed_ip_module import cluster_and_cloud_module, cluster_config
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.record_state import parse_ipv4
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunApiError, KsyunError

@@ -14,7 +14,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import Ref
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.retention import Retention
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import Settings
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot, SubnetSnapshot
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.reserve import ReserveRequest, plan_reserve, resolve_zone
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reserve import ReserveRequest, plan_reserve, resolve_zone
 
 SUBNET_A, SUBNET_B = "5f2c7a10-0002-4a6e-9c1b-000000000001", "5f2c7a10-0002-4a6e-9c1b-000000000002"
 SG = "5f2c7a10-0003-4a6e-9c1b-000000000001"

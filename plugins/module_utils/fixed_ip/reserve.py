@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pre-provision a fixed IP before its pod exists (ksyun.kce.fixed_ip state=reserved): the allow-listing use case.
 
-plan_reserve is pure (snapshots in, a Plan out) like the domain's bind and release planners; reserve_all
-reads the snapshots once for a batch, holds the subnets' allocation lock, and runs each plan with the
-flows' executor. The record is written (phase Reserved, empty pod uid) before the cloud is touched, so a
+plan_reserve is pure (snapshots in, a Plan out) like the domain's bind and release planners;
+flows/fixed_ip_state.py's run_reserved reads the snapshots once for a batch, holds the subnets' allocation
+lock, and runs each plan with the flows' executor. The record is written (phase Reserved, empty pod uid) before the cloud is touched, so a
 crashed run resumes from it; the bind flow then takes the reservation over when the pod appears.
 
 Shared mode: the IP is marked reserved in its subnet (AllocateStatus=specific), so random allocation
@@ -18,11 +18,11 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from dataclasses import dataclass
-from typing import AbstractSet, Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import AbstractSet, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import CreateEni, ReserveIp, WriteReservation, new_eni_refs
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import (
-    CrossSubnetRefused, FixedIpError, InvalidSettings, PlacementError, ReservationConflict)
+    CrossSubnetRefused, InvalidSettings, PlacementError, ReservationConflict)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import exclusive_eni_name
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
@@ -233,43 +233,3 @@ def plan_reserve(request: ReserveRequest, existing: Optional[Reservation], cloud
     if adopted is not None:
         return _ensure_existing(request, record, cloud, settings)
     return Plan((WriteReservation(record),) + tuple(_create_exclusive_eni(record, settings)), _with_new_eni(record))
-
-
-@dataclass
-class ReserveResult:
-    """What one request did (check mode: would do)."""
-
-    request: ReserveRequest
-    kind: str
-    before: Optional[dict] = None
-    reservation: Optional[dict] = None
-    actions: List[str] = dataclasses.field(default_factory=list)
-    reason: str = ""
-
-    def as_dict(self) -> Dict[str, Any]:
-        name = (self.reservation or {}).get("ip") if self.request.mode is Mode.SHARED else self.request.pod_name
-        return {"namespace": self.request.namespace, "pod_name": self.request.pod_name, "kind": self.kind, "name": name or "",
-                "changed": bool(self.actions), "actions": list(self.actions), "reservation": self.reservation, "reason": self.reason}
-
-
-def existing_records(stored, requests: Sequence[ReserveRequest]) -> Dict[Tuple[str, str], Any]:
-    """The stored record of each requested pod (a pod has at most one)."""
-    wanted = {(r.namespace, r.pod_name) for r in requests}
-    found: Dict[Tuple[str, str], Any] = {}
-    for item in stored:
-        key = (item.reservation.namespace, item.reservation.pod_name)
-        if key not in wanted:
-            continue
-        if key in found:
-            raise ReservationConflict("pod %s/%s has two reservations (%s %s/%s and %s %s/%s); a pod keeps one: delete the wrong one"
-                                      % (key + (found[key].kind, found[key].namespace, found[key].name, item.kind, item.namespace, item.name)))
-        found[key] = item
-    return found
-
-
-class ReserveError(FixedIpError):
-    """A request could not be carried out; results says what was done before."""
-
-    def __init__(self, message: str, results: List[ReserveResult]):
-        super().__init__(message)
-        self.results = results

@@ -10,15 +10,56 @@ same IP and no bind of another process picks one in between.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence, Tuple
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError, ReservationConflict
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import KIND, Mode
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reserve import ReserveRequest, plan_reserve, resolve_zone
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.executor import execute_plan, reservation_dict, stored_by_key
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext, FlowError, bind_pod, release_pod
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import read_cloud
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.reserve import (
-    ReserveError, ReserveRequest, ReserveResult, existing_records, plan_reserve, resolve_zone)
+
+
+@dataclass
+class ReserveResult:
+    """What one request did (check mode: would do)."""
+
+    request: ReserveRequest
+    kind: str
+    before: Optional[dict] = None
+    reservation: Optional[dict] = None
+    actions: List[str] = dataclasses.field(default_factory=list)
+    reason: str = ""
+
+    def as_dict(self) -> Dict[str, Any]:
+        name = (self.reservation or {}).get("ip") if self.request.mode is Mode.SHARED else self.request.pod_name
+        return {"namespace": self.request.namespace, "pod_name": self.request.pod_name, "kind": self.kind, "name": name or "",
+                "changed": bool(self.actions), "actions": list(self.actions), "reservation": self.reservation, "reason": self.reason}
+
+
+def existing_records(stored, requests: Sequence[ReserveRequest]) -> Dict[Tuple[str, str], Any]:
+    """The stored record of each requested pod (a pod has at most one)."""
+    wanted = {(r.namespace, r.pod_name) for r in requests}
+    found: Dict[Tuple[str, str], Any] = {}
+    for item in stored:
+        key = (item.reservation.namespace, item.reservation.pod_name)
+        if key not in wanted:
+            continue
+        if key in found:
+            raise ReservationConflict("pod %s/%s has two reservations (%s %s/%s and %s %s/%s); a pod keeps one: delete the wrong one"
+                                      % (key + (found[key].kind, found[key].namespace, found[key].name, item.kind, item.namespace, item.name)))
+        found[key] = item
+    return found
+
+
+class ReserveError(FixedIpError):
+    """A request could not be carried out; results says what was done before."""
+
+    def __init__(self, message: str, results: List[ReserveResult]):
+        super().__init__(message)
+        self.results = results
 
 
 def _label(kind: str, namespace: str, name: str) -> str:

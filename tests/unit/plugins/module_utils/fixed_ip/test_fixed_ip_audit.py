@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot, PodSnapshot, SubnetSnapshot
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.audit import inspect
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.audit import inspect
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import StoredReservation
 
 SUBNET = "5f2c7a10-0002-4a6e-9c1b-000000000001"

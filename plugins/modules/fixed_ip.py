@@ -133,14 +133,6 @@ options:
         and optionally C(crdGroup) and C(crdVersion).
     type: str
     default: kube-system/ksyun-vpc-cni
-  group:
-    description:
-      - API group of the C(PodEni)/C(PodEniIP) CRDs. Left out, C(crdGroup) of O(cluster_config), else V(k8s.ksyun.com).
-    type: str
-  version:
-    description:
-      - API version of the CRDs. Left out, C(crdVersion) of O(cluster_config), else V(v1).
-    type: str
   project_ids:
     description:
       - The KSYUN projects of the nodes' instances (O(state=bound) reads them). The API searches only the
@@ -158,6 +150,8 @@ options:
     type: int
     default: 120
 extends_documentation_fragment:
+  - ksyun.kce.fixed_ip
+  - ksyun.kce.fixed_ip.cluster_and_cloud
   - ansible.builtin.action_common_attributes
   - ksyun.kce.ksyun
   - kubernetes.core.k8s_auth_options
@@ -171,21 +165,6 @@ attributes:
     support: full
     details:
       - The diff shows each reservation record before and after, by kind, namespace and name.
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    description:
-      - Use C(group/ksyun.kce.fixed_ip) in C(module_defaults) to set the cluster connection options, O(group) and O(version)
-        of all fixed IP modules at once, and C(group/ksyun.kce.ksyun) to set the cloud options of all modules that call
-        the KSYUN API; this module is in both groups.
-    support: full
-    membership:
-      - ksyun.kce.fixed_ip
-      - ksyun.kce.ksyun
-requirements:
-  - kubernetes >= 24.2.0
-  - PyYAML >= 3.11
 notes:
   - The container subnets must not be shared with other clusters or services, so that reserved IPs are never
     taken (a requirement of the product).

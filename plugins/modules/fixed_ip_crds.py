@@ -61,6 +61,8 @@ options:
     type: int
     default: 60
 extends_documentation_fragment:
+  - ksyun.kce.fixed_ip
+  - ksyun.kce.fixed_ip.cluster
   - ansible.builtin.action_common_attributes
   - kubernetes.core.k8s_auth_options
 attributes:
@@ -70,19 +72,6 @@ attributes:
       - Creations, updates and deletions are sent as server-side dry runs.
   diff_mode:
     support: full
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    description:
-      - Use C(group/ksyun.kce.fixed_ip) in C(module_defaults) to set the cluster connection options, O(group) and O(version)
-        of all fixed IP modules at once.
-    support: full
-    membership:
-      - ksyun.kce.fixed_ip
-requirements:
-  - kubernetes >= 24.2.0
-  - PyYAML >= 3.11
 seealso:
   - module: ksyun.kce.pod_eni
   - module: ksyun.kce.pod_eni_ip

@@ -51,15 +51,9 @@ options:
       - A missing ConfigMap is not an error here.
     type: str
     default: kube-system/ksyun-vpc-cni
-  group:
-    description:
-      - API group of the C(PodEni)/C(PodEniIP) CRDs. Left out, C(crdGroup) of O(cluster_config), else V(k8s.ksyun.com).
-    type: str
-  version:
-    description:
-      - API version of the CRDs. Left out, C(crdVersion) of O(cluster_config), else V(v1).
-    type: str
 extends_documentation_fragment:
+  - ksyun.kce.fixed_ip
+  - ksyun.kce.fixed_ip.cluster_and_cloud
   - ansible.builtin.action_common_attributes
   - ksyun.kce.ksyun
   - kubernetes.core.k8s_auth_options
@@ -72,21 +66,6 @@ attributes:
     support: N/A
     details:
       - This module only reads.
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    description:
-      - Use C(group/ksyun.kce.fixed_ip) in C(module_defaults) to set the cluster connection options, O(group) and O(version)
-        of all fixed IP modules at once, and C(group/ksyun.kce.ksyun) to set the cloud options of all modules that call
-        the KSYUN API; this module is in both groups.
-    support: full
-    membership:
-      - ksyun.kce.fixed_ip
-      - ksyun.kce.ksyun
-requirements:
-  - kubernetes >= 24.2.0
-  - PyYAML >= 3.11
 seealso:
   - module: ksyun.kce.fixed_ip
   - module: ksyun.kce.pod_eni_ip

@@ -42,11 +42,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  namespace:
-    description:
-      - Namespace of the record, which is the namespace of the pod.
-    type: str
-    required: true
   ip:
     description:
       - The pod's fixed IPv4 address; the record's name.
@@ -57,10 +52,6 @@ options:
       - Name of the pod that keeps the IP, for example V(sts-0). A re-created pod with this name gets the IP back.
       - Required to create a record.
     type: str
-  pod_uid:
-    description:
-      - UID of the pod that last held the IP. Empty for a reservation made before the pod exists.
-    type: str
   fixed:
     description:
       - Whether the IP outlives the pod (fixed IP) or is freed with it.
@@ -70,17 +61,9 @@ options:
     description:
       - The subnet the IP belongs to. A fixed IP never moves to another subnet.
     type: str
-  zone:
-    description:
-      - Availability zone of the subnet, for example V(cn-beijing-6a).
-    type: str
   eni_id:
     description:
       - The ENI that holds the IP now; empty while the IP is reserved in its subnet.
-    type: str
-  mac:
-    description:
-      - MAC address of that ENI.
     type: str
   retention:
     description:
@@ -100,10 +83,6 @@ options:
     description:
       - Node the IP is bound to; stored in C(status.nodeName).
     type: str
-  instance_id:
-    description:
-      - KEC instance of that node; stored in C(status.instanceId).
-    type: str
   released_at:
     description:
       - When the pod was deleted and the IP reserved, in RFC 3339 UTC, for example V(2026-01-02T03:04:05Z).
@@ -121,28 +100,11 @@ options:
     type: str
     default: v1
 extends_documentation_fragment:
+  - ksyun.kce.fixed_ip.records
+  - ksyun.kce.fixed_ip
+  - ksyun.kce.fixed_ip.cluster
   - ansible.builtin.action_common_attributes
   - kubernetes.core.k8s_auth_options
-attributes:
-  check_mode:
-    support: full
-    details:
-      - Writes are sent as server-side dry runs.
-  diff_mode:
-    support: full
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    description:
-      - Use C(group/ksyun.kce.fixed_ip) in C(module_defaults) to set the cluster connection options, O(group) and O(version)
-        of all fixed IP modules at once.
-    support: full
-    membership:
-      - ksyun.kce.fixed_ip
-requirements:
-  - kubernetes >= 24.2.0
-  - PyYAML >= 3.11
 seealso:
   - module: ksyun.kce.pod_eni
   - module: ksyun.kce.fixed_ip

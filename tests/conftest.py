@@ -10,3 +10,6 @@ from sandbox.paths import collections_root  # noqa: E402
 _ROOT = str(collections_root())
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
+
+# The sandbox fixtures (sandbox_state, kube, wait_for) for tests/sandbox and tests/integration/fixed_ip alike.
+pytest_plugins = ["fixtures_sandbox"]

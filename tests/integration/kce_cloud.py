@@ -1,4 +1,4 @@
-"""Ids of the default sandbox topology, the task builder and the views the integration tests assert on."""
+"""Ids of the default sandbox topology, the task builder and the views the integration tests assert on (Step: playbook_runner)."""
 
 from pathlib import Path
 
@@ -25,46 +25,6 @@ ENI_47 = "5f2c7a10-0005-4a6e-9c1b-000000000047"
 ENI_48 = "5f2c7a10-0005-4a6e-9c1b-000000000048"
 ENI_TINY = "5f2c7a10-0005-4a6e-9c1b-000000000049"
 UNKNOWN = "5f2c7a10-ffff-4a6e-9c1b-00000000dead"
-
-COUNTERS = ("{{ lookup('ansible.builtin.url', emulator_url ~ '/_emulator/counters', use_proxy=false, split_lines=false)"
-            " | from_json }}")
-
-
-class Step:
-    """One module task of a playbook: its result plus the API reads and writes it caused."""
-
-    def __init__(self, name, result, reads, writes):
-        self.name = name
-        self.result = result
-        self.reads = reads
-        self.writes = writes
-
-    @property
-    def failed(self):
-        return bool(self.result.get("failed"))
-
-    @property
-    def changed(self):
-        return bool(self.result.get("changed"))
-
-    @property
-    def msg(self):
-        return self.result.get("msg", "")
-
-    @property
-    def diff(self):
-        return self.result.get("diff")
-
-    @property
-    def total_writes(self):
-        return sum(self.writes.values())
-
-    def __repr__(self):
-        return "Step(%r, failed=%r, changed=%r, writes=%r, msg=%r)" % (self.name, self.failed, self.changed, self.writes, self.msg)
-
-
-def delta(after, before):
-    return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
 
 
 class Cloud:

@@ -1,31 +1,16 @@
-"""Fixtures for tests that need the real local control plane (one per pytest session)."""
+"""Fixtures for tests that need the real local control plane (sandbox_state, kube and wait_for: tests/fixtures_sandbox.py)."""
 
-import time
 import uuid
 
 import pytest
-from kubernetes import client, config, dynamic
+from kubernetes import client, dynamic
 from kubernetes.client.rest import ApiException
 
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
-from sandbox.controlplane import cluster as sandbox_cluster
 from sandbox.ksyun_emulator.admin_client import AdminClient
 
-
-@pytest.fixture(scope="session")
-def sandbox_state():
-    """Bring the sandbox up once (or reuse a running one) and stop it afterwards if we started it."""
-    was_running = sandbox_cluster.running(sandbox_cluster.read_state())
-    state = sandbox_cluster.up()
-    yield state
-    if not was_running:
-        sandbox_cluster.down()
-
-
-@pytest.fixture(scope="session")
-def kube(sandbox_state):
-    return config.new_client_from_config(config_file=sandbox_state["kubeconfig"])
+from fixtures_sandbox import wait_until
 
 
 @pytest.fixture(scope="session")
@@ -39,23 +24,6 @@ def namespace(core):
     core.create_namespace({"metadata": {"name": name}})
     yield name
     core.delete_namespace(name)
-
-
-def _wait_for(what, predicate, timeout=60.0, interval=0.25):
-    """Poll predicate until it returns something truthy; fail naming what was awaited."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-
-
-@pytest.fixture(scope="session")
-def wait_for():
-    return _wait_for
 
 
 # --- fixed Pod IP: the sandbox as a KCE cluster with VPC-CNI (node agent + KSYUN emulator) ---------------------
@@ -196,7 +164,7 @@ class Cluster:
 
 @pytest.fixture(scope="session")
 def cluster(kube, sandbox_state):
-    return Cluster(kube, sandbox_state, _wait_for)
+    return Cluster(kube, sandbox_state, wait_until)
 
 
 @pytest.fixture()

@@ -1,53 +1,26 @@
 """Fixtures for the fixed IP modules: the local sandbox (real kube-apiserver, the KSYUN emulator, the node agent),
 a namespace per test whose cloud leftovers are freed afterwards, and a runner that plays tasks with the real
-``ansible-playbook`` and returns each task's result with the emulator's read and write counts it caused.
+``ansible-playbook`` and returns each task's result with the emulator's read and write counts it caused
+(sandbox_state, kube and wait_for: tests/fixtures_sandbox.py; the runner: tests/playbook_runner.py).
 
 Set KSYUN_KCE_SANDBOX_DIR to keep this sandbox apart from others running on the same machine.
 """
 
-import json
-import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
-import yaml
-from kubernetes import client, config, dynamic
+from kubernetes import client, dynamic
 from kubernetes.client.rest import ApiException
 
-from sandbox.controlplane import cluster
 from sandbox.ksyun_emulator.admin_client import AdminClient
-from sandbox.paths import collections_root
 
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import DEFAULT_NAME, DEFAULT_NAMESPACE, config_map_data
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
 
-from fixed_ip_sandbox import ACCESS_KEY_ID, CHOSEN_IPS, COUNTERS, REGION, SANDBOX_SETTINGS, SECRET_ACCESS_KEY, SUBNET_6A, Step
-
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
-
-
-def _delta(after, before):
-    return {key: after.get(key, 0) - before.get(key, 0) for key in after if after.get(key, 0) != before.get(key, 0)}
-
-
-@pytest.fixture(scope="session")
-def sandbox_state():
-    """Bring the sandbox up once (or reuse a running one) and stop it afterwards if this session started it."""
-    was_running = cluster.running(cluster.read_state())
-    state = cluster.up()
-    yield state
-    if not was_running:
-        cluster.down()
-
-
-@pytest.fixture(scope="session")
-def kube(sandbox_state):
-    return config.new_client_from_config(config_file=sandbox_state["kubeconfig"])
+from fixed_ip_sandbox import ACCESS_KEY_ID, CHOSEN_IPS, REGION, SANDBOX_SETTINGS, SECRET_ACCESS_KEY, SUBNET_6A
+from playbook_runner import run_playbook
 
 
 @pytest.fixture(scope="session")
@@ -163,67 +136,15 @@ def playbook(sandbox_state, kube, emulator, emulator_url, wait_for, tmp_path):
 
     def run(tasks, env=None):
         wait_until_quiet(kube, emulator, wait_for)
-        names = [task["name"] for task in tasks]
-        assert len(set(names)) == len(names), "task names must be unique: %s" % names
-        body = []
-        for task in tasks:
-            body.append(task)
-            body.append({"name": "counters after " + task["name"], "ansible.builtin.set_fact": {"counters_after": COUNTERS}})
-        play = [{"name": "fixed ip", "hosts": "localhost", "gather_facts": False, "vars": {"emulator_url": emulator_url},
-                 "tasks": [{"name": "counters before", "ansible.builtin.set_fact": {"counters_after": COUNTERS}}] + body}]
-        path = tmp_path / ("playbook-%d.yml" % len(list(tmp_path.glob("playbook-*.yml"))))
-        path.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
-        environment = {k: v for k, v in os.environ.items() if not k.startswith(("KSYUN_", "ANSIBLE_", "K8S_AUTH_"))}
-        environment.update({
-            "ANSIBLE_COLLECTIONS_PATH": str(collections_root()),
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-            "ANSIBLE_LOCALHOST_WARNING": "False",
-            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
-            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-            "ANSIBLE_NOCOLOR": "1",
+        environment = {
             "ANSIBLE_PIPELINING": "True",
             "K8S_AUTH_KUBECONFIG": sandbox_state["kubeconfig"],
             "KSYUN_ACCESS_KEY_ID": ACCESS_KEY_ID,
             "KSYUN_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
             "KSYUN_REGION": REGION,
             "KSYUN_ENDPOINT": emulator_url,
-        })
+        }
         environment.update(env or {})
-        environment = {k: v for k, v in environment.items() if v is not None}  # None in env: leave the variable unset
-        proc = subprocess.run([str(ANSIBLE_PLAYBOOK), "--diff", str(path)], cwd=tmp_path, env=environment, capture_output=True,
-                              text=True, timeout=300, check=False)
-        assert SECRET_ACCESS_KEY not in proc.stdout + proc.stderr, "the secret key leaked into the output"
-        try:
-            report = json.loads(proc.stdout)
-        except ValueError:
-            pytest.fail("ansible-playbook did not print JSON (rc %d):\n%s\n%s" % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:]))
-        results, counters = {}, []
-        for entry in report["plays"][0]["tasks"]:
-            host = entry["hosts"].get("localhost", {})
-            if entry["task"]["name"].startswith("counters "):
-                counters.append(host.get("ansible_facts", {}).get("counters_after", {}).get("counters", {}))
-            else:
-                results[entry["task"]["name"]] = host
-        assert len(counters) == len(tasks) + 1, "a task did not run (did one fail without ignore_errors?):\n%s" % proc.stdout[-3000:]
-        steps = {}
-        for name, before, after in zip(names, counters, counters[1:]):
-            steps[name] = Step(name, results[name], _delta(after["reads"], before["reads"]), _delta(after["writes"], before["writes"]))
-        return steps
+        return run_playbook(tasks, tmp_path, emulator_url, SECRET_ACCESS_KEY, environment, args=("--diff",))
 
     return run
-
-
-def _wait_for(what, predicate, timeout=60.0, interval=0.25):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError("timed out after %ss waiting for %s (last: %r)" % (timeout, what, last))
-
-
-@pytest.fixture(scope="session")
-def wait_for():
-    return _wait_for

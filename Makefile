@@ -6,8 +6,9 @@ REQ_HASH := $(shell cat requirements.txt test-requirements.txt | sha256sum | cut
 VENV ?= $(CACHE)/venv-py311-$(REQ_HASH)
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: help demo venv controlplane sandbox-up sandbox-down sandbox-status sandbox-kubeconfig sanity lint changelog-lint pytest test clean-sandbox
+.PHONY: help demo venv controlplane sandbox-up sandbox-down sandbox-status sandbox-kubeconfig sanity lint changelog-lint pytest test bench clean-sandbox
 
 help:
 	@echo "make test            - everything CI runs: venv, control-plane build (cached), lint, sanity, pytest"
@@ -15,6 +16,7 @@ help:
 	@echo "make sandbox-up      - start the local control plane; prints the kubeconfig path"
 	@echo "make sandbox-down    - stop it (no process is left behind)"
 	@echo "make sandbox-status  - what runs, with pids and memory"
+	@echo "make bench           - benchmarks on loopback (BENCH_ARGS=--quick for a smaller set); prints one table"
 
 $(VENV)/.installed: requirements.txt test-requirements.txt
 	@echo "== Python venv $(VENV)"
@@ -56,3 +58,6 @@ pytest: venv controlplane
 	$(PY) hack/run_pytest.py $(PYTEST_ARGS)
 
 test: venv controlplane lint sanity pytest
+
+bench: venv controlplane
+	$(PY) -m benchmarks $(BENCH_ARGS)

@@ -80,6 +80,19 @@ attributes:
 """
 
     # Options of the modules that read an instance to check zone and quotas before they change anything.
+    # The *_info modules: they only read. List it before ansible.builtin.action_common_attributes (first listed wins).
+    READ_ONLY = r"""
+attributes:
+  check_mode:
+    support: full
+    details:
+      - This module only reads.
+  diff_mode:
+    support: N/A
+    details:
+      - This module only reads.
+"""
+
     INSTANCE_CHECKS = r"""
 options:
   project_ids:

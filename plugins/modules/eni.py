@@ -83,7 +83,7 @@ options:
     default: 300
 notes:
   - Deleting an ENI releases its IPs. For a fixed Pod IP ENI (named C(kcefip_...)) make sure its reservation
-    is gone first; the reclaim playbooks of this collection do that check.
+    is gone first; M(ksyun.kce.fixed_ip_info) shows which reservation holds an IP.
 extends_documentation_fragment:
   - ksyun.kce.ksyun
   - ksyun.kce.ksyun.instance_checks

@@ -44,17 +44,9 @@ options:
       - Only ENIs whose name starts with this, for example V(kcefip_prod_) for the fixed Pod IP ENIs of cluster V(prod).
     type: str
 extends_documentation_fragment:
+  - ksyun.kce.ksyun.read_only
   - ksyun.kce.ksyun
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details:
-      - This module only reads.
-  diff_mode:
-    support: N/A
-    details:
-      - This module only reads.
 seealso:
   - module: ksyun.kce.eni
 """

@@ -120,10 +120,7 @@ crds:
       type: dict
 """
 
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.common import GROUP_VERSION_ARGSPEC, K8sFailure, check_group_version, k8s_module
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.common import GROUP_VERSION_ARGSPEC, K8sFailure, k8s_module, run_k8s_module
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crd_state import ensure_crds
 
 
@@ -139,20 +136,13 @@ def main():
     params = module.params
     # kubernetes.core's service reads these: whole-list merge patches, and a quick poll while waiting.
     params.update(merge_type=["merge"], wait_sleep=1)
-    try:
-        check_group_version(params["group"], params["version"])
+
+    def check():
         if params["wait_timeout"] < 1:
             raise K8sFailure("wait_timeout must be at least 1 second, got %d" % params["wait_timeout"])
-        svc = K8sService(get_api_client(module), module)
-        result = ensure_crds(svc, params["group"], params["version"], params["state"], params["force"], params["wait"])
-    except K8sFailure as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    except CoreException as exc:
-        module.fail_from_exception(exc)
-    diff = result.pop("diff")
-    if module._diff:  # pylint: disable=protected-access
-        result["diff"] = diff
-    module.exit_json(**result)
+
+    run_k8s_module(module, lambda svc: ensure_crds(svc, params["group"], params["version"], params["state"], params["force"],
+                                                   params["wait"]), check=check)
 
 
 if __name__ == "__main__":

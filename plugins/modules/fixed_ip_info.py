@@ -54,18 +54,10 @@ options:
 extends_documentation_fragment:
   - ksyun.kce.fixed_ip
   - ksyun.kce.fixed_ip.cluster_and_cloud
+  - ksyun.kce.ksyun.read_only
   - ansible.builtin.action_common_attributes
   - ksyun.kce.ksyun
   - kubernetes.core.k8s_auth_options
-attributes:
-  check_mode:
-    support: full
-    details:
-      - This module only reads.
-  diff_mode:
-    support: N/A
-    details:
-      - This module only reads.
 seealso:
   - module: ksyun.kce.fixed_ip
   - module: ksyun.kce.pod_eni_ip

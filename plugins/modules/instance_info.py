@@ -46,17 +46,9 @@ options:
       - Only instances with this name.
     type: str
 extends_documentation_fragment:
+  - ksyun.kce.ksyun.read_only
   - ksyun.kce.ksyun
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details:
-      - This module only reads.
-  diff_mode:
-    support: N/A
-    details:
-      - This module only reads.
 seealso:
   - module: ksyun.kce.eni_attachment
   - module: ksyun.kce.eni_private_ip

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import diff_objects, hide_fields
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService, diff_objects, hide_fields
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_GROUP, DEFAULT_VERSION
 
 GROUP_VERSION_ARGSPEC = {
@@ -46,6 +47,26 @@ def k8s_module(argument_spec: Dict[str, Any], **kwargs) -> AnsibleK8SModule:
     spec.update(argument_spec)
     kwargs.setdefault("supports_check_mode", True)
     return AnsibleK8SModule(argument_spec=spec, **kwargs)
+
+
+def run_k8s_module(module: AnsibleK8SModule, work: Callable[[K8sService], Dict[str, Any]],
+                   check: Optional[Callable[[], None]] = None) -> None:
+    """Check the input (before any client exists), run work(service) and exit with its result (diff only in
+    diff mode), or fail naming what was wrong."""
+    params = module.params
+    try:
+        check_group_version(params["group"], params["version"])
+        if check:
+            check()
+        result = work(K8sService(get_api_client(module), module))
+    except K8sFailure as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    except CoreException as exc:
+        module.fail_from_exception(exc)
+    diff = result.pop("diff")
+    if module._diff:  # pylint: disable=protected-access
+        result["diff"] = diff
+    module.exit_json(**result)
 
 
 def check_group_version(group: str, version: str) -> str:

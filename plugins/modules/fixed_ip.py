@@ -154,7 +154,7 @@ extends_documentation_fragment:
   - ksyun.kce.fixed_ip.cluster_and_cloud
   - ansible.builtin.action_common_attributes
   - ksyun.kce.ksyun
-  - kubernetes.core.k8s_auth_options
+  - ksyun.kce.k8s_auth_options
 attributes:
   check_mode:
     support: full

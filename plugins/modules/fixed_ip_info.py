@@ -57,7 +57,7 @@ extends_documentation_fragment:
   - ksyun.kce.ksyun.read_only
   - ansible.builtin.action_common_attributes
   - ksyun.kce.ksyun
-  - kubernetes.core.k8s_auth_options
+  - ksyun.kce.k8s_auth_options
 seealso:
   - module: ksyun.kce.fixed_ip
   - module: ksyun.kce.pod_eni_ip

@@ -103,7 +103,7 @@ extends_documentation_fragment:
   - ksyun.kce.fixed_ip
   - ksyun.kce.fixed_ip.cluster
   - ansible.builtin.action_common_attributes
-  - kubernetes.core.k8s_auth_options
+  - ksyun.kce.k8s_auth_options
 seealso:
   - module: ksyun.kce.pod_eni_ip
   - module: ksyun.kce.fixed_ip

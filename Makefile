@@ -8,10 +8,11 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help demo venv controlplane sandbox-up sandbox-down sandbox-status sandbox-kubeconfig sanity lint changelog-lint pytest test bench clean-sandbox
+.PHONY: help demo venv controlplane sandbox-up sandbox-down sandbox-status sandbox-kubeconfig sanity galaxy-import lint changelog-lint pytest test bench clean-sandbox
 
 help:
-	@echo "make test            - everything CI runs: venv, control-plane build (cached), lint, sanity, pytest"
+	@echo "make test            - everything CI runs: venv, control-plane build (cached), lint, sanity, galaxy-import, pytest"
+	@echo "make galaxy-import   - build the collection and import it with galaxy-importer (as Galaxy does on upload)"
 	@echo "make demo            - the product page's demonstration (delete sts-0, same IP) in a sandbox of its own; PASS/FAIL"
 	@echo "make sandbox-up      - start the local control plane; prints the kubeconfig path"
 	@echo "make sandbox-down    - stop it (no process is left behind)"
@@ -54,10 +55,14 @@ lint: venv changelog-lint
 sanity: venv
 	hack/sanity.sh $(VENV)
 
+# galaxy-importer has a venv of its own (it pins its own ansible-core and ansible-lint), not the dev venv.
+galaxy-import:
+	hack/galaxy_import.sh
+
 pytest: venv controlplane
 	$(PY) hack/run_pytest.py $(PYTEST_ARGS)
 
-test: venv controlplane lint sanity pytest
+test: venv controlplane lint sanity galaxy-import pytest
 
 bench: venv controlplane
 	$(PY) -m benchmarks $(BENCH_ARGS)

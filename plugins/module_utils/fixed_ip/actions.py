@@ -62,6 +62,17 @@ class CreateEni:
 
 
 @dataclass(frozen=True)
+class RenameEni:
+    """ModifyNetworkInterface: the only attribute of an ENI the VPC API changes in place."""
+
+    eni: EniRef
+    name: str
+
+    def describe(self) -> str:
+        return "rename ENI %s to %s" % (self.eni, self.name)
+
+
+@dataclass(frozen=True)
 class AttachEni:
     eni: EniRef
     instance_id: str
@@ -96,6 +107,17 @@ class AssignIp:
 
     def describe(self) -> str:
         return "assign IP %s to ENI %s" % (self.ip, self.eni)
+
+
+@dataclass(frozen=True)
+class AssignRandomIps:
+    """AssignPrivateIpAddress by count: the cloud picks free IPs that are not reserved."""
+
+    eni: EniRef
+    count: int
+
+    def describe(self) -> str:
+        return "assign %d IPs at random to ENI %s" % (self.count, self.eni)
 
 
 @dataclass(frozen=True)
@@ -147,8 +169,9 @@ class SetPodNetwork:
         return "set pod %s/%s network: IP %s on ENI %s (MAC %s)" % (self.namespace, self.pod, self.ip, self.eni_id, self.mac)
 
 
-Action = Union[WriteReservation, DeleteReservation, CreateEni, AttachEni, DetachEni, DeleteEni,
-               AssignIp, UnassignIp, ReserveIp, UnreserveIp, SetPodNetwork]
+Action = Union[WriteReservation, DeleteReservation, CreateEni, RenameEni, AttachEni, DetachEni, DeleteEni,
+               AssignIp, AssignRandomIps, UnassignIp, ReserveIp, UnreserveIp, SetPodNetwork]
+CLOUD_WRITES = (CreateEni, RenameEni, AttachEni, DetachEni, DeleteEni, AssignIp, AssignRandomIps, UnassignIp, ReserveIp, UnreserveIp)
 
 
 def new_eni_refs() -> Tuple[Ref, Ref, Ref]:

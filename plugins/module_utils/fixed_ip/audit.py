@@ -19,10 +19,7 @@ HELD = (Phase.BOUND,)
 
 
 def eni_view(eni: Optional[EniSnapshot]) -> Optional[Dict[str, Any]]:
-    if eni is None:
-        return None
-    return {"id": eni.eni_id, "name": eni.name, "subnet_id": eni.subnet_id, "zone": eni.zone, "instance_id": eni.instance_id or "",
-            "state": eni.state, "primary_ip": eni.primary_ip, "secondary_ips": list(eni.secondary_ips), "mac": eni.mac}
+    return eni.view() if eni is not None else None
 
 
 def pod_view(record: Reservation, pod: Optional[PodSnapshot]) -> Dict[str, Any]:
@@ -35,7 +32,7 @@ def pod_view(record: Reservation, pod: Optional[PodSnapshot]) -> Dict[str, Any]:
 def _shared_cloud(record: Reservation, cloud: CloudSnapshot, drift: List[str]) -> Dict[str, Any]:
     subnet = cloud.subnet(record.subnet_id)
     holder = cloud.holder_of(record.ip)
-    reserved = cloud.is_reserved(record.subnet_id, record.ip)
+    reserved = cloud.is_reserved(record.subnet_id, record.ip) if cloud.reservations_known(record.subnet_id) else None
     if subnet is None:
         drift.append("subnet %s of the record is not in the cloud" % (record.subnet_id or "(none)"))
     elif not subnet.contains(record.ip):
@@ -46,7 +43,7 @@ def _shared_cloud(record: Reservation, cloud: CloudSnapshot, drift: List[str]) -
         drift.append("IP %s is assigned to ENI %s, but the record says ENI %s" % (record.ip, holder.eni_id, record.eni_id))
     if holder is None and record.phase in HELD:
         drift.append("record says %s but no ENI holds IP %s" % (record.phase.value, record.ip))
-    if holder is None and not reserved and record.phase is Phase.RESERVED and subnet is not None:
+    if holder is None and reserved is False and record.phase is Phase.RESERVED and subnet is not None:
         drift.append("IP %s is neither assigned nor reserved in subnet %s, so random allocation may hand it out" % (record.ip, record.subnet_id))
     return {"subnet_found": subnet is not None, "ip_reserved": reserved, "eni": eni_view(holder), "eni_holds_ip": holder is not None}
 

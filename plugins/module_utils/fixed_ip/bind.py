@@ -21,12 +21,13 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import (
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import exclusive_eni_name
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.placement import (
-    Retry, check_room_for_eni, check_zone, choose_ip, is_cluster_shared_eni, shared_eni)
+    Retry, check_zone, choose_ip, is_cluster_shared_eni, shared_eni)
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.quota import check_room_for_eni
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan, Steps
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.pod import pod_request
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_ENI, Ref
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import (
-    exclusive_conflict, exclusive_eni, free_steps, held_where_recorded, keep_steps, releasing, shared_conflict)
+    exclusive_conflict, exclusive_eni, free_steps, held_where_recorded, keep_steps, may_be_kept, releasing, shared_conflict)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import Settings
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot, NodeSnapshot, PodSnapshot
 
@@ -144,7 +145,7 @@ def _bind_exclusive(ctx: _Context, record: Optional[Reservation], steps: Steps) 
         steps.add(DetachEni(eni.eni_id, eni.instance_id))
         record = steps.record
     if not attached_here:
-        check_room_for_eni(node, cloud, "the exclusive ENI of pod %s" % ctx.pod.ref)
+        check_room_for_eni(node, cloud, settings.cloud, "the exclusive ENI of pod %s" % ctx.pod.ref)
     if eni is not None:
         located = {"eni_id": eni.eni_id, "ip": eni.primary_ip, "mac": eni.mac, "subnet_id": eni.subnet_id, "zone": eni.zone}
         steps.write(ctx.claimed(record, **located) if record is not None else ctx.fresh(Mode.EXCLUSIVE, **located))
@@ -182,7 +183,7 @@ def _bind_shared(ctx: _Context, record: Optional[Reservation], steps: Steps) -> 
             raise ReservationConflict("IP %r of %s is not in its subnet %s (%s); fix or delete the record, nothing was created"
                                       % (record.ip, record.label(), subnet.subnet_id, subnet.cidr))
         check_zone(record, subnet.zone, subnet.subnet_id, node)
-        holder, is_reserved = cloud.holder_of(record.ip), record.ip in subnet.reserved_ips
+        holder, is_reserved = cloud.holder_of(record.ip), may_be_kept(record, cloud)
         if holder is not None:
             if not held_where_recorded(record, holder) or not is_cluster_shared_eni(holder, settings.cluster_name):
                 raise shared_conflict(record, holder)
@@ -201,7 +202,7 @@ def _bind_shared(ctx: _Context, record: Optional[Reservation], steps: Steps) -> 
     if holder is None:
         actions, eni, mac = shared_eni(node, subnet, cloud, settings, ip, ctx.recorded_ips)
         steps.add(*actions)
-        if is_reserved and not settings.assign_specific_ip_supported:
+        if is_reserved and not settings.cloud.assign_specific_ip:
             # The product page's order: the IP is open to random allocation until AssignIp (hold the subnet lock).
             steps.add(UnreserveIp(subnet.subnet_id, ip), AssignIp(eni, ip))
         else:

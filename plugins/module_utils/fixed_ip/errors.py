@@ -40,3 +40,7 @@ class ReservationHeld(FixedIpError):
 
 class ReservationConflict(FixedIpError):
     """The cloud disagrees with the reservation in a way no flow may repair on its own."""
+
+
+class RequestRefused(FixedIpError, ValueError):
+    """A request the cloud's state or behaviour makes impossible; the message names the value and what to ask instead."""

@@ -11,6 +11,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import CrossSubnetRefused, InvalidSettings, PlacementError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import is_shared_eni_of, parse_eni_name, shared_eni_name
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.quota import check_ip_quota, check_room_for_eni, ip_room, ip_quota_text
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_ENI, Ref
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import Settings
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot, NodeSnapshot, SubnetSnapshot
@@ -60,19 +61,6 @@ def check_zone(record: Reservation, zone: str, subnet_id: str, node: NodeSnapsho
                node.zone, zone))
 
 
-def check_room_for_eni(node: NodeSnapshot, cloud: CloudSnapshot, why: str) -> None:
-    """Refuse before creating an ENI the node cannot take (max_enis counts the primary ENI)."""
-    if node.max_enis < 2:
-        raise InvalidSettings("node %s (instance type %s) has max_enis=%r; it must count the primary ENI plus at least one more: "
-                              "fill NodeSnapshot.max_enis from the instance type's NetworkInterfaceQuota"
-                              % (node.name, node.instance_type or "?", node.max_enis))
-    count = cloud.eni_count_on(node.instance_id)
-    if count >= node.max_enis:
-        raise PlacementError("node %s (instance %s, type %s) already has %d of %d ENIs attached, so it cannot take %s; schedule the "
-                             "pod on another node or release ENIs there" % (node.name, node.instance_id, node.instance_type or "?",
-                                                                            count, node.max_enis, why))
-
-
 def is_cluster_shared_eni(eni: EniSnapshot, cluster: str) -> bool:
     parsed = parse_eni_name(eni.name)
     return parsed is not None and parsed.cluster == cluster and parsed.mode is Mode.SHARED and not eni.is_primary
@@ -86,20 +74,21 @@ def shared_eni(node: NodeSnapshot, subnet: SubnetSnapshot, cloud: CloudSnapshot,
     ENIs (a crash after CreateEni left it), and only then creates and attaches a new one, naming its
     primary IP so the cloud's random pick cannot take pod_ip, which is chosen but not yet assigned.
     """
-    if node.max_ips_per_eni < 2:
-        raise InvalidSettings("node %s (instance type %s) has max_ips_per_eni=%r; shared mode needs the primary IP plus at least "
-                              "one pod IP: fill NodeSnapshot.max_ips_per_eni from PrivateIpQuota"
-                              % (node.name, node.instance_type or "?", node.max_ips_per_eni))
+    behaviour = settings.cloud
+    check_ip_quota(node, behaviour)
     ours = sorted((eni for eni in cloud.enis if eni.subnet_id == subnet.subnet_id and is_cluster_shared_eni(eni, settings.cluster_name)),
                   key=lambda eni: eni.name)
     attached = [eni for eni in ours if eni.instance_id == node.instance_id]
-    ready = [eni for eni in attached if not eni.is_transient and len(eni.secondary_ips) + 1 < node.max_ips_per_eni]
+    ready = [eni for eni in attached if not eni.is_transient and ip_room(node, cloud, behaviour, eni) > 0]
     if ready:
         return [], ready[0].eni_id, ready[0].mac
     settling = [eni for eni in attached if eni.is_transient]
     if settling:
         raise Retry("shared ENI %s on node %s is %s" % (settling[0].eni_id, node.name, settling[0].state))
-    check_room_for_eni(node, cloud, "another shared ENI in subnet %s" % subnet.subnet_id)
+    if ip_room(node, cloud, behaviour, None) < 1:
+        raise PlacementError("node %s (instance %s) has no room for another pod IP: %s; schedule the pod on another node or release IPs "
+                             "there" % (node.name, node.instance_id, ip_quota_text(node, behaviour)))
+    check_room_for_eni(node, cloud, behaviour, "another shared ENI in subnet %s" % subnet.subnet_id)
     spare = [eni for eni in ours if eni.instance_id is None and not eni.secondary_ips and not eni.is_transient
              and is_shared_eni_of(eni.name, settings.cluster_name, node.name)]
     if spare:

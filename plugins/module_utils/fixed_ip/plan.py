@@ -35,9 +35,6 @@ class Plan:
         return describe_plan(self.actions)
 
 
-BindPlan = Plan
-ReleasePlan = Plan
-
 
 class Steps:
     """Collects actions while tracking the record as it will be after them (writes only real changes)."""

@@ -20,7 +20,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation, format_time
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import exclusive_eni_name, parse_eni_name
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.placement import is_cluster_shared_eni
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import exclusive_eni
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import exclusive_eni, may_be_kept
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import check_cluster_name
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot, PodSnapshot
 
@@ -125,7 +125,7 @@ def _reservation_item(record: Reservation, cloud: CloudSnapshot, live: _Live, no
                                                           "there first" % (record.ip, holder.eni_id))
         if holder is not None:
             actions.append(UnassignIp(holder.eni_id, record.ip))
-        if cloud.is_reserved(record.subnet_id, record.ip):
+        if may_be_kept(record, cloud):
             actions.append(UnreserveIp(record.subnet_id, record.ip))
     actions.append(DeleteReservation(record.namespace, record.record_name(), record.mode))
     if record.phase is Phase.RECLAIMING:

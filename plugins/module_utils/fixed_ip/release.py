@@ -52,6 +52,29 @@ def held_where_recorded(record: Reservation, holder: EniSnapshot) -> bool:
     return bool(holder.instance_id) and holder.instance_id == record.instance_id
 
 
+def is_kept(record: Reservation, cloud: CloudSnapshot, holder: Optional[EniSnapshot]) -> bool:
+    """Whether the shared IP is reserved (specific) in its subnet for sure, so no ReserveIp is needed.
+
+    Where the cloud cannot list reservations (CloudBehaviour.available_excludes_reserved), only a record written
+    Reserved after its ReserveIp, with no ENI holding the IP, says so; otherwise ReserveIp is sent again
+    (it is idempotent), never skipped on a guess.
+    """
+    if cloud.reservations_known(record.subnet_id):
+        return cloud.is_reserved(record.subnet_id, record.ip)
+    return holder is None and record.phase in (Phase.RESERVED, Phase.RECLAIMING)
+
+
+def may_be_kept(record: Reservation, cloud: CloudSnapshot) -> bool:
+    """Whether the shared IP may still be reserved, so freeing or binding it must send UnreserveIp.
+
+    Where the cloud cannot list reservations, only a Bound record is known to have set its IP back to
+    random; UnreserveIp on an IP that is random already changes nothing.
+    """
+    if cloud.reservations_known(record.subnet_id):
+        return cloud.is_reserved(record.subnet_id, record.ip)
+    return record.phase is not Phase.BOUND
+
+
 def shared_conflict(record: Reservation, holder: EniSnapshot) -> ReservationConflict:
     return ReservationConflict(
         "IP %s of %s (pod %s/%s, phase %s) is assigned to ENI %s on instance %s, which the record does not name; another "
@@ -68,7 +91,7 @@ def exclusive_conflict(record: Reservation, eni: EniSnapshot) -> ReservationConf
 def keep_steps(record: Reservation, cloud: CloudSnapshot, settings: Settings, now: datetime, steps: Steps) -> None:
     """Record Releasing, then the cloud calls that keep a fixed IP out of anyone else's reach (no final write).
 
-    Shared mode with reserve_assigned_ip_supported: ReserveIp, then UnassignIp, so random allocation
+    Shared mode with settings.cloud.reserve_assigned_ip: ReserveIp, then UnassignIp, so random allocation
     can never take the IP in between. Without it (the cloud refuses to mark an assigned IP specific):
     UnassignIp, then ReserveIp. That order is still safe only because the container subnet is
     dedicated to this cluster (a product requirement) and this collection is its only allocator, and
@@ -94,7 +117,7 @@ def keep_steps(record: Reservation, cloud: CloudSnapshot, settings: Settings, no
             steps.write(releasing(located, now))
         return
     holder = cloud.holder_of(record.ip)
-    is_reserved = cloud.is_reserved(record.subnet_id, record.ip)
+    is_reserved = is_kept(record, cloud, holder)
     if holder is not None and not held_where_recorded(record, holder):
         raise shared_conflict(record, holder)
     if holder is None and is_reserved:
@@ -102,7 +125,7 @@ def keep_steps(record: Reservation, cloud: CloudSnapshot, settings: Settings, no
     steps.write(releasing(record, now))
     reserve = [] if is_reserved else [ReserveIp(record.subnet_id, record.ip)]
     unassign = [] if holder is None else [UnassignIp(holder.eni_id, record.ip)]
-    steps.add(*(reserve + unassign if settings.reserve_assigned_ip_supported else unassign + reserve))
+    steps.add(*(reserve + unassign if settings.cloud.reserve_assigned_ip else unassign + reserve))
 
 
 def free_steps(record: Reservation, cloud: CloudSnapshot, settings: Settings, steps: Steps) -> None:
@@ -123,7 +146,7 @@ def free_steps(record: Reservation, cloud: CloudSnapshot, settings: Settings, st
             steps.warnings.append(str(shared_conflict(record, holder)))
         elif holder is not None:
             steps.add(UnassignIp(holder.eni_id, record.ip))
-        if cloud.is_reserved(record.subnet_id, record.ip):
+        if may_be_kept(record, cloud):
             steps.add(UnreserveIp(record.subnet_id, record.ip))
     steps.add(DeleteReservation(record.namespace, record.record_name(), record.mode))
     steps.record = None

@@ -4,7 +4,7 @@
 """Pre-provision a fixed IP before its pod exists (ksyun.kce.fixed_ip state=reserved): the allow-listing use case.
 
 plan_reserve is pure (snapshots in, a Plan out) like the domain's bind and release planners;
-flows/fixed_ip_state.py's run_reserved reads the snapshots once for a batch, holds the subnets' allocation
+flows/batch.py's run_reserved reads the snapshots once for a batch, holds the subnets' allocation
 lock, and runs each plan with the flows' executor. The record is written (phase Reserved, empty pod uid) before the cloud is touched, so a
 crashed run resumes from it; the bind flow then takes the reservation over when the pod appears.
 
@@ -27,7 +27,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mo
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import exclusive_eni_name
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_ENI
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import exclusive_eni
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import exclusive_eni, is_kept
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.retention import Retention
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import Settings
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, SubnetSnapshot
@@ -175,7 +175,7 @@ def _ensure_existing(request: ReserveRequest, existing: Reservation, cloud: Clou
             raise ReservationConflict("IP %s of %s (phase Reserved) is assigned to ENI %s on instance %s, which the record does not name; "
                                       "another allocator took it: free it there, then run again"
                                       % (existing.ip, existing.label(), holder.eni_id, holder.instance_id or "(detached)"))
-        if not cloud.is_reserved(existing.subnet_id, existing.ip):
+        if not is_kept(existing, cloud, None):
             actions.append(ReserveIp(existing.subnet_id, existing.ip))
         return Plan(tuple(actions), record)
     eni = exclusive_eni(existing, cloud, settings.cluster_name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 ATTACHING = "attaching"
 DETACHING = "detaching"
@@ -51,14 +51,14 @@ class PodSnapshot:
 
 @dataclass(frozen=True)
 class NodeSnapshot:
-    """A node and the ENI limits of its instance type (both counts include the primary ENI / primary IP)."""
+    """A node (or any KEC instance) and its type's quotas as the API gives them (quota.py interprets them)."""
 
     name: str
     instance_id: str
     zone: str
     instance_type: str = ""
-    max_enis: int = 0
-    max_ips_per_eni: int = 0
+    eni_quota: int = 0
+    ip_quota: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,22 +76,46 @@ class EniSnapshot:
     state: str = AVAILABLE
     is_primary: bool = False
     create_time: Optional[datetime] = None
+    vpc_id: str = ""
+    security_group_ids: Tuple[str, ...] = ()
+    cidr_block: str = ""
 
     def __post_init__(self):
         object.__setattr__(self, "secondary_ips", tuple(self.secondary_ips or ()))
+        object.__setattr__(self, "security_group_ids", tuple(self.security_group_ids or ()))
         object.__setattr__(self, "instance_id", self.instance_id or None)
 
     @property
     def is_transient(self) -> bool:
         return self.state in TRANSIENT_STATES
 
+    @property
+    def private_ips(self) -> Tuple[str, ...]:
+        """The primary IP first, then the secondary IPs."""
+        return ((self.primary_ip,) if self.primary_ip else ()) + self.secondary_ips
+
     def holds(self, ip: str) -> bool:
         return ip == self.primary_ip or ip in self.secondary_ips
+
+    def view(self) -> Dict[str, Any]:
+        """The ENI as every module returns it (snake_case, stable keys)."""
+        return {
+            "id": self.eni_id, "name": self.name, "type": "primary" if self.is_primary else "extension", "state": self.state,
+            "vpc_id": self.vpc_id, "subnet_id": self.subnet_id, "cidr_block": self.cidr_block, "availability_zone": self.zone,
+            "private_ip_address": self.primary_ip, "secondary_private_ip_addresses": list(self.secondary_ips),
+            "security_groups": list(self.security_group_ids), "mac_address": self.mac, "instance_id": self.instance_id,
+            "create_time": self.create_time.strftime("%Y-%m-%dT%H:%M:%SZ") if self.create_time else None,
+        }
 
 
 @dataclass(frozen=True)
 class SubnetSnapshot:
-    """A subnet; reserved_ips are AllocateStatus=specific, available_ips are free for anyone to take."""
+    """A subnet. available_ips are free for anyone to take; reserved_ips are free but AllocateStatus=specific.
+
+    reservations_known is False when the cloud's address lists cannot show reservations (CloudBehaviour
+    available_excludes_reserved) or they were not read: reserved_ips is then empty and a reservation is known only
+    from the record that made it. first_ip..last_ip is the range ENIs may take (DhcpIpFrom..DhcpIpTo).
+    """
 
     subnet_id: str
     cidr: str
@@ -99,16 +123,38 @@ class SubnetSnapshot:
     gateway_ip: str = ""
     reserved_ips: frozenset = frozenset()
     available_ips: Tuple[str, ...] = ()
+    reservations_known: bool = True
+    name: str = ""
+    vpc_id: str = ""
+    subnet_type: str = ""
+    first_ip: str = ""
+    last_ip: str = ""
+    allocated_ips: Tuple[str, ...] = ()
+    available_count: Optional[int] = None
+    random_available_count: Optional[int] = None
 
     def __post_init__(self):
         object.__setattr__(self, "reserved_ips", frozenset(self.reserved_ips or ()))
         object.__setattr__(self, "available_ips", tuple(self.available_ips or ()))
+        object.__setattr__(self, "allocated_ips", tuple(self.allocated_ips or ()))
 
     def contains(self, ip: str) -> bool:
         try:
             return ipaddress.ip_address(ip) in ipaddress.ip_network(self.cidr, strict=False)
         except ValueError:
             return False
+
+    def is_special(self, ip: str) -> bool:
+        """The network, gateway or broadcast address, which no ENI can hold."""
+        network = ipaddress.ip_network(self.cidr, strict=False)
+        address = ipaddress.ip_address(ip)
+        return address in (network.network_address, network.broadcast_address) or ip == (self.gateway_ip or str(network.network_address + 1))
+
+    def in_range(self, ip: str) -> bool:
+        """Inside first_ip..last_ip (the platform keeps the addresses outside); True when the range is unknown."""
+        if not self.first_ip or not self.last_ip:
+            return True
+        return ipaddress.ip_address(self.first_ip) <= ipaddress.ip_address(ip) <= ipaddress.ip_address(self.last_ip)
 
 
 @dataclass(frozen=True)
@@ -131,11 +177,6 @@ class CloudSnapshot:
     def enis_on(self, instance_id: str) -> Tuple[EniSnapshot, ...]:
         return tuple(eni for eni in self.enis if instance_id and eni.instance_id == instance_id)
 
-    def eni_count_on(self, instance_id: str) -> int:
-        """ENIs attached to an instance, counting its primary ENI even when the snapshot left it out."""
-        attached = self.enis_on(instance_id)
-        return len(attached) + (0 if any(eni.is_primary for eni in attached) else 1)
-
     def holder_of(self, ip: str) -> Optional[EniSnapshot]:
         """The ENI that has ip as its primary or a secondary IP, if any."""
         return next((eni for eni in self.enis if ip and eni.holds(ip)), None)
@@ -144,5 +185,10 @@ class CloudSnapshot:
         return next((subnet for subnet in self.subnets if subnet.subnet_id == subnet_id), None)
 
     def is_reserved(self, subnet_id: str, ip: str) -> bool:
+        """The subnet shows ip as reserved (see reservations_known for whether it could)."""
         subnet = self.subnet(subnet_id)
         return subnet is not None and ip in subnet.reserved_ips
+
+    def reservations_known(self, subnet_id: str) -> bool:
+        subnet = self.subnet(subnet_id)
+        return subnet is not None and subnet.reservations_known

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip import actions as act
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import Settings
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour, Settings
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
     CloudSnapshot, EniSnapshot, NodeSnapshot, PodSnapshot, SubnetSnapshot)
 
@@ -30,14 +30,16 @@ class SimError(Exception):
 
 
 def settings(**overrides) -> Settings:
+    """Test settings; CloudBehaviour fields (reserve_assigned_ip=True, ...) may be given directly."""
+    behaviour = {key: overrides.pop(key) for key in list(overrides) if key in {f.name for f in dataclasses.fields(CloudBehaviour)}}
     values = dict(cluster_name=CLUSTER, security_group_ids=("sg-pods",),
-                  pod_subnets={ZONE_A: (SUBNET_A,), ZONE_B: (SUBNET_B,)})
+                  pod_subnets={ZONE_A: (SUBNET_A,), ZONE_B: (SUBNET_B,)}, cloud=CloudBehaviour(**behaviour))
     values.update(overrides)
     return Settings(**values)
 
 
-def node(name="10.0.0.47", instance_id="i-node47", zone=ZONE_A, max_enis=4, max_ips_per_eni=4) -> NodeSnapshot:
-    return NodeSnapshot(name=name, instance_id=instance_id, zone=zone, instance_type="N3.2B", max_enis=max_enis, max_ips_per_eni=max_ips_per_eni)
+def node(name="10.0.0.47", instance_id="i-node47", zone=ZONE_A, eni_quota=4, ip_quota=4) -> NodeSnapshot:
+    return NodeSnapshot(name=name, instance_id=instance_id, zone=zone, instance_type="N3.2B", eni_quota=eni_quota, ip_quota=ip_quota)
 
 
 def sts_pod(name="sts-0", uid="uid-1", node_name="10.0.0.47", mode=Mode.SHARED, fixed=True, namespace="default", **overrides) -> PodSnapshot:
@@ -199,7 +201,7 @@ class World:
         if eni.zone != target.zone:
             raise SimError("ENI %s in zone %s cannot attach to an instance in zone %s" % (eni.eni_id, eni.zone, target.zone))
         count = sum(1 for each in self.enis.values() if each.instance_id == action.instance_id)
-        if count >= target.max_enis:
+        if count >= target.eni_quota:
             raise SimError("instance %s is at its ENI quota" % action.instance_id)
         self.enis[eni.eni_id] = dataclasses.replace(eni, instance_id=action.instance_id, state="in-use")
 
@@ -222,9 +224,9 @@ class World:
             raise SimError("IP %s is not in ENI %s's subnet" % (action.ip, eni.eni_id))
         if action.ip in self._assigned():
             raise SimError("IP %s is already assigned" % action.ip)
-        if action.ip in self.reserved[subnet_id] and not self.settings.assign_specific_ip_supported:
+        if action.ip in self.reserved[subnet_id] and not self.settings.cloud.assign_specific_ip:
             raise SimError("IP %s is specific and this cloud will not assign it" % action.ip)
-        if eni.instance_id and len(eni.secondary_ips) + 1 >= self.nodes[eni.instance_id].max_ips_per_eni:
+        if eni.instance_id and len(eni.secondary_ips) + 1 >= self.nodes[eni.instance_id].ip_quota:
             raise SimError("ENI %s is at its IP quota" % eni.eni_id)
         self.enis[eni.eni_id] = dataclasses.replace(eni, secondary_ips=eni.secondary_ips + (action.ip,))
 
@@ -235,7 +237,7 @@ class World:
         self.enis[eni.eni_id] = dataclasses.replace(eni, secondary_ips=tuple(ip for ip in eni.secondary_ips if ip != action.ip))
 
     def _ReserveIp(self, action):
-        if action.ip in self._assigned() and not self.settings.reserve_assigned_ip_supported:
+        if action.ip in self._assigned() and not self.settings.cloud.reserve_assigned_ip:
             raise SimError("IP %s is assigned and this cloud cannot mark it specific" % action.ip)
         self.reserved[action.subnet_id].add(action.ip)
 

@@ -149,7 +149,7 @@ def test_a_reserved_ip_is_bound_without_the_live_pod_check(mode):
 
 
 def test_a_node_at_its_eni_quota_is_refused_before_anything_is_created():
-    small = sim.node(max_enis=2)
+    small = sim.node(eni_quota=2)
     w = sim.World(sim.settings(), nodes=[small]).add_primary_enis()
     w.run(bind(w, sim.sts_pod(name="db-0", mode=Mode.EXCLUSIVE), small).actions)
     with pytest.raises(PlacementError) as err:
@@ -158,7 +158,7 @@ def test_a_node_at_its_eni_quota_is_refused_before_anything_is_created():
     assert "schedule the pod on another node" in str(err.value)
 
 
-@pytest.mark.parametrize("field, value, hint", [("max_enis", 0, "max_enis=0"), ("max_ips_per_eni", 1, "max_ips_per_eni=1")])
+@pytest.mark.parametrize("field, value, hint", [("eni_quota", 0, "ENI quota of 0"), ("ip_quota", 1, "allows 1 private IPs per ENI")])
 def test_a_node_without_its_instance_type_limits_is_refused(field, value, hint):
     node = dataclasses.replace(NODE_47, **{field: value})
     with pytest.raises(InvalidSettings, match=hint):

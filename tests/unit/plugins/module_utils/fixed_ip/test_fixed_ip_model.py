@@ -154,4 +154,4 @@ def test_settings_default_to_never_reclaim_and_the_safe_cloud_assumptions():
     assert settings.subnets_in("a") == ("s1", "s2") and settings.subnets_in("b") == ()
     defaults = Settings(cluster_name="c1")
     assert defaults.default_retention.is_never
-    assert (defaults.reserve_assigned_ip_supported, defaults.assign_specific_ip_supported) == (False, True)
+    assert (defaults.cloud.reserve_assigned_ip, defaults.cloud.assign_specific_ip, defaults.cloud.available_excludes_reserved) == (False, True, True)

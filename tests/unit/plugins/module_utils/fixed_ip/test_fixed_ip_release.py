@@ -63,7 +63,7 @@ def test_a_fixed_ip_pod_that_is_deleted_keeps_its_shared_ip_reserved_in_the_subn
 
 def test_when_the_cloud_can_reserve_an_assigned_ip_it_is_reserved_before_it_is_unassigned():
     pod = sim.sts_pod()
-    w = bound_world(pod, reserve_assigned_ip_supported=True)
+    w = bound_world(pod, reserve_assigned_ip=True)
     assert kinds(release(w, pod)) == ["WriteReservation", "ReserveIp", "UnassignIp", "WriteReservation"]
 
 

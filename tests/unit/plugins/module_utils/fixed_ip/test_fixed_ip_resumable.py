@@ -71,7 +71,7 @@ def test_a_bind_with_no_record_resumes_after_a_crash_at_any_step(mode, fixed):
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
 @pytest.mark.parametrize("assign_specific", [True, False], ids=["assign-specific", "unreserve-first"])
 def test_a_re_created_fixed_pod_on_another_node_resumes_after_a_crash_at_any_step(mode, assign_specific):
-    start = released(mode, True, assign_specific_ip_supported=assign_specific)
+    start = released(mode, True, assign_specific_ip=assign_specific)
     before = start.record_of(pod(mode, True), mode)
     assert before.phase is Phase.RESERVED
     new_pod = pod(mode, True, uid="uid-2", node=NODE_48)
@@ -84,7 +84,7 @@ def test_a_re_created_fixed_pod_on_another_node_resumes_after_a_crash_at_any_ste
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
 @pytest.mark.parametrize("reserve_assigned", [True, False], ids=["reserve-assigned", "unassign-first"])
 def test_a_fixed_ip_still_held_by_a_dead_pod_on_another_node_is_taken_over_resumably(mode, reserve_assigned):
-    start = bound(mode, True, reserve_assigned_ip_supported=reserve_assigned)
+    start = bound(mode, True, reserve_assigned_ip=reserve_assigned)
     old = start.record_of(pod(mode, True), mode)
     new_pod = pod(mode, True, uid="uid-2", node=NODE_48)
     done = sim.assert_resumable(start, binder(new_pod, NODE_48, live=frozenset({"uid-2"})))[1]
@@ -140,7 +140,7 @@ def test_a_pre_provisioned_shared_ip_is_bound_resumably():
 @pytest.mark.parametrize("fixed", [True, False], ids=["fixed", "non-fixed"])
 @pytest.mark.parametrize("reserve_assigned", [True, False], ids=["reserve-assigned", "unassign-first"])
 def test_a_release_resumes_after_a_crash_at_any_step(mode, fixed, reserve_assigned):
-    start = bound(mode, fixed, reserve_assigned_ip_supported=reserve_assigned)
+    start = bound(mode, fixed, reserve_assigned_ip=reserve_assigned)
     done = sim.assert_resumable(start, releaser(pod(mode, fixed)))[1]
     record = done.record_of(pod(mode, fixed), mode)
     assert (record.phase if record else None) == (Phase.RESERVED if fixed else None)
@@ -174,7 +174,7 @@ def test_delete_sts_0_and_it_comes_back_with_the_same_ip_as_on_the_product_page(
 
 
 def test_with_both_cloud_abilities_a_released_fixed_ip_is_never_open_to_random_allocation():
-    w = world(reserve_assigned_ip_supported=True, assign_specific_ip_supported=True)
+    w = world(reserve_assigned_ip=True, assign_specific_ip=True)
     w.run(binder(FIRST, NODE_47)(w).actions)
     release = releaser(FIRST)(w)
     kinds = [type(action) for action in release.actions if isinstance(action, (ReserveIp, UnassignIp))]
@@ -188,7 +188,7 @@ def test_with_both_cloud_abilities_a_released_fixed_ip_is_never_open_to_random_a
 
 
 def test_the_fallback_orders_open_the_window_for_exactly_one_call_each():
-    w = world(reserve_assigned_ip_supported=False, assign_specific_ip_supported=False)
+    w = world(reserve_assigned_ip=False, assign_specific_ip=False)
     w.run(binder(FIRST, NODE_47)(w).actions)
     release = releaser(FIRST)(w)
     assert [type(a) for a in release.actions if isinstance(a, (ReserveIp, UnassignIp))] == [UnassignIp, ReserveIp]

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunApiError, is_not_found, is_quota_exceeded
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import CloudReader
 
 pytestmark = pytest.mark.emulator
 
@@ -183,10 +184,10 @@ def test_instances_outside_the_default_project_need_their_project_id(start_emula
     assert len(client.describe_instances(project_ids=[0, 7])) == 5
 
 
-def test_instance_type_quotas_are_described(client):
-    assert client.instance_type_quotas("N3.2B") == {"network_interfaces": 4, "private_ips": 10}
-    assert client.instance_type_quotas("N3.1A") == {"network_interfaces": 2, "private_ips": 3}
-    assert client.instance_type_quotas("X9.9Z") is None
+def test_instance_type_quotas_are_read_by_the_read_model_in_one_call(client):
+    quotas = CloudReader(client).quotas(["N3.2B", "N3.1A", "X9.9Z"])
+    assert quotas == {"N3.2B": (4, 10), "N3.1A": (2, 3)}
+    assert client.call_log.calls().get("DescribeInstanceTypeConfigs") == 1
 
 
 def test_instance_type_filters_are_accepted_with_and_without_the_name_index(client):

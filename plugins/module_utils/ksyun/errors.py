@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable, Sequence
+
 NETWORK_ERROR = "ClientNetworkError"
 
 _THROTTLE_MARKERS = ("throttl", "requestlimitexceeded", "toomanyrequests", "ratelimit", "limitexceeded.request")
@@ -55,6 +57,10 @@ class KsyunTimeoutError(KsyunError):
     """A wait for a resource state ran out of time; the message names the resource and its last state."""
 
 
+class KsyunGoneError(KsyunTimeoutError):
+    """The resource waited for was deleted meanwhile."""
+
+
 def _text(code, message):
     return ("%s %s" % (code or "", message or "")).lower()
 
@@ -74,7 +80,7 @@ def is_throttled(err):
 
 
 def is_not_found(err):
-    """HTTP 404 or a not-found code/message (reference §4: classify by substring, as Terraform does)."""
+    """HTTP 404 or a not-found code/message (classified by substring, as KSYUN's Terraform provider does: docs/sandbox.md, Error codes)."""
     if not isinstance(err, KsyunApiError):
         return False
     return err.status == 404 or any(m in _text(err.code, err.message) for m in _NOT_FOUND_MARKERS)
@@ -86,3 +92,14 @@ def is_in_use(err):
 
 def is_quota_exceeded(err):
     return isinstance(err, KsyunApiError) and any(m in _text(err.code, err.message) for m in _QUOTA_MARKERS) and not is_throttled(err)
+
+
+def first_or_none(read: Callable[[], Sequence[Any]]) -> Any:
+    """The one not-found rule of every getter: an empty answer and a not-found error both mean the resource does not exist."""
+    try:
+        found = read()
+    except KsyunApiError as err:
+        if is_not_found(err):
+            return None
+        raise
+    return found[0] if found else None

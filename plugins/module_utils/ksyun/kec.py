@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.encoding import filters as encode_filters
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.encoding import one_based
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import first_or_none
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.paging import collect_marker
 
 
@@ -36,8 +37,9 @@ class KecMixin:
         return collect_marker(fetch, "InstancesSet", "describe instances")
 
     def get_instance(self, instance_id, project_ids=None):
-        found = [i for i in self.describe_instances([instance_id], project_ids=project_ids) if i.get("InstanceId") == instance_id]
-        return found[0] if found else None
+        """The instance, or None if it does not exist (in the projects searched)."""
+        return first_or_none(lambda: [i for i in self.describe_instances([instance_id], project_ids=project_ids)
+                                      if i.get("InstanceId") == instance_id])
 
     def describe_instance_type_configs(self, instance_types=None, filters=None):
         """Instance types with NetworkInterfaceQuota.NetworkInterfaceCount and PrivateIpQuota.PrivateIpCount."""
@@ -46,13 +48,3 @@ class KecMixin:
             spec["instance-type"] = list(instance_types)
         params = {"Filter": encode_filters(spec, name_as_list=True)}
         return self.call("kec", "DescribeInstanceTypeConfigs", params, "describe instance type configs").get("InstanceTypeConfigSet") or []
-
-    def instance_type_quotas(self, instance_type):
-        """``{"network_interfaces": n, "private_ips": m}`` for one type, or None if the type is unknown."""
-        for item in self.describe_instance_type_configs([instance_type]):
-            if item.get("InstanceType") == instance_type:
-                return {
-                    "network_interfaces": int((item.get("NetworkInterfaceQuota") or {}).get("NetworkInterfaceCount", 0)),
-                    "private_ips": int((item.get("PrivateIpQuota") or {}).get("PrivateIpCount", 0)),
-                }
-        return None

@@ -5,20 +5,14 @@
 
 from __future__ import annotations
 
-import time
-
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.encoding import filters as encode_filters
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.encoding import one_based
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunApiError, KsyunTimeoutError, is_not_found
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import first_or_none
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.paging import collect_next_token
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.waiter import attached_to, wait_for_eni
 
 ALLOCATE_RANDOM = "random"
 ALLOCATE_SPECIFIC = "specific"
-
-
-def _transient(state):
-    # The real State values are unknown ([U]); in-flight states are the ones named like "attaching".
-    return (state or "").lower().endswith("ing")
 
 
 class VpcMixin:
@@ -35,14 +29,9 @@ class VpcMixin:
         return self._vpc_pages("DescribeNetworkInterfaces", params, "NetworkInterfaceSet", "describe network interfaces", page_size)
 
     def get_network_interface(self, network_interface_id):
-        """The ENI, or None if it does not exist (an empty answer and a not-found error both mean gone)."""
-        try:
-            found = self.describe_network_interfaces([network_interface_id])
-        except KsyunApiError as err:
-            if is_not_found(err):
-                return None
-            raise
-        return next((e for e in found if e.get("NetworkInterfaceId") == network_interface_id), None)
+        """The ENI, or None if it does not exist (ksyun.errors.first_or_none, the rule of every getter)."""
+        return first_or_none(lambda: [e for e in self.describe_network_interfaces([network_interface_id])
+                                      if e.get("NetworkInterfaceId") == network_interface_id])
 
     def create_network_interface(self, subnet_id, security_group_ids, name=None, private_ip=None):
         """A new detached ENI; returns its id. ``private_ip`` None lets the subnet pick one at random."""
@@ -79,8 +68,8 @@ class VpcMixin:
         return self._vpc_pages("DescribeSubnets", params, "SubnetSet", "describe subnets", page_size)
 
     def get_subnet(self, subnet_id):
-        found = [s for s in self.describe_subnets([subnet_id]) if s.get("SubnetId") == subnet_id]
-        return found[0] if found else None
+        """The subnet, or None if it does not exist."""
+        return first_or_none(lambda: [s for s in self.describe_subnets([subnet_id]) if s.get("SubnetId") == subnet_id])
 
     def describe_subnet_available_addresses(self, subnet_id, page_size=None):
         """Free IPs of the subnet (the answer's key is AvailableIpAddress)."""
@@ -116,17 +105,4 @@ class VpcMixin:
 
     def wait_network_interface(self, network_interface_id, instance_id=None, timeout=120.0, interval=2.0):
         """Wait until the ENI is settled and attached to ``instance_id`` (or detached when None); returns it."""
-        deadline = time.monotonic() + timeout
-        goal = "attached to instance %s" % instance_id if instance_id else "detached"
-        last = None
-        while True:
-            eni = self.get_network_interface(network_interface_id)
-            if eni is None:
-                raise KsyunTimeoutError("network interface %s disappeared while waiting for it to be %s" % (network_interface_id, goal))
-            last = eni.get("State")
-            if not _transient(last) and (eni.get("InstanceId") or None) == instance_id:
-                return eni
-            if time.monotonic() >= deadline:
-                raise KsyunTimeoutError("timed out after %.1fs waiting for network interface %s to be %s (last state %s, instance %s)" % (
-                    timeout, network_interface_id, goal, last, eni.get("InstanceId") or "none"))
-            self._sleep(interval)
+        return wait_for_eni(self, network_interface_id, attached_to(instance_id), timeout, interval, sleep=self._sleep)

@@ -1,14 +1,15 @@
 """Cloud reads over N ENIs seeded straight into an in-process emulator's state (no N create calls).
 
 - ``list ENIs``: KsyunClient.describe_network_interfaces of one subnet; reads grow with pages, not items.
-- ``snapshot``: read_nodes over three nodes plus read_cloud of the subnet, what every flow round reads.
+- ``snapshot``: read_nodes over three nodes plus the read model's cloud snapshot of the subnet, what every flow round reads.
 """
 
 import uuid
 
 import yaml
 
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import read_cloud, read_nodes
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import read_nodes
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import CloudReader
 from sandbox.controlplane.cluster import DEFAULT_TOPOLOGY
 from sandbox.ksyun_emulator import Emulator
 
@@ -61,8 +62,9 @@ class Reader:
         self.count = len(self.cloud.describe_network_interfaces(filters={"subnet-id": [BENCH_SUBNET]}, page_size=1000))
 
     def snapshot(self):
-        infos = read_nodes(self.cloud, self.nodes)
-        self.count = len(read_cloud(self.cloud, [BENCH_SUBNET], nodes=infos.values()).enis)
+        reader = CloudReader(self.cloud)
+        infos = read_nodes(reader, self.nodes)
+        self.count = len(reader.cloud([BENCH_SUBNET], [info.instance for info in infos.values()]).enis)
 
 
 def run(sizes, repeats):
@@ -80,5 +82,5 @@ def run(sizes, repeats):
             seconds, reads, writes = measure(emulator, repeats, reader.snapshot)
             if reader.count < size:
                 raise RuntimeError("the snapshot shows %d ENIs, %d seeded" % (reader.count, size))
-            rows.append(Row("snapshot: read_nodes (3 nodes) + read_cloud", size, seconds, reads, writes))
+            rows.append(Row("snapshot: read_nodes (3 nodes) + CloudReader.cloud", size, seconds, reads, writes))
     return rows

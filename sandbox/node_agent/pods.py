@@ -13,7 +13,7 @@ import time
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError, InvalidPodRequest
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.pod import FIXED_ANNOTATION, may_hold_fixed_ip
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import read_cluster_config
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.kube import as_dict, get_or_none
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, get_or_none
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext, bind_pod, release_pod
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunError

@@ -6,6 +6,7 @@ import threading
 import pytest
 from kubernetes import dynamic
 
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import (
     ClusterConfigError, config_map_data, parse_cluster_config, read_cluster_config)
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.lock import LockLost, LockTimeout, SubnetLock, lease_name
@@ -26,7 +27,7 @@ def test_the_sandbox_cluster_config_is_read_from_its_configmap_with_the_product_
     assert (settings.cluster_name, config.crd_group, config.crd_version) == ("sandbox", "k8s.ksyun.com", "v1")
     assert settings.subnets_in("cn-beijing-6a") == (SUBNET,)
     assert str(settings.default_retention) == "never"
-    assert (settings.reserve_assigned_ip_supported, settings.assign_specific_ip_supported) == (False, True)
+    assert settings.cloud == CloudBehaviour(), "the sandbox runs with the default cloud behaviour (the emulator's defaults)"
     assert parse_cluster_config(config_map_data(settings)).settings == settings
 
 

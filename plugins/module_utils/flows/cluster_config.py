@@ -10,9 +10,16 @@ ConfigMap keys (all values are text, as in any ConfigMap):
     podSubnets                  JSON object, zone -> subnet ids in order of preference:
                                 {"cn-beijing-6a": ["<subnet id>"], "cn-beijing-6b": ["<subnet id>"]}
     ipRetention                 the IP reclaim policy: "never" (default, as on the product page) or "30m", "24h", "7d"
-    reserveAssignedIpSupported  "true" if the cloud can mark an assigned IP specific (default "false")
-    assignSpecificIpSupported   "true" if an explicit assign may take a specific IP (default "true")
     crdGroup, crdVersion        API group/version of PodEni/PodEniIP (default k8s.ksyun.com, v1)
+
+How the KSYUN API behaves where that is unknown (fixed_ip.settings.CloudBehaviour; "true"/"false"):
+
+    reserveAssignedIpSupported     an assigned IP can be marked specific (default "false")
+    assignSpecificIpSupported      an explicit assign may take a specific IP (default "true")
+    availableExcludesReserved      DescribeSubnetAvailableAddresses leaves specific IPs out (default "true")
+    eniQuotaCountsPrimary          NetworkInterfaceCount includes the primary ENI (default "true")
+    ipQuotaCountsPrimary           PrivateIpCount includes the primary IP (default "true")
+    ipQuotaPerInstance             PrivateIpCount limits all ENIs of an instance together (default "false")
 
 Other keys are ignored, so the add-on's own settings may share the ConfigMap.
 """
@@ -26,8 +33,8 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.retention import Retention
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import Settings
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.kube import get_or_none
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour, Settings
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import get_or_none
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_GROUP, DEFAULT_VERSION
 
 DEFAULT_NAMESPACE = "kube-system"
@@ -37,8 +44,15 @@ CLUSTER_NAME = "clusterName"
 SECURITY_GROUP_IDS = "securityGroupIds"
 POD_SUBNETS = "podSubnets"
 IP_RETENTION = "ipRetention"
-RESERVE_ASSIGNED_IP = "reserveAssignedIpSupported"
-ASSIGN_SPECIFIC_IP = "assignSpecificIpSupported"
+# CloudBehaviour field -> ConfigMap key.
+CLOUD_BEHAVIOUR_KEYS = {
+    "reserve_assigned_ip": "reserveAssignedIpSupported",
+    "assign_specific_ip": "assignSpecificIpSupported",
+    "available_excludes_reserved": "availableExcludesReserved",
+    "eni_quota_counts_primary": "eniQuotaCountsPrimary",
+    "ip_quota_counts_primary": "ipQuotaCountsPrimary",
+    "ip_quota_per_instance": "ipQuotaPerInstance",
+}
 CRD_GROUP = "crdGroup"
 CRD_VERSION = "crdVersion"
 
@@ -113,6 +127,11 @@ def _subnets(value: Any, source: str) -> Dict[str, List[str]]:
     return out
 
 
+def _behaviour(data: Mapping[str, Any], source: str) -> CloudBehaviour:
+    defaults = CloudBehaviour()
+    return CloudBehaviour(**{item: _flag(data, key, getattr(defaults, item), source) for item, key in CLOUD_BEHAVIOUR_KEYS.items()})
+
+
 def parse_cluster_config(data: Optional[Mapping[str, Any]], source: str = "ConfigMap %s/%s" % (DEFAULT_NAMESPACE, DEFAULT_NAME)) -> ClusterConfig:
     """The configuration from ConfigMap data; any bad value raises ClusterConfigError naming the key and the value."""
     data = dict(data or {})
@@ -134,8 +153,7 @@ def parse_cluster_config(data: Optional[Mapping[str, Any]], source: str = "Confi
         raise _bad(source, CRD_VERSION, version, "an API version looks like v1 or v1beta1")
     try:
         settings = Settings(cluster_name=name, security_group_ids=tuple(groups), pod_subnets=subnets, default_retention=retention,
-                            reserve_assigned_ip_supported=_flag(data, RESERVE_ASSIGNED_IP, False, source),
-                            assign_specific_ip_supported=_flag(data, ASSIGN_SPECIFIC_IP, True, source))
+                            cloud=_behaviour(data, source))
     except FixedIpError as err:
         raise _bad(source, CLUSTER_NAME, name, str(err)) from None
     return ClusterConfig(settings=settings, crd_group=group, crd_version=version, source=source)
@@ -158,8 +176,7 @@ def config_map_data(settings: Settings, crd_group: str = DEFAULT_GROUP, crd_vers
         SECURITY_GROUP_IDS: ",".join(settings.security_group_ids),
         POD_SUBNETS: json.dumps({zone: list(ids) for zone, ids in sorted(settings.pod_subnets.items())}, sort_keys=True),
         IP_RETENTION: str(settings.default_retention),
-        RESERVE_ASSIGNED_IP: "true" if settings.reserve_assigned_ip_supported else "false",
-        ASSIGN_SPECIFIC_IP: "true" if settings.assign_specific_ip_supported else "false",
+        **{key: "true" if getattr(settings.cloud, item) else "false" for item, key in CLOUD_BEHAVIOUR_KEYS.items()},
         CRD_GROUP: crd_group,
         CRD_VERSION: crd_version,
     }

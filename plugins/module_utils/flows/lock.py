@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Callable, Dict, Iterable, List, Optional
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.kube import as_dict, micro_time, parse_time, resource, status_of, utcnow
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, micro_time, parse_time, resource, status_of, utcnow
 
 LEASE_PREFIX = "kcefip-subnet-"
 DEFAULT_NAMESPACE = "kube-system"

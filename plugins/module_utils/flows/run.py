@@ -36,10 +36,11 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import ClusterConfig
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.executor import (
     ExecutionResult, PodNetworkWriter, execute_plan, reservation_dict, stored_by_key)
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.kube import as_dict, error_text, get_or_none, resource, utcnow
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, error_text, get_or_none, resource, utcnow
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.lock import DEFAULT_NAMESPACE, SubnetLocks, default_identity
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot, read_cloud, read_nodes
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot, read_nodes
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore, StoredReservation
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import CloudReader
 
 
 class FlowError(FixedIpError):
@@ -48,6 +49,10 @@ class FlowError(FixedIpError):
     def __init__(self, message: str, result: "FlowResult"):
         super().__init__(message)
         self.result = result
+
+    def partial_result(self) -> Dict[str, Any]:
+        """What a failed task reports besides the message: what the flow did before it stopped."""
+        return {"reservations": [self.result.as_dict()], "changed": self.result.changed}
 
 
 @dataclass
@@ -84,7 +89,8 @@ class FlowContext:
     """Everything a flow needs: clients, configuration, the pod network writer and the knobs of the loop.
 
     kube: a kubernetes.dynamic.DynamicClient (kubernetes.core's get_api_client().client is one).
-    cloud: a KsyunClient. config: the ClusterConfig (read_cluster_config). pod_network: see execute_plan.
+    cloud: a KsyunClient (reader: the cloud read model on it, with the configuration's CloudBehaviour).
+    config: the ClusterConfig (read_cluster_config). pod_network: see execute_plan.
     identity: who holds the subnet locks (shown in the Lease). log: called with one line per flow step.
     """
 
@@ -96,6 +102,7 @@ class FlowContext:
         if max_rounds < 1:
             raise ValueError("max_rounds must be at least 1, got %r" % (max_rounds,))
         self.kube, self.cloud, self.config = kube, cloud, config
+        self.reader = CloudReader(cloud, config.settings.cloud)
         self.store = store or ReservationStore(kube, config.crd_group, config.crd_version)
         self.pod_network = pod_network
         self.identity = identity or default_identity()
@@ -209,7 +216,7 @@ def bind_pod(ctx: FlowContext, namespace: str, name: str, check_mode: bool = Fal
         node = get_or_none(ctx.kube, "v1", "Node", snapshot.node_name)
         if node is None:
             raise FlowError("node %s of pod %s/%s does not exist" % (snapshot.node_name, namespace, name), result)
-        info = read_nodes(ctx.cloud, [node], ctx.project_ids)[snapshot.node_name]
+        info = read_nodes(ctx.reader, [node], ctx.project_ids)[snapshot.node_name]
         zone_subnets = ctx.settings.subnets_in(info.snapshot.zone)
         locks = ctx.locks(zone_subnets) if request.mode is Mode.SHARED and not check_mode else None
         if locks:
@@ -223,7 +230,7 @@ def bind_pod(ctx: FlowContext, namespace: str, name: str, check_mode: bool = Fal
             # A bind cut short after AssignIp may have left the pod's IP assigned but still specific.
             binding = [record.ip] if record and record.mode is Mode.SHARED and record.phase is Phase.BINDING and record.ip else []
             subnets = set(zone_subnets) | ({record.subnet_id} if record and record.subnet_id else set())
-            cloud = read_cloud(ctx.cloud, subnets, [info], maybe_specific=binding)
+            cloud = ctx.reader.cloud(subnets, [info.instance], maybe_specific=binding)
             live = _live_uids(ctx, namespace)
             plan = plan_bind(snapshot, info.snapshot, record, cloud, ctx.settings, ctx.clock(), live_pod_uids=live,
                              recorded_ips=frozenset(item.reservation.ip for item in shared if item.reservation.ip))
@@ -271,8 +278,8 @@ def release_pod(ctx: FlowContext, namespace: str, name: str, pod: Optional[Any] 
             existing = _one_record(records, result.pod)
             subject, snapshot = _release_subject(ctx, namespace, name, pod, records)
             record = existing.reservation if existing else None
-            subnets = {record.subnet_id} if record and record.subnet_id else set(s for ids in ctx.settings.pod_subnets.values() for s in ids)
-            cloud = read_cloud(ctx.cloud, subnets)
+            subnets = {record.subnet_id} if record and record.subnet_id else set(ctx.settings.all_subnets())
+            cloud = ctx.reader.cloud(subnets)
             live = _live_uids(ctx, namespace)
             plan = plan_release(snapshot, record, cloud, ctx.settings, ctx.clock(), live)
             return _execute(ctx, result, plan, records, subject, check_mode, locks)

@@ -1,29 +1,38 @@
 # -*- coding: utf-8 -*-
 # Copyright: ksyun.kce contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""PodEni / PodEniIP records in the cluster: the reservation store, with optimistic concurrency.
+"""PodEni / PodEniIP records in the cluster: the one reservation store, with optimistic concurrency.
 
-Works on any ``kubernetes.dynamic.DynamicClient`` (kubernetes.core's ``get_api_client().client`` is
-one), so modules reuse kubernetes.core's auth options and the sandbox uses the plain client.
-The flat reservation dict of the domain is split into the record's spec (what is reserved) and its
-status (where it is bound and in which phase); both are written with the resourceVersion last read.
+The flows, the node agent and the record modules all write records here. Works on any
+``kubernetes.dynamic.DynamicClient`` (kubernetes.core's ``get_api_client().client`` is one). The
+domain's flat reservation is split into the record's spec (what is reserved) and its status (where it
+is bound, in which phase); updates are JSON merge patches carrying the resourceVersion last read, so
+a stale write is refused, and they touch only the spec, the status and the collection's own labels:
+labels, annotations, finalizers and owner references that others added are never dropped.
+dry_run=True asks the API server what a write would do (check mode) and changes nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import KIND, Mode, Reservation, format_time
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import LABEL_MANAGED_BY, MANAGED_BY, pod_selector, reservation_labels
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import (
+    LABEL_IP, LABEL_MANAGED_BY, LABEL_MODE, LABEL_POD_NAME, LABEL_POD_NAMESPACE, MANAGED_BY, pod_selector, reservation_labels)
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_GROUP, DEFAULT_VERSION
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, status_of
 
 STATUS_KEYS = ("phase", "nodeName", "instanceId", "releasedAt")
+# What the store writes to status: the domain's keys plus the derived reclaimAt.
+STATUS_FIELDS = STATUS_KEYS + ("reclaimAt",)
+OUR_LABELS = (LABEL_MANAGED_BY, LABEL_POD_NAMESPACE, LABEL_POD_NAME, LABEL_MODE, LABEL_IP)
+MERGE_PATCH = "application/merge-patch+json"
 
 
 class RecordConflict(FixedIpError):
-    """Someone else changed or created the record since it was read: read again and plan again."""
+    """Someone else changed or created the record since it was read: read it again and plan again."""
 
 
 class RecordsUnavailable(FixedIpError):
@@ -32,17 +41,22 @@ class RecordsUnavailable(FixedIpError):
 
 @dataclass(frozen=True)
 class StoredReservation:
-    """A reservation as stored, with what optimistic concurrency needs."""
+    """A reservation as stored, with what optimistic concurrency needs and the whole object as the API returned it."""
 
     reservation: Reservation
     name: str
     namespace: str
     resource_version: str
     uid: str
+    obj: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def kind(self) -> str:
         return KIND[self.reservation.mode]
+
+    @property
+    def label(self) -> str:
+        return "%s %s/%s" % (self.kind, self.namespace, self.name)
 
 
 def split(reservation: Reservation) -> tuple:
@@ -56,15 +70,20 @@ def split(reservation: Reservation) -> tuple:
     return spec, status
 
 
-def join(obj: Dict[str, Any]) -> Reservation:
+def flat_record(obj: Mapping[str, Any]) -> Dict[str, Any]:
+    """A stored record as the domain's flat camelCase dict: spec plus the status keys the domain knows."""
     flat = dict(obj.get("spec") or {})
     flat.update({k: v for k, v in (obj.get("status") or {}).items() if k in STATUS_KEYS})
-    flat.setdefault("podNamespace", obj["metadata"]["namespace"])
-    return Reservation.from_dict(flat)
+    flat.setdefault("podNamespace", (obj.get("metadata") or {}).get("namespace"))
+    return flat
 
 
-def _to_dict(obj) -> Dict[str, Any]:
-    return obj.to_dict() if hasattr(obj, "to_dict") else obj
+def merge_patch(desired: Mapping[str, Any], current: Mapping[str, Any], keys: Optional[Iterable[str]] = None) -> Dict[str, Any]:
+    """A JSON merge patch turning current into desired: changed keys, and None for keys to remove (of keys, when given)."""
+    patch = {k: v for k, v in desired.items() if current.get(k) != v}
+    owned = set(current) if keys is None else set(keys) & set(current)
+    patch.update({k: None for k in owned if k not in desired})
+    return patch
 
 
 class ReservationStore:
@@ -75,21 +94,25 @@ class ReservationStore:
         self._client = dynamic_client
         self._resources: Dict[Mode, Any] = {}
 
+    @property
+    def api_version(self) -> str:
+        return "%s/%s" % (self.group, self.version)
+
     def resource(self, mode: Mode):
         if mode not in self._resources:
-            api_version = "%s/%s" % (self.group, self.version)
             try:
-                self._resources[mode] = self._client.resources.get(api_version=api_version, kind=KIND[mode])
+                self._resources[mode] = self._client.resources.get(api_version=self.api_version, kind=KIND[mode])
             except Exception as exc:  # the dynamic client raises ResourceNotFoundError, whose module may differ
                 raise RecordsUnavailable(
-                    "the cluster does not serve %s in %s (%s): install the ksyun.kce CRDs (role ksyun.kce.vpc_cni) "
-                    "or set the group/version your cluster uses" % (KIND[mode], api_version, exc)) from exc
+                    "the cluster does not serve %s in %s (%s): install the CRDs with ksyun.kce.fixed_ip_crds, or set the group and "
+                    "version your cluster uses" % (KIND[mode], self.api_version, exc)) from exc
         return self._resources[mode]
 
-    def _stored(self, obj) -> StoredReservation:
-        data = _to_dict(obj)
+    def stored(self, obj: Any) -> StoredReservation:
+        data = as_dict(obj)
         meta = data["metadata"]
-        return StoredReservation(join(data), meta["name"], meta["namespace"], meta["resourceVersion"], meta["uid"])
+        reservation = Reservation.from_dict(flat_record(data))
+        return StoredReservation(reservation, meta["name"], meta["namespace"], meta.get("resourceVersion", ""), meta.get("uid", ""), data)
 
     def list(self, namespace: Optional[str] = None, label_selector: Optional[str] = None,
              modes=(Mode.EXCLUSIVE, Mode.SHARED)) -> List[StoredReservation]:
@@ -100,7 +123,7 @@ class ReservationStore:
         found = []
         for mode in modes:
             result = self.resource(mode).get(namespace=namespace, label_selector=selector)
-            found.extend(self._stored(item) for item in _to_dict(result)["items"])
+            found.extend(self.stored(item) for item in as_dict(result)["items"])
         return found
 
     def for_pod(self, namespace: str, pod_name: str) -> List[StoredReservation]:
@@ -108,66 +131,84 @@ class ReservationStore:
         return self.list(namespace=namespace, label_selector=pod_selector(namespace, pod_name))
 
     def get(self, mode: Mode, namespace: str, name: str) -> Optional[StoredReservation]:
+        """The record, or None when there is none (any record of that name, whoever wrote it)."""
         try:
-            return self._stored(self.resource(mode).get(namespace=namespace, name=name))
+            return self.stored(self.resource(mode).get(namespace=namespace, name=name))
         except Exception as exc:
-            if getattr(exc, "status", None) == 404:
+            if status_of(exc) == 404:
                 return None
             raise
 
-    def create(self, reservation: Reservation) -> StoredReservation:
-        """Create the record; fails with RecordConflict when it already exists (someone else got there first)."""
+    def create(self, reservation: Reservation, dry_run: bool = False) -> StoredReservation:
+        """Create the record; RecordConflict when it already exists (someone else got there first)."""
         spec, status = split(reservation)
-        body = {"apiVersion": "%s/%s" % (self.group, self.version), "kind": KIND[reservation.mode],
-                "metadata": {"name": reservation.record_name(), "namespace": reservation.namespace,
-                             "labels": reservation_labels(reservation)},
+        body = {"apiVersion": self.api_version, "kind": reservation.kind,
+                "metadata": {"name": reservation.record_name(), "namespace": reservation.namespace, "labels": reservation_labels(reservation)},
                 "spec": spec}
-        created = self._write(lambda: self.resource(reservation.mode).create(body=body, namespace=reservation.namespace), reservation)
-        return self._write_status(self._stored(created), reservation, status)
+        created = self._write(reservation.label(), lambda: self.resource(reservation.mode).create(
+            body=body, namespace=reservation.namespace, dry_run=_dry(dry_run)))
+        return self._write_status(self.stored(created), reservation, status, dry_run, exists=not dry_run)
 
-    def update(self, stored: StoredReservation, reservation: Reservation) -> StoredReservation:
-        """Replace spec and labels, then status, each conditional on the resourceVersion just read."""
+    def update(self, stored: StoredReservation, reservation: Reservation, dry_run: bool = False) -> StoredReservation:
+        """Merge-patch spec and the collection's labels, then status, each conditional on the resourceVersion just read."""
         if reservation.record_name() != stored.name or reservation.mode != stored.reservation.mode:
-            raise FixedIpError("reservation %s cannot be stored as %s %s/%s: a record's kind and name never change; "
-                               "delete it and create a new one" % (reservation.label(), stored.kind, stored.namespace, stored.name))
+            raise FixedIpError("reservation %s cannot be stored as %s: a record's kind and name never change; delete it and create a "
+                               "new one" % (reservation.label(), stored.label))
         spec, status = split(reservation)
-        body = {"apiVersion": "%s/%s" % (self.group, self.version), "kind": stored.kind,
-                "metadata": {"name": stored.name, "namespace": stored.namespace, "resourceVersion": stored.resource_version,
-                             "labels": reservation_labels(reservation)},
-                "spec": spec}
+        current_labels = (stored.obj.get("metadata") or {}).get("labels") or {}
+        spec_patch = merge_patch(spec, stored.obj.get("spec") or {})
+        label_patch = merge_patch(reservation_labels(reservation), current_labels, OUR_LABELS)
         current = stored
-        if spec != split(stored.reservation)[0] or reservation_labels(reservation) != reservation_labels(stored.reservation):
-            current = self._stored(self._write(lambda: self.resource(reservation.mode).replace(body=body), reservation))
-        return self._write_status(current, reservation, status)
+        if spec_patch or label_patch:
+            body: Dict[str, Any] = {"metadata": {"resourceVersion": stored.resource_version}}
+            if label_patch:
+                body["metadata"]["labels"] = label_patch
+            if spec_patch:
+                body["spec"] = spec_patch
+            current = self.stored(self._write(reservation.label(), lambda: self.resource(reservation.mode).patch(
+                body=body, name=stored.name, namespace=stored.namespace, content_type=MERGE_PATCH, dry_run=_dry(dry_run))))
+        return self._write_status(current, reservation, status, dry_run, exists=True)
 
-    def _write_status(self, stored: StoredReservation, reservation: Reservation, status: Dict[str, Any]) -> StoredReservation:
-        if split(stored.reservation)[1] == status:
+    def _write_status(self, stored: StoredReservation, reservation: Reservation, status: Dict[str, Any], dry_run: bool,
+                      exists: bool) -> StoredReservation:
+        current = {k: v for k, v in (stored.obj.get("status") or {}).items() if k in STATUS_FIELDS}
+        patch = merge_patch(status, current)
+        if not patch:
             return stored
-        body = {"apiVersion": "%s/%s" % (self.group, self.version), "kind": stored.kind,
-                "metadata": {"name": stored.name, "namespace": stored.namespace, "resourceVersion": stored.resource_version},
-                "status": status}
-        updated = self._write(lambda: self.resource(reservation.mode).status.replace(body=body), reservation)
-        return self._stored(updated)
+        if not exists:
+            # A record created by a dry run does not exist, so its status is shown as it would be written.
+            obj = dict(stored.obj, status=dict(stored.obj.get("status") or {}, **status))
+            return self.stored(obj)
+        body = {"metadata": {"resourceVersion": stored.resource_version}, "status": patch}
+        updated = self._write(reservation.label(), lambda: self.resource(reservation.mode).status.patch(
+            body=body, name=stored.name, namespace=stored.namespace, content_type=MERGE_PATCH, dry_run=_dry(dry_run)))
+        return self.stored(updated)
 
-    def delete(self, stored: StoredReservation) -> None:
-        """Delete exactly the record that was read (preconditions on uid and resourceVersion)."""
-        body = {"preconditions": {"uid": stored.uid, "resourceVersion": stored.resource_version}}
+    def delete(self, stored: StoredReservation, dry_run: bool = False) -> None:
+        """Delete exactly the record that was read (preconditions on uid and resourceVersion); gone already is fine."""
+        body: Dict[str, Any] = {"preconditions": {"uid": stored.uid, "resourceVersion": stored.resource_version}}
+        if dry_run:
+            # A DELETE's body (DeleteOptions) wins over its query parameters, so the dry run is asked for here.
+            body["dryRun"] = ["All"]
         try:
             self.resource(stored.reservation.mode).delete(name=stored.name, namespace=stored.namespace, body=body)
         except Exception as exc:
-            status = getattr(exc, "status", None)
-            if status == 404:
+            if status_of(exc) == 404:
                 return
-            if status == 409:
-                raise RecordConflict("%s %s/%s changed since it was read; read it again before deleting"
-                                     % (stored.kind, stored.namespace, stored.name)) from exc
+            if status_of(exc) == 409:
+                raise RecordConflict("%s changed since it was read; read it again before deleting" % stored.label) from exc
             raise
 
-    def _write(self, call, reservation: Reservation):
+    @staticmethod
+    def _write(label: str, call):
         try:
             return call()
         except Exception as exc:
-            if getattr(exc, "status", None) == 409:
+            if status_of(exc) == 409:
                 raise RecordConflict("%s changed or was created concurrently (%s); read it again and plan again"
-                                     % (reservation.label(), getattr(exc, "reason", exc))) from exc
+                                     % (label, getattr(exc, "reason", exc))) from exc
             raise
+
+
+def _dry(dry_run: bool) -> Optional[str]:
+    return "All" if dry_run else None

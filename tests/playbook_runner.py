@@ -48,6 +48,11 @@ class Step:
     def total_writes(self):
         return sum(self.writes.values())
 
+    @property
+    def is_noop(self):
+        """A rerun that did nothing: it succeeded, reported no change and sent no mutating call."""
+        return not self.failed and not self.changed and self.total_writes == 0
+
     def __repr__(self):
         return "Step(%r, failed=%r, changed=%r, writes=%r, msg=%r)" % (self.name, self.failed, self.changed, self.writes, self.msg)
 

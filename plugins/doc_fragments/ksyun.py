@@ -56,6 +56,46 @@ options:
         been applied; the error says so, and running the task again reads the state first.
     type: int
     default: 5
+  cloud_behaviour:
+    description:
+      - How the KSYUN API behaves where its documentation does not say. Leave it out unless you have checked
+        the real behaviour of your account; each choice is made for all the collection's modules here.
+      - M(ksyun.kce.fixed_ip) and M(ksyun.kce.fixed_ip_info) take these choices from the cluster configuration
+        (the VPC-CNI ConfigMap) instead, so the node's VPC-CNI and the playbook agree; a different value here
+        is reported as a warning.
+    type: dict
+    suboptions:
+      reserve_assigned_ip:
+        description:
+          - Whether an IP can be marked reserved (C(AllocateStatus=specific)) while it is assigned. With V(true)
+            an IP is reserved before it is unassigned; with V(false) it is unassigned and reserved right after,
+            and put back on its ENI if the reservation fails. Default V(false).
+        type: bool
+      assign_specific_ip:
+        description:
+          - Whether an IP that is reserved can be assigned by naming it. With V(true) it is assigned first and
+            unreserved after; with V(false) it is unreserved and assigned right after, and reserved again if the
+            assignment fails. Default V(true).
+        type: bool
+      available_excludes_reserved:
+        description:
+          - Whether C(DescribeSubnetAvailableAddresses) leaves reserved IPs out, so the reserved free IPs of a
+            subnet can be derived. With V(false) reservations cannot be listed and are known only from the
+            records that made them. Default V(true).
+        type: bool
+      eni_quota_counts_primary:
+        description:
+          - Whether the instance type's C(NetworkInterfaceCount) counts the primary ENI. Default V(true).
+        type: bool
+      ip_quota_counts_primary:
+        description:
+          - Whether the instance type's C(PrivateIpCount) counts each ENI's primary IP. Default V(true).
+        type: bool
+      ip_quota_per_instance:
+        description:
+          - Whether C(PrivateIpCount) limits all ENIs of an instance together (V(true)) or each ENI
+            (V(false)). Default V(false).
+        type: bool
 notes:
   - "Every task sends its API calls from the controller (or the execution environment), never from a
     managed host, so run it in a play on C(localhost) or with C(delegate_to: localhost)."
@@ -106,9 +146,9 @@ options:
     description:
       - Refuse up front, before any change, when attaching an ENI would exceed the ENI quota of the
         instance type, or when an attached ENI would hold more private IPs than the instance type allows.
-      - The check reads C(NetworkInterfaceQuota.NetworkInterfaceCount) as ENIs per instance including the
-        primary ENI, and C(PrivateIpQuota.PrivateIpCount) as private IPs per ENI including its primary IP;
-        the KSYUN API documentation does not say which reading is right.
+      - How C(NetworkInterfaceQuota.NetworkInterfaceCount) and C(PrivateIpQuota.PrivateIpCount) are counted is
+        set by O(cloud_behaviour); by default the primary ENI and each primary IP count, and the IP quota is
+        per ENI.
       - Set V(false) to leave the limit to the cloud, which then refuses the call itself.
     type: bool
     default: true

@@ -130,10 +130,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: The API changes, in order, that the task made (in check mode, would make).
+  returned: always
+  type: list
+  elements: str
+  sample: ["create ENI kcefip_prod_ex_shop_db-0 in subnet 5f2c7a10-0002-4a6e-9c1b-000000000001 (security groups ...) as <new-eni.eni_id>"]
 network_interface:
   description:
     - The ENI after the task; empty after O(state=absent).
-    - In check mode, the ENI as it would be; RV(network_interface.id) is V(null) for an ENI not created yet.
+    - In check mode, the ENI as it would be; values only the cloud can choose, such as the id of an ENI not
+      created yet, read like V(<new-eni.eni_id>).
   returned: always
   type: dict
   contains:
@@ -150,9 +157,11 @@ network_interface:
       type: str
       sample: extension
     state:
-      description: The ENI state as the API reports it, for example V(available) or V(inuse).
+      description:
+        - The ENI state in the collection's words, whatever the API calls it (its words are not documented):
+          V(available) (detached), V(attaching), V(in-use) (attached) or V(detaching).
       type: str
-      sample: inuse
+      sample: in-use
     vpc_id:
       description: The VPC of the ENI.
       type: str
@@ -192,173 +201,138 @@ network_interface:
       type: str
 """
 
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun_module import (
-    INSTANCE_CHECKS_ARGSPEC, KsyunModule, ModuleFailure, api_error_details, check_ip_in_subnet, eni_diff_view, eni_view,
-    parse_ipv4, private_ips, security_group_ids)
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunError
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import AttachEni, CreateEni, DeleteEni, DetachEni, RenameEni
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_ENI, Ref
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import INSTANCE_CHECKS_ARGS, WAIT_ARGS
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule, ModuleError
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import check_positive, parse_ipv4
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.cloud import (
+    NORMAL_SUBNET, apply_plan, check_attachable, check_ip_in_subnet, refuse_primary, require_instance, require_security_groups,
+    require_subnet, settle)
+
+# What a user manages on an ENI: the diff leaves out state, timestamps and what follows from the subnet.
+UNMANAGED = ("state", "create_time", "mac_address", "cidr_block", "vpc_id", "availability_zone")
+
+
+def managed(eni):
+    return {k: v for k, v in eni.view().items() if k not in UNMANAGED} if eni is not None else {}
 
 
 def find_eni(module):
-    """``(eni or None, ENIs of the subnet or None)``; by id, else by name within the subnet."""
-    params, client = module.params, module.client
+    """(eni or None, the ENIs of the subnet or None): by id, else by name within the subnet."""
+    params = module.params
     if params["network_interface_id"]:
-        eni = client.get_network_interface(params["network_interface_id"])
+        eni = module.reader.eni(params["network_interface_id"])
         if eni is None and params["state"] == "present":
-            raise ModuleFailure("network_interface_id: network interface %s does not exist in region %s; leave network_interface_id "
-                                "out to create an ENI by name and subnet_id" % (params["network_interface_id"], client.config.region))
+            raise ModuleError("network_interface_id: network interface %s does not exist in region %s; leave network_interface_id out "
+                              "to create an ENI by name and subnet_id" % (params["network_interface_id"], module.reader.region))
         return eni, None
-    in_subnet = client.describe_network_interfaces(filters={"subnet-id": params["subnet_id"]})
-    named = [e for e in in_subnet if e.get("NetworkInterfaceName") == params["name"]]
+    in_subnet = module.reader.enis(filters={"subnet-id": params["subnet_id"]})
+    named = [e for e in in_subnet if e.name == params["name"]]
     if len(named) > 1:
-        raise ModuleFailure("name: %d network interfaces in subnet %s are named %r (%s); give network_interface_id to pick one" % (
-            len(named), params["subnet_id"], params["name"], ", ".join(e["NetworkInterfaceId"] for e in named)))
+        raise ModuleError("name: %d network interfaces in subnet %s are named %r (%s); give network_interface_id to pick one"
+                          % (len(named), params["subnet_id"], params["name"], ", ".join(e.eni_id for e in named)))
     return (named[0] if named else None), in_subnet
 
 
-def attach_new(module, eni_id, instance_id):
-    """Attach a just-created ENI; if that fails, delete it again so the failed task leaves nothing behind."""
-    client = module.client
-    try:
-        client.attach_network_interface(instance_id, eni_id)
-        return module.wait_eni(eni_id, instance_id, module.params["wait_timeout"])
-    except KsyunError as err:
-        cause = err
-    try:
-        current = module.settle_eni({"NetworkInterfaceId": eni_id, "State": "attaching"}, module.params["wait_timeout"])
-        if current and current.get("InstanceId"):
-            client.detach_network_interface(current["InstanceId"], eni_id)
-            module.wait_eni(eni_id, None, module.params["wait_timeout"])
-        if current:
-            client.delete_network_interface(eni_id)
-    except (KsyunError, ModuleFailure) as cleanup:
-        raise ModuleFailure(
-            "created network interface %s, but attaching it to instance %s failed: %s; deleting the new ENI failed too: %s; "
-            "network interface %s is left behind: delete it with ksyun.kce.eni network_interface_id=%s state=absent force_detach=true" % (
-                eni_id, instance_id, cause, cleanup, eni_id, eni_id), network_interface_id=eni_id) from None
-    raise ModuleFailure("created network interface %s, but attaching it to instance %s failed: %s; the new ENI was deleted again, "
-                        "nothing is left behind" % (eni_id, instance_id, cause), **api_error_details(cause))
+def outcome(module, plan, cloud, eni_id):
+    """Run the plan and return the ENI as it is (would be) afterwards."""
+    def after(snapshot, result):
+        created = result.created.get(NEW_ENI)
+        now = snapshot.eni(created.eni_id if created else str(eni_id)) if snapshot is not None else None
+        return module.result(bool(plan.actions), managed(cloud.eni(str(eni_id))), managed(now), network_interface=now.view() if now else {})
+
+    def reread(result):
+        created = result.created.get(NEW_ENI)
+        found = module.reader.eni(created.eni_id if created else eni_id)
+        return CloudSnapshot(enis=(found,) if found else ())
+    return apply_plan(module, plan, cloud, after, reread)
 
 
 def create(module, in_subnet):
-    params, client = module.params, module.client
+    params = module.params
     if not params["security_groups"]:
-        raise ModuleFailure("security_groups: a new network interface needs at least one security group; give the ids of "
-                            "security groups in the VPC of subnet %s" % params["subnet_id"])
-    subnet = module.require_subnet(params["subnet_id"])
-    if subnet.get("SubnetType", "Normal") != "Normal":
-        raise ModuleFailure("subnet_id: subnet %s is of type %s; network interfaces need a subnet of type Normal" % (
-            params["subnet_id"], subnet.get("SubnetType")))
-    module.require_security_groups(params["security_groups"], subnet.get("VpcId"))
+        raise ModuleError("security_groups: a new network interface needs at least one security group; give the ids of security groups "
+                          "in the VPC of subnet %s" % params["subnet_id"])
+    subnet = require_subnet(module, params["subnet_id"])
+    if (subnet.subnet_type or NORMAL_SUBNET) != NORMAL_SUBNET:
+        raise ModuleError("subnet_id: subnet %s is of type %s; network interfaces need a subnet of type Normal"
+                          % (subnet.subnet_id, subnet.subnet_type))
+    require_security_groups(module, params["security_groups"], subnet.vpc_id)
     ip = params["private_ip_address"]
     if ip:
-        check_ip_in_subnet(ip, subnet["CidrBlock"], params["subnet_id"], "private_ip_address")
-        holder = next((e["NetworkInterfaceId"] for e in in_subnet or [] if ip in private_ips(e)), None)
-        if holder:
-            raise ModuleFailure("private_ip_address: %s is already used by network interface %s; pick a free address "
-                                "(ksyun.kce.subnet_info lists them) or leave it out for a random one" % (ip, holder))
-    elif int(subnet.get("RandomAvailableIpNum", 1) or 0) < 1:
-        raise ModuleFailure("subnet_id: subnet %s has no address left for random allocation; give a reserved address in "
-                            "private_ip_address or use another subnet" % params["subnet_id"])
-    planned = {
-        "NetworkInterfaceId": None, "NetworkInterfaceName": params["name"], "NetworkInterfaceType": "extension",
-        "VpcId": subnet.get("VpcId"), "SubnetId": params["subnet_id"], "CidrBlock": subnet.get("CidrBlock"),
-        "AvailabilityZoneName": subnet.get("AvailabilityZoneName"), "PrivateIpAddress": ip,
-        "SecurityGroupSet": [{"SecurityGroupId": g} for g in params["security_groups"]],
-        "InstanceId": params["instance_id"],
-    }
+        check_ip_in_subnet(ip, subnet, "private_ip_address")
+        holder = next((e for e in in_subnet if e.holds(ip)), None)
+        if holder is not None:
+            raise ModuleError("private_ip_address: %s is already used by network interface %s; pick a free address (ksyun.kce.subnet_info "
+                              "lists them) or leave it out for a random one" % (ip, holder.eni_id))
+    elif subnet.random_available_count is not None and subnet.random_available_count < 1:
+        raise ModuleError("subnet_id: subnet %s has no address left for random allocation; give a reserved address in private_ip_address "
+                          "or use another subnet" % subnet.subnet_id)
+    actions = [CreateEni(NEW_ENI, subnet.subnet_id, params["name"], tuple(params["security_groups"]), primary_ip=ip)]
     if params["instance_id"]:
-        module.check_attachable(planned, module.require_instance(params["instance_id"]))
-    if module.check_mode:
-        return module.result(True, {}, eni_diff_view(planned), network_interface=eni_view(planned))
-    eni_id = client.create_network_interface(params["subnet_id"], params["security_groups"], name=params["name"], private_ip=ip)
-    if params["instance_id"]:
-        attach_new(module, eni_id, params["instance_id"])
-    eni = client.get_network_interface(eni_id)
-    return module.result(True, {}, eni_diff_view(eni), network_interface=eni_view(eni))
+        planned = EniSnapshot(eni_id=str(Ref()), name=params["name"], subnet_id=subnet.subnet_id, zone=subnet.zone, vpc_id=subnet.vpc_id,
+                              primary_ip=ip or "")
+        check_attachable(module, planned, require_instance(module, params["instance_id"]))
+        actions.append(AttachEni(Ref(), params["instance_id"]))
+    return outcome(module, Plan(tuple(actions)), CloudSnapshot(subnets=(subnet,)), Ref())
 
 
 def refuse_unchangeable(params, eni):
-    eni_id = eni["NetworkInterfaceId"]
-    if params["subnet_id"] and params["subnet_id"] != eni.get("SubnetId"):
-        raise ModuleFailure("subnet_id: network interface %s is in subnet %s, not %s; an ENI cannot change subnets, create another "
-                            "one instead" % (eni_id, eni.get("SubnetId"), params["subnet_id"]))
-    if params["private_ip_address"] and params["private_ip_address"] != eni.get("PrivateIpAddress"):
-        raise ModuleFailure("private_ip_address: the primary IP of network interface %s is %s and cannot change to %s; leave "
-                            "private_ip_address out, or delete the ENI and create it again" % (
-                                eni_id, eni.get("PrivateIpAddress"), params["private_ip_address"]))
-    current = security_group_ids(eni)
-    if params["security_groups"] is not None and sorted(set(params["security_groups"])) != sorted(set(current)):
-        raise ModuleFailure("security_groups: network interface %s has security groups %s; the VPC API cannot change them to %s, so "
-                            "give the current ones (or leave security_groups out), or create a new ENI" % (
-                                eni_id, ", ".join(current) or "none", ", ".join(params["security_groups"]) or "none"))
+    if params["subnet_id"] and params["subnet_id"] != eni.subnet_id:
+        raise ModuleError("subnet_id: network interface %s is in subnet %s, not %s; an ENI cannot change subnets, create another one "
+                          "instead" % (eni.eni_id, eni.subnet_id, params["subnet_id"]))
+    if params["private_ip_address"] and params["private_ip_address"] != eni.primary_ip:
+        raise ModuleError("private_ip_address: the primary IP of network interface %s is %s and cannot change to %s; leave "
+                          "private_ip_address out, or delete the ENI and create it again" % (eni.eni_id, eni.primary_ip,
+                                                                                              params["private_ip_address"]))
+    if params["security_groups"] is not None and sorted(set(params["security_groups"])) != sorted(set(eni.security_group_ids)):
+        raise ModuleError("security_groups: network interface %s has security groups %s; the VPC API cannot change them to %s, so give "
+                          "the current ones (or leave security_groups out), or create a new ENI"
+                          % (eni.eni_id, ", ".join(eni.security_group_ids) or "none", ", ".join(params["security_groups"]) or "none"))
 
 
 def update(module, eni):
-    params, client = module.params, module.client
+    params = module.params
     refuse_unchangeable(params, eni)
-    eni_id = eni["NetworkInterfaceId"]
-    rename = params["name"] is not None and params["name"] != eni.get("NetworkInterfaceName")
-    attach = False
-    if params["instance_id"] and eni.get("InstanceId") != params["instance_id"]:
-        eni = module.settle_eni(eni, params["wait_timeout"])
+    actions = []
+    if params["name"] is not None and params["name"] != eni.name:
+        actions.append(RenameEni(eni.eni_id, params["name"]))
+    if params["instance_id"] and eni.instance_id != params["instance_id"]:
+        eni = settle(module, eni)
         if eni is None:
-            raise ModuleFailure("network interface %s was deleted while this task ran; run it again" % eni_id)
-        if eni.get("InstanceId") and eni["InstanceId"] != params["instance_id"]:
-            raise ModuleFailure("instance_id: network interface %s is attached to instance %s, not %s; move it with "
-                                "ksyun.kce.eni_attachment" % (eni_id, eni["InstanceId"], params["instance_id"]))
-        attach = eni.get("InstanceId") != params["instance_id"]
-        if attach:
-            module.check_attachable(eni, module.require_instance(params["instance_id"]))
-    before = eni_diff_view(eni)
-    if not rename and not attach:
-        return module.result(False, before, before, network_interface=eni_view(eni))
-    planned = dict(eni, NetworkInterfaceName=params["name"] if rename else eni.get("NetworkInterfaceName"),
-                   InstanceId=params["instance_id"] if attach else eni.get("InstanceId"))
-    if module.check_mode:
-        return module.result(True, before, eni_diff_view(planned), network_interface=eni_view(planned))
-    if rename:
-        client.modify_network_interface(eni_id, params["name"])
-    if attach:
-        client.attach_network_interface(params["instance_id"], eni_id)
-        module.wait_eni(eni_id, params["instance_id"], params["wait_timeout"])
-    eni = client.get_network_interface(eni_id)
-    return module.result(True, before, eni_diff_view(eni), network_interface=eni_view(eni))
+            raise ModuleError("network interface %s was deleted while this task ran; run it again" % params["network_interface_id"])
+        if eni.instance_id and eni.instance_id != params["instance_id"]:
+            raise ModuleError("instance_id: network interface %s is attached to instance %s, not %s; move it with ksyun.kce.eni_attachment"
+                              % (eni.eni_id, eni.instance_id, params["instance_id"]))
+        if eni.instance_id != params["instance_id"]:
+            check_attachable(module, eni, require_instance(module, params["instance_id"]))
+            actions.append(AttachEni(eni.eni_id, params["instance_id"]))
+    return outcome(module, Plan(tuple(actions)), CloudSnapshot(enis=(eni,)), eni.eni_id)
 
 
 def delete(module, eni):
-    params, client = module.params, module.client
     if eni is None:
-        return module.result(False, {}, {}, network_interface={})
-    eni_id = eni["NetworkInterfaceId"]
-    if eni.get("NetworkInterfaceType") == "primary":
-        raise ModuleFailure("network interface %s is the primary interface of instance %s; a primary ENI cannot be deleted" % (
-            eni_id, eni.get("InstanceId")))
-    eni = module.settle_eni(eni, params["wait_timeout"])
+        return module.result(False, {}, {}, network_interface={}, actions=[])
+    refuse_primary(eni, "deleted")
+    eni = settle(module, eni)
     if eni is None:
-        return module.result(False, {}, {}, network_interface={})
-    before = eni_diff_view(eni)
-    instance_id = eni.get("InstanceId")
-    if instance_id and not params["force_detach"]:
-        raise ModuleFailure("network interface %s is attached to instance %s; detach it first with ksyun.kce.eni_attachment "
-                            "state=absent, or set force_detach=true to detach and delete it in one task" % (eni_id, instance_id),
-                            instance_id=instance_id)
-    if module.check_mode:
-        return module.result(True, before, {}, network_interface={})
-    if instance_id:
-        client.detach_network_interface(instance_id, eni_id)
-        module.wait_eni(eni_id, None, params["wait_timeout"])
-    client.delete_network_interface(eni_id)
-    return module.result(True, before, {}, network_interface={})
+        return module.result(False, {}, {}, network_interface={}, actions=[])
+    if eni.instance_id and not module.params["force_detach"]:
+        raise ModuleError("network interface %s is attached to instance %s; detach it first with ksyun.kce.eni_attachment state=absent, or "
+                          "set force_detach=true to detach and delete it in one task" % (eni.eni_id, eni.instance_id),
+                          instance_id=eni.instance_id)
+    actions = ([DetachEni(eni.eni_id, eni.instance_id)] if eni.instance_id else []) + [DeleteEni(eni.eni_id)]
+    return outcome(module, Plan(tuple(actions)), CloudSnapshot(enis=(eni,)), eni.eni_id)
 
 
 def ensure(module):
     params = module.params
-    if not params["network_interface_id"] and not params["subnet_id"]:
-        raise ModuleFailure("name: give subnet_id too; ENIs are looked up by name within a subnet (or give network_interface_id)")
     if params["private_ip_address"]:
         params["private_ip_address"] = parse_ipv4(params["private_ip_address"], "private_ip_address")
-    if params["wait_timeout"] < 0:
-        raise ModuleFailure("wait_timeout must not be negative, got %d" % params["wait_timeout"])
+    check_positive("wait_timeout", params["wait_timeout"])
     eni, in_subnet = find_eni(module)
     if params["state"] == "absent":
         return delete(module, eni)
@@ -377,10 +351,10 @@ def main():
         instance_id=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         force_detach=dict(type="bool", default=False),
-        wait_timeout=dict(type="int", default=300),
-        **INSTANCE_CHECKS_ARGSPEC
+        **WAIT_ARGS,
+        **INSTANCE_CHECKS_ARGS
     )
-    module = KsyunModule(argument_spec, required_one_of=[["network_interface_id", "name"]], supports_check_mode=True)
+    module = KceModule(argument_spec, cloud=True, required_one_of=[["network_interface_id", "name"], ["network_interface_id", "subnet_id"]])
     module.run(ensure)
 
 

@@ -96,9 +96,9 @@ network_interface:
       description: The instance it is attached to, V(null) when detached.
       type: str
     state:
-      description: The ENI state as the API reports it.
+      description: The ENI state in the collection's words (see M(ksyun.kce.eni)).
       type: str
-      sample: inuse
+      sample: in-use
     private_ip_address:
       description: The primary private IP.
       type: str
@@ -110,93 +110,49 @@ previous_instance_id:
   description: The instance the ENI was attached to before the task, V(null) if it was detached.
   returned: always
   type: str
+actions:
+  description: The API changes, in order, that the task made (in check mode, would make).
+  returned: always
+  type: list
+  elements: str
 """
 
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun_module import (
-    INSTANCE_CHECKS_ARGSPEC, KsyunModule, ModuleFailure, api_error_details, eni_view)
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunError
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import AttachEni, DetachEni
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import INSTANCE_CHECKS_ARGS, WAIT_ARGS
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule, ModuleError
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import check_positive
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.cloud import (
+    apply_plan, check_attachable, refuse_primary, require_eni, require_instance, settle)
 
 
 def attachment(eni):
-    return {"network_interface_id": eni["NetworkInterfaceId"], "instance_id": eni.get("InstanceId") or None}
-
-
-def move_back(module, eni_id, source, target, cause):
-    """The attach to ``target`` failed after the detach from ``source``: put the ENI back where it was."""
-    try:
-        current = module.settle_eni({"NetworkInterfaceId": eni_id, "State": "attaching"}, module.params["wait_timeout"])
-        holder = current.get("InstanceId") if current else None
-        if holder != target:
-            module.client.attach_network_interface(source, eni_id)
-            module.wait_eni(eni_id, source, module.params["wait_timeout"])
-    except (KsyunError, ModuleFailure) as err:
-        raise ModuleFailure(
-            "detached network interface %s from instance %s to move it to instance %s, but attaching it there failed: %s; "
-            "attaching it back to %s failed too: %s; the ENI is detached (it keeps its IPs): attach it with "
-            "ksyun.kce.eni_attachment" % (eni_id, source, target, cause, source, err), network_interface_id=eni_id) from None
-    if holder == target:
-        raise ModuleFailure("network interface %s took longer than wait_timeout to attach to instance %s (%s); it is attached there "
-                            "now, run the task again to confirm" % (eni_id, target, cause), network_interface_id=eni_id)
-    raise ModuleFailure("could not move network interface %s from instance %s to instance %s: %s; it was attached back to %s" % (
-        eni_id, source, target, cause, source), network_interface_id=eni_id, **api_error_details(cause))
-
-
-def attach(module, eni):
-    params, client = module.params, module.client
-    eni_id, target = eni["NetworkInterfaceId"], params["instance_id"]
-    source = eni.get("InstanceId") or None
-    before = attachment(eni)
-    if source == target:
-        return module.result(False, before, before, network_interface=eni_view(eni), previous_instance_id=source)
-    module.check_attachable(eni, module.require_instance(target))
-    after = dict(before, instance_id=target)
-    if module.check_mode:
-        return module.result(True, before, after, network_interface=eni_view(dict(eni, InstanceId=target)), previous_instance_id=source)
-    if source:
-        client.detach_network_interface(source, eni_id)
-        module.wait_eni(eni_id, None, params["wait_timeout"])
-    try:
-        client.attach_network_interface(target, eni_id)
-        if params["wait"] or source:
-            eni = module.wait_eni(eni_id, target, params["wait_timeout"])
-    except KsyunError as err:
-        if source:
-            move_back(module, eni_id, source, target, err)
-        raise
-    eni = client.get_network_interface(eni_id) or eni
-    return module.result(True, before, attachment(eni), network_interface=eni_view(eni), previous_instance_id=source)
-
-
-def detach(module, eni):
-    params, client = module.params, module.client
-    eni_id, source = eni["NetworkInterfaceId"], eni.get("InstanceId") or None
-    before = attachment(eni)
-    if not source or (params["instance_id"] and source != params["instance_id"]):
-        return module.result(False, before, before, network_interface=eni_view(eni), previous_instance_id=source)
-    if eni.get("NetworkInterfaceType") == "primary":
-        raise ModuleFailure("network interface %s is the primary interface of instance %s; a primary ENI cannot be detached" % (
-            eni_id, source))
-    after = dict(before, instance_id=None)
-    if module.check_mode:
-        return module.result(True, before, after, network_interface=eni_view(dict(eni, InstanceId=None)), previous_instance_id=source)
-    client.detach_network_interface(source, eni_id)
-    if params["wait"]:
-        module.wait_eni(eni_id, None, params["wait_timeout"])
-    eni = client.get_network_interface(eni_id) or eni
-    return module.result(True, before, attachment(eni), network_interface=eni_view(eni), previous_instance_id=source)
+    return {"network_interface_id": eni.eni_id, "instance_id": eni.instance_id}
 
 
 def ensure(module):
     params = module.params
-    if params["wait_timeout"] < 0:
-        raise ModuleFailure("wait_timeout must not be negative, got %d" % params["wait_timeout"])
-    eni = module.require_eni(params["network_interface_id"])
-    eni = module.settle_eni(eni, params["wait_timeout"])
+    check_positive("wait_timeout", params["wait_timeout"])
+    eni = settle(module, require_eni(module, params["network_interface_id"]))
     if eni is None:
-        raise ModuleFailure("network interface %s was deleted while this task ran" % params["network_interface_id"])
-    if params["state"] == "present":
-        return attach(module, eni)
-    return detach(module, eni)
+        raise ModuleError("network interface %s was deleted while this task ran" % params["network_interface_id"])
+    source, target = eni.instance_id, params["instance_id"]
+    actions = []
+    if params["state"] == "present" and source != target:
+        check_attachable(module, eni, require_instance(module, target))
+        actions = ([DetachEni(eni.eni_id, source)] if source else []) + [AttachEni(eni.eni_id, target)]
+    elif params["state"] == "absent" and source and (not target or source == target):
+        refuse_primary(eni, "detached")
+        actions = [DetachEni(eni.eni_id, source)]
+    plan = Plan(tuple(actions))
+
+    def after(snapshot, result):
+        now = snapshot.eni(eni.eni_id)
+        return module.result(bool(actions), attachment(eni), attachment(now), network_interface=now.view(), previous_instance_id=source)
+
+    return apply_plan(module, plan, CloudSnapshot(enis=(eni,)), after,
+                      reread=lambda result: CloudSnapshot(enis=(module.reader.eni(eni.eni_id) or eni,)), settle_last=params["wait"])
 
 
 def main():
@@ -205,10 +161,10 @@ def main():
         instance_id=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=300),
-        **INSTANCE_CHECKS_ARGSPEC
+        **WAIT_ARGS,
+        **INSTANCE_CHECKS_ARGS
     )
-    module = KsyunModule(argument_spec, required_if=[("state", "present", ["instance_id"])], supports_check_mode=True)
+    module = KceModule(argument_spec, cloud=True, required_if=[("state", "present", ["instance_id"])])
     module.run(ensure)
 
 

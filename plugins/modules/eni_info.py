@@ -117,7 +117,8 @@ network_interfaces:
       type: str
 """
 
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun_module import KsyunModule, eni_view, parse_ipv4, private_ips
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import parse_ipv4
 
 
 def list_enis(module):
@@ -125,13 +126,10 @@ def list_enis(module):
     ip = parse_ipv4(params["private_ip_address"], "private_ip_address") if params["private_ip_address"] else None
     filters = {name: params[option] for name, option in (
         ("subnet-id", "subnet_id"), ("vpc-id", "vpc_id"), ("instance-id", "instance_id")) if params[option]}
-    found = module.client.describe_network_interfaces(params["network_interface_ids"] or None, filters=filters or None, page_size=100)
-    if ip:
-        found = [e for e in found if ip in private_ips(e)]
-    if params["name_prefix"]:
-        found = [e for e in found if (e.get("NetworkInterfaceName") or "").startswith(params["name_prefix"])]
-    found.sort(key=lambda e: e.get("NetworkInterfaceId") or "")
-    return {"changed": False, "network_interfaces": [eni_view(e) for e in found]}
+    found = module.reader.enis(params["network_interface_ids"], filters=filters)
+    # The private-ip-address filter matches primary IPs only (docs/sandbox.md), so secondary IPs are matched here.
+    found = [e for e in found if (not ip or e.holds(ip)) and e.name.startswith(params["name_prefix"] or "")]
+    return {"changed": False, "network_interfaces": [e.view() for e in found]}
 
 
 def main():
@@ -143,8 +141,7 @@ def main():
         private_ip_address=dict(type="str"),
         name_prefix=dict(type="str"),
     )
-    module = KsyunModule(argument_spec, supports_check_mode=True)
-    module.run(list_enis)
+    KceModule(argument_spec, cloud=True).run(list_enis)
 
 
 if __name__ == "__main__":

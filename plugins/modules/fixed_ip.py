@@ -274,26 +274,30 @@ reservations:
       returned: when O(state) is V(bound) or V(released)
 """
 
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reserve import ReserveRequest
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip_module import cluster_and_cloud_module, flow_context
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.fixed_ip_state import ReserveError, run_flow, run_reserved
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowError
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.common import K8sFailure
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.record_state import check_id, check_pod, parse_ipv4, parse_retention
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunApiError, KsyunError
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun_module import ModuleFailure, api_error_details
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.batch import run_flow, run_reserved
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import CLUSTER_CONFIG_ARGS
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule, ModuleError
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import check_id, check_pod, parse_ipv4, parse_retention
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.flow_context import flow_context
 
-ITEM_OPTIONS = ("namespace", "pod_name", "mode", "zone", "ip", "subnet_id", "retention")
+ITEM_SPEC = {
+    "namespace": {"type": "str", "required": True},
+    "pod_name": {"type": "str", "required": True},
+    "mode": {"type": "str", "choices": ["shared", "exclusive"], "default": "shared"},
+    "zone": {"type": "str"},
+    "ip": {"type": "str"},
+    "subnet_id": {"type": "str"},
+    "retention": {"type": "str"},
+}
 RESERVE_ONLY = ("zone", "ip", "subnet_id", "retention")
 
 
 def _items(params):
     if params["reservations"] is not None:
         return [(("reservations[%d]." % index), dict(item)) for index, item in enumerate(params["reservations"])]
-    return [("", {key: params[key] for key in ITEM_OPTIONS})]
+    return [("", {key: params[key] for key in ITEM_SPEC})]
 
 
 def _request(prefix, item):
@@ -311,68 +315,43 @@ def _pods(params):
     for prefix, item in _items(params):
         given = [key for key in RESERVE_ONLY if item.get(key) not in (None, "")]
         if given:
-            raise K8sFailure("%s%s: only used with state=reserved, not state=%s; leave it out" % (prefix, given[0], params["state"]))
+            raise ModuleError("%s%s: only used with state=reserved, not state=%s; leave it out" % (prefix, given[0], params["state"]))
         _request(prefix, item)
         pods.append((item["namespace"], item["pod_name"]))
     return pods
 
 
-def main():
-    item_spec = {
-        "namespace": {"type": "str", "required": True},
-        "pod_name": {"type": "str", "required": True},
-        "mode": {"type": "str", "choices": ["shared", "exclusive"], "default": "shared"},
-        "zone": {"type": "str"},
-        "ip": {"type": "str"},
-        "subnet_id": {"type": "str"},
-        "retention": {"type": "str"},
-    }
-    argument_spec = {
-        "state": {"type": "str", "choices": ["reserved", "bound", "released"], "default": "reserved"},
-        "reservations": {"type": "list", "elements": "dict", "options": item_spec, "aliases": ["pods"]},
-        "namespace": {"type": "str"},
-        "pod_name": {"type": "str"},
-        "mode": {"type": "str", "choices": ["shared", "exclusive"], "default": "shared"},
-        "zone": {"type": "str"},
-        "ip": {"type": "str"},
-        "subnet_id": {"type": "str"},
-        "retention": {"type": "str"},
-        "project_ids": {"type": "list", "elements": "int"},
-        "lock_timeout": {"type": "int", "default": 60},
-        "wait_timeout": {"type": "int", "default": 120},
-    }
-    k8s, cloud = cluster_and_cloud_module(
-        argument_spec, mutually_exclusive=[("reservations", "pod_name"), ("reservations", "namespace")],
-        required_one_of=[("reservations", "pod_name")], required_together=[("namespace", "pod_name")])
-    params = k8s.params
-    failure = {}
-    try:
-        if params["state"] == "reserved":
-            requests = [_request(prefix, item) for prefix, item in _items(params)]
-        else:
-            pods = _pods(params)
-        ctx = flow_context(k8s, cloud, lock_timeout=params["lock_timeout"], eni_wait_timeout=params["wait_timeout"])
-        if params["state"] == "reserved":
-            results, diff = run_reserved(ctx, requests, k8s.check_mode)
-        else:
-            results, diff = run_flow(ctx, params["state"], pods, k8s.check_mode)
-    except ReserveError as exc:
-        failure = {"msg": str(exc), "reservations": [r.as_dict() for r in exc.results], "changed": any(r.actions for r in exc.results)}
-    except FlowError as exc:
-        failure = {"msg": str(exc), "reservations": [exc.result.as_dict()], "changed": exc.result.changed}
-    except (K8sFailure, ModuleFailure, FixedIpError, KsyunError, CoreException) as exc:
-        failure = {"msg": str(exc)}
-        if isinstance(exc, KsyunApiError):
-            failure.update(api_error_details(exc))
-    if failure:
-        k8s.fail_json(**failure)
+def ensure(module):
+    params = module.params
+    if params["state"] == "reserved":
+        requests = [_request(prefix, item) for prefix, item in _items(params)]
+    else:
+        pods = _pods(params)
+    ctx = flow_context(module, lock_timeout=params["lock_timeout"], eni_wait_timeout=params["wait_timeout"])
+    if params["state"] == "reserved":
+        results, diff = run_reserved(ctx, requests, module.check_mode)
+    else:
+        results, diff = run_flow(ctx, params["state"], pods, module.check_mode)
     for item in results:
         for warning in item.get("warnings") or []:
-            k8s.warn(warning)
-    result = {"changed": any(item["changed"] for item in results), "reservations": results}
-    if k8s._diff:  # pylint: disable=protected-access
-        result["diff"] = diff
-    k8s.exit_json(**result)
+            module.warn(warning)
+    return module.result(any(item["changed"] for item in results), diff["before"], diff["after"], reservations=results)
+
+
+def main():
+    argument_spec = dict(
+        CLUSTER_CONFIG_ARGS,
+        state={"type": "str", "choices": ["reserved", "bound", "released"], "default": "reserved"},
+        reservations={"type": "list", "elements": "dict", "options": ITEM_SPEC, "aliases": ["pods"]},
+        project_ids={"type": "list", "elements": "int"},
+        lock_timeout={"type": "int", "default": 60},
+        wait_timeout={"type": "int", "default": 120},
+        **{key: dict(spec, required=False) for key, spec in ITEM_SPEC.items()}
+    )
+    module = KceModule(argument_spec, cloud=True, cluster=True,
+                       mutually_exclusive=[("reservations", "pod_name"), ("reservations", "namespace")],
+                       required_one_of=[("reservations", "pod_name")], required_together=[("namespace", "pod_name")])
+    module.run(ensure)
 
 
 if __name__ == "__main__":

@@ -120,29 +120,11 @@ crds:
       type: dict
 """
 
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.common import GROUP_VERSION_ARGSPEC, K8sFailure, k8s_module, run_k8s_module
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crd_state import ensure_crds
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.crds import run_crds_module
 
 
 def main():
-    argument_spec = dict(
-        GROUP_VERSION_ARGSPEC,
-        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-        force={"type": "bool", "default": False},
-        wait={"type": "bool", "default": True},
-        wait_timeout={"type": "int", "default": 60},
-    )
-    module = k8s_module(argument_spec)
-    params = module.params
-    # kubernetes.core's service reads these: whole-list merge patches, and a quick poll while waiting.
-    params.update(merge_type=["merge"], wait_sleep=1)
-
-    def check():
-        if params["wait_timeout"] < 1:
-            raise K8sFailure("wait_timeout must be at least 1 second, got %d" % params["wait_timeout"])
-
-    run_k8s_module(module, lambda svc: ensure_crds(svc, params["group"], params["version"], params["state"], params["force"],
-                                                   params["wait"]), check=check)
+    run_crds_module()
 
 
 if __name__ == "__main__":

@@ -135,8 +135,8 @@ reservations:
           type: bool
         eni:
           description:
-            - The ENI holding the IP (C(PodEniIP)) or the pod's own ENI (C(PodEni)), null if none; with C(id), C(name),
-              C(subnet_id), C(zone), C(instance_id) (empty while detached), C(state), C(primary_ip), C(secondary_ips) and C(mac).
+            - The ENI holding the IP (C(PodEniIP)) or the pod's own ENI (C(PodEni)), null if none, with the same keys as
+              the C(network_interface) that M(ksyun.kce.eni) returns (C(instance_id) is null while detached).
           type: dict
         eni_holds_ip:
           description: Whether that ENI holds the recorded IP.
@@ -179,67 +179,54 @@ drifted:
   sample: 0
 """
 
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.audit import inspect
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import LABEL_IP, label_value, pod_selector
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip_module import cluster_and_cloud_module, cluster_config
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.kube import as_dict, resource
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot, read_cloud
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.common import K8sFailure
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_GROUP, DEFAULT_VERSION
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.record_state import parse_ipv4
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, resource
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunApiError, KsyunError
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun_module import ModuleFailure, api_error_details
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import CloudReader
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import CLUSTER_CONFIG_ARGS
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import parse_ipv4
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.flow_context import behaviour_of, cluster_config
 
 
-def gather(k8s, cloud):
-    params = k8s.params
+def gather(module):
+    params = module.params
     selector = None
     if params["pod_name"]:
         selector = pod_selector(params["namespace"], params["pod_name"])
     if params["ip"]:
         ip = parse_ipv4(params["ip"])
         selector = ",".join(filter(None, (selector, "%s=%s" % (LABEL_IP, label_value(ip)))))
-    kube = get_api_client(k8s).client
-    config = cluster_config(k8s, kube, required=False)
+    config = cluster_config(module, required=False)
     group = params["group"] or (config.crd_group if config else DEFAULT_GROUP)
     version = params["version"] or (config.crd_version if config else DEFAULT_VERSION)
-    stored = ReservationStore(kube, group, version).list(namespace=params["namespace"], label_selector=selector)
-    listed = as_dict(resource(kube, "v1", "Pod").get(namespace=params["namespace"])) if stored else {}
+    stored = ReservationStore(module.kube, group, version).list(namespace=params["namespace"], label_selector=selector)
+    listed = as_dict(resource(module.kube, "v1", "Pod").get(namespace=params["namespace"])) if stored else {}
     pods = {}
     for item in listed.get("items") or []:
         snapshot = pod_snapshot(item)
         pods[(snapshot.namespace, snapshot.name)] = snapshot
-    snapshot = None
+    cloud = None
     if params["include_cloud"]:
         subnet_ids = sorted({item.reservation.subnet_id for item in stored if item.reservation.subnet_id})
-        snapshot = read_cloud(cloud.client, subnet_ids) if subnet_ids else CloudSnapshot()
-    results = inspect(stored, snapshot, pods, config.settings.cluster_name if config else "")
+        cloud = CloudReader(module.client, behaviour_of(module, config)).cloud(subnet_ids) if subnet_ids else CloudSnapshot()
+    results = inspect(stored, cloud, pods, config.settings.cluster_name if config else "")
     return {"changed": False, "reservations": results, "drifted": sum(1 for r in results if not r["in_sync"])}
 
 
 def main():
-    argument_spec = {
-        "namespace": {"type": "str"},
-        "pod_name": {"type": "str"},
-        "ip": {"type": "str"},
-        "include_cloud": {"type": "bool", "default": True},
-    }
-    k8s, cloud = cluster_and_cloud_module(argument_spec, required_by={"pod_name": "namespace"})
-    failure = {}
-    try:
-        result = gather(k8s, cloud)
-    except (K8sFailure, ModuleFailure, FixedIpError, KsyunError, CoreException) as exc:
-        failure = {"msg": str(exc)}
-        if isinstance(exc, KsyunApiError):
-            failure.update(api_error_details(exc))
-    if failure:
-        k8s.fail_json(**failure)
-    k8s.exit_json(**result)
+    argument_spec = dict(
+        CLUSTER_CONFIG_ARGS,
+        namespace={"type": "str"},
+        pod_name={"type": "str"},
+        ip={"type": "str"},
+        include_cloud={"type": "bool", "default": True},
+    )
+    KceModule(argument_spec, cloud=True, cluster=True, required_by={"pod_name": "namespace"}).run(gather)
 
 
 if __name__ == "__main__":

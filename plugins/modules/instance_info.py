@@ -124,48 +124,46 @@ instances:
       type: int
 """
 
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun_module import KsyunModule, ModuleFailure, eni_view
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.quota import enis_counted
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule, ModuleError
 
 
-def instance_view(instance, enis, quota):
-    attached = []
-    for nic in instance.get("NetworkInterfaceSet") or []:
-        detail = enis.get(nic.get("NetworkInterfaceId")) or dict(nic, InstanceId=instance.get("InstanceId"))
-        attached.append(eni_view(detail))
-    attached.sort(key=lambda e: (e.get("type") != "primary", e.get("id") or ""))
+def instance_view(instance, enis, behaviour):
+    attached = [enis.get(eni_id) or EniSnapshot(eni_id=eni_id, name="", subnet_id="", zone=instance.zone, instance_id=instance.instance_id)
+                for eni_id in instance.eni_ids]
+    quota = {"network_interfaces": instance.eni_quota, "private_ips": instance.ip_quota} if instance.has_quotas else None
+    free = None
+    if quota:
+        free = max(0, instance.eni_quota - enis_counted(instance.node(), CloudSnapshot(enis=tuple(attached)), behaviour))
     return {
-        "id": instance.get("InstanceId"),
-        "name": instance.get("InstanceName"),
-        "instance_type": instance.get("InstanceType"),
-        "state": (instance.get("InstanceState") or {}).get("Name"),
-        "availability_zone": instance.get("AvailabilityZoneName") or instance.get("AvailabilityZone"),
-        "vpc_id": instance.get("VpcId"),
-        "subnet_id": instance.get("SubnetId"),
-        "private_ip_address": instance.get("PrivateIpAddress"),
-        "project_id": None if instance.get("ProjectId") is None else str(instance.get("ProjectId")),
-        "network_interfaces": attached,
+        "id": instance.instance_id,
+        "name": instance.name,
+        "instance_type": instance.instance_type,
+        "state": instance.state,
+        "availability_zone": instance.zone,
+        "vpc_id": instance.vpc_id,
+        "subnet_id": instance.subnet_id,
+        "private_ip_address": instance.private_ip,
+        "project_id": instance.project_id,
+        "network_interfaces": [eni.view() for eni in attached],
         "quotas": quota,
-        "free_network_interface_slots": max(0, quota["network_interfaces"] - len(attached)) if quota else None,
+        "free_network_interface_slots": free,
     }
 
 
 def list_instances(module):
-    params, client = module.params, module.client
+    params = module.params
     if params["instance_ids"] and len(params["instance_ids"]) > 100:
-        raise ModuleFailure("instance_ids: the API takes at most 100 instance ids per call, got %d; split the list" % len(
-            params["instance_ids"]))
+        raise ModuleError("instance_ids: the API takes at most 100 instance ids per call, got %d; split the list" % len(params["instance_ids"]))
     filters = {name: params[option] for name, option in (
         ("vpc-id", "vpc_id"), ("subnet-id", "subnet_id"), ("availability-zone-name", "availability_zone"),
         ("instance-name", "name")) if params[option]}
-    instances = client.describe_instances(params["instance_ids"] or None, filters=filters or None,
-                                          project_ids=params["project_ids"], page_size=100)
-    instances.sort(key=lambda i: i.get("InstanceId") or "")
+    instances = module.reader.instances(params["instance_ids"], filters=filters, project_ids=params["project_ids"])
     enis = {}
     if instances:
-        for eni in client.describe_network_interfaces(filters={"instance-id": [i["InstanceId"] for i in instances]}, page_size=100):
-            enis[eni["NetworkInterfaceId"]] = eni
-    quotas = module.instance_type_quotas([i.get("InstanceType") for i in instances])
-    return {"changed": False, "instances": [instance_view(i, enis, quotas.get(i.get("InstanceType"))) for i in instances]}
+        enis = {eni.eni_id: eni for eni in module.reader.enis(filters={"instance-id": [i.instance_id for i in instances]})}
+    return {"changed": False, "instances": [instance_view(i, enis, module.behaviour) for i in instances]}
 
 
 def main():
@@ -177,8 +175,7 @@ def main():
         availability_zone=dict(type="str"),
         name=dict(type="str"),
     )
-    module = KsyunModule(argument_spec, supports_check_mode=True)
-    module.run(list_instances)
+    KceModule(argument_spec, cloud=True).run(list_instances)
 
 
 if __name__ == "__main__":

@@ -181,12 +181,11 @@ result:
 """
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.record_state import record_argument_spec
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.record_module import run_record_module
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.records import run_record_module
 
 
 def main():
-    run_record_module(Mode.EXCLUSIVE, record_argument_spec(Mode.EXCLUSIVE))
+    run_record_module(Mode.EXCLUSIVE)
 
 
 if __name__ == "__main__":

@@ -143,78 +143,54 @@ subnets:
 
 import ipaddress
 
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun_module import KsyunModule, private_ips
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def subnet_view(subnet):
-    available, random = _int(subnet.get("AvailableIpNumber")), _int(subnet.get("RandomAvailableIpNum"))
-    return {
-        "id": subnet.get("SubnetId"),
-        "name": subnet.get("SubnetName"),
-        "vpc_id": subnet.get("VpcId"),
-        "cidr_block": subnet.get("CidrBlock"),
-        "availability_zone": subnet.get("AvailabilityZoneName"),
-        "type": subnet.get("SubnetType"),
-        "gateway_ip": subnet.get("GatewayIp"),
-        "dhcp_ip_from": subnet.get("DhcpIpFrom"),
-        "dhcp_ip_to": subnet.get("DhcpIpTo"),
-        "available_ip_count": available,
-        "random_available_ip_count": random,
-        "reserved_free_ip_count": available - random if available is not None and random is not None else None,
-    }
-
-
-def assignable(subnet):
-    """Every address between DhcpIpFrom and DhcpIpTo (the whole host range when the API does not say)."""
-    network = ipaddress.ip_network(subnet["CidrBlock"], strict=False)
-    first = ipaddress.ip_address(subnet.get("DhcpIpFrom") or str(network.network_address + 2))
-    last = ipaddress.ip_address(subnet.get("DhcpIpTo") or str(network.broadcast_address - 1))
-    gateway = subnet.get("GatewayIp")
-    return [str(ip) for ip in network.hosts() if first <= ip <= last and str(ip) != gateway]
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule
 
 
 def _sorted(ips):
     return sorted(set(ips), key=ipaddress.ip_address)
 
 
-def add_addresses(module, subnet, view, held):
-    client = module.client
-    available = client.describe_subnet_available_addresses(subnet["SubnetId"], page_size=1000)
-    allocated = client.describe_subnet_allocated_addresses(subnet["SubnetId"], page_size=1000)
-    taken = set(available) | set(allocated)
-    reserved_free = [ip for ip in assignable(subnet) if ip not in taken]
-    allocated_unheld = [ip for ip in allocated if ip not in held]
-    view["available_addresses"] = _sorted(available)
-    view["allocated_addresses"] = _sorted(allocated)
-    view["reserved_addresses"] = _sorted(reserved_free + allocated_unheld)
-    expected = view["reserved_free_ip_count"]
-    view["reserved_addresses_complete"] = expected is None or expected == len(reserved_free)
-    if not view["reserved_addresses_complete"]:
-        module.warn("subnet %s: the API counts %d reserved free addresses but %d could be derived; reserved_addresses is incomplete "
-                    "(the API may list reserved addresses as available, or keep addresses inside the DHCP range)" % (
-                        subnet["SubnetId"], expected, len(reserved_free)))
+def subnet_view(subnet, addresses):
+    available, random = subnet.available_count, subnet.random_available_count
+    view = {
+        "id": subnet.subnet_id,
+        "name": subnet.name,
+        "vpc_id": subnet.vpc_id,
+        "cidr_block": subnet.cidr,
+        "availability_zone": subnet.zone,
+        "type": subnet.subnet_type,
+        "gateway_ip": subnet.gateway_ip,
+        "dhcp_ip_from": subnet.first_ip,
+        "dhcp_ip_to": subnet.last_ip,
+        "available_ip_count": available,
+        "random_available_ip_count": random,
+        "reserved_free_ip_count": available - random if available is not None and random is not None else None,
+    }
+    if addresses:
+        reserved_free = [ip for ip in subnet.reserved_ips if ip not in subnet.allocated_ips]
+        expected = view["reserved_free_ip_count"]
+        view.update(available_addresses=_sorted(subnet.available_ips), allocated_addresses=_sorted(subnet.allocated_ips),
+                    reserved_addresses=_sorted(subnet.reserved_ips),
+                    reserved_addresses_complete=subnet.reservations_known and (expected is None or expected == len(reserved_free)))
+    return view
 
 
 def list_subnets(module):
-    params, client = module.params, module.client
+    params = module.params
     filters = {name: params[option] for name, option in (
         ("vpc-id", "vpc_id"), ("availability-zone-name", "availability_zone"), ("subnet-name", "name")) if params[option]}
-    subnets = client.describe_subnets(params["subnet_ids"] or None, filters=filters or None, page_size=100)
-    subnets.sort(key=lambda s: s.get("SubnetId") or "")
-    views = [subnet_view(s) for s in subnets]
-    if params["include_addresses"] and subnets:
-        held = set()
-        for eni in client.describe_network_interfaces(filters={"subnet-id": [s["SubnetId"] for s in subnets]}, page_size=100):
-            held.update(private_ips(eni))
-        for subnet, view in zip(subnets, views):
-            add_addresses(module, subnet, view, held)
+    ids = params["subnet_ids"] or None
+    if params["include_addresses"]:
+        subnets = list(module.reader.cloud(ids, filters=filters).subnets)
+    else:
+        subnets = module.reader.subnets(ids, filters=filters)
+    views = [subnet_view(subnet, params["include_addresses"]) for subnet in subnets]
+    for view in views:
+        if params["include_addresses"] and not view["reserved_addresses_complete"]:
+            module.warn("subnet %s: the API counts %s reserved free addresses but %d could be derived; reserved_addresses is incomplete (the "
+                        "API may list reserved addresses as available, or keep addresses inside the DHCP range)"
+                        % (view["id"], view["reserved_free_ip_count"], len([ip for ip in view["reserved_addresses"]
+                                                                             if ip not in view["allocated_addresses"]])))
     return {"changed": False, "subnets": views}
 
 
@@ -226,8 +202,7 @@ def main():
         name=dict(type="str"),
         include_addresses=dict(type="bool", default=True),
     )
-    module = KsyunModule(argument_spec, supports_check_mode=True)
-    module.run(list_subnets)
+    KceModule(argument_spec, cloud=True).run(list_subnets)
 
 
 if __name__ == "__main__":

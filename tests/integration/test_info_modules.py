@@ -31,8 +31,8 @@ def test_eni_info_finds_the_eni_holding_a_secondary_ip_reading_every_page_once(p
     by_ip = steps["by secondary ip"]
     assert [e["id"] for e in by_ip.result["network_interfaces"]] == [ENI_48]
     assert by_ip.result["network_interfaces"][0]["secondary_private_ip_addresses"] == ["10.0.0.236"]
-    # 125 ENIs in pages of 100: two calls of one paged describe, nothing per ENI.
-    assert by_ip.reads == {"DescribeNetworkInterfaces": 2} and by_ip.total_writes == 0
+    # 125 ENIs in pages of 1000 (the read model's page size): one call of one paged describe, nothing per ENI.
+    assert by_ip.reads == {"DescribeNetworkInterfaces": 1} and by_ip.total_writes == 0
     named = steps["by name prefix in a subnet"].result["network_interfaces"]
     assert sorted(e["name"] for e in named) == ["kcefip_prod_sh_0_n1", "kcefip_prod_sh_1_n1", "kcefip_prod_sh_2_n1"]
     assert [e["id"] for e in steps["by instance"].result["network_interfaces"]] == [ENI_47]

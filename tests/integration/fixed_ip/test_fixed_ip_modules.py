@@ -248,7 +248,7 @@ def test_a_chosen_ip_is_reserved_in_its_subnet_and_recorded_before_the_pod_exist
     assert listed["drifted"] == 0 and len(listed["reservations"]) == 4
     by_pod = {item["reservation"]["podName"]: item for item in listed["reservations"]}
     assert by_pod["sts-0"]["cloud"]["ip_reserved"] is True and by_pod["web-1"]["cloud"]["ip_reserved"] is True
-    assert by_pod["db-0"]["cloud"]["eni"]["instance_id"] == "" and by_pod["db-0"]["cloud"]["eni_holds_ip"] is True
+    assert by_pod["db-0"]["cloud"]["eni"]["instance_id"] is None and by_pod["db-0"]["cloud"]["eni_holds_ip"] is True
     assert steps["read them back"].writes == WRITES_NONE
 
 

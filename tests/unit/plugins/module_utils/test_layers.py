@@ -1,4 +1,4 @@
-"""The layers of module_utils import downwards only: modules → module support → flows → {k8s, ksyun} → fixed_ip."""
+"""The layers of module_utils import downwards only: modules → runner → flows → {k8s, ksyun} → fixed_ip."""
 
 import ast
 import sys
@@ -12,6 +12,7 @@ BELOW = {
     "ksyun": {"fixed_ip"},
     "k8s": {"fixed_ip"},
     "flows": {"fixed_ip", "ksyun", "k8s"},
+    "runner": {"fixed_ip", "ksyun", "k8s", "flows"},
 }
 
 
@@ -26,7 +27,7 @@ def imports(folder: str):
 
 
 def layer(module: str) -> str:
-    """"flows" for PACKAGE.flows.run; "ksyun_module" for the top-level module support file PACKAGE.ksyun_module."""
+    """"flows" for PACKAGE.flows.run."""
     return module[len(PACKAGE) + 1:].split(".")[0]
 
 
@@ -45,3 +46,7 @@ def test_the_domain_imports_nothing_but_the_standard_library_and_itself():
 
 def test_every_layer_folder_is_checked():
     assert {p.name for p in MODULE_UTILS.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))} == set(BELOW)
+
+
+def test_module_utils_holds_layer_folders_only():
+    assert sorted(p.name for p in MODULE_UTILS.glob("*.py")) == [], "every module_utils file belongs to a layer folder"

@@ -158,8 +158,8 @@ network_interface:
       sample: extension
     state:
       description:
-        - The ENI state in the collection's words, whatever the API calls it (its words are not documented):
-          V(available) (detached), V(attaching), V(in-use) (attached) or V(detaching).
+        - The ENI state in the collection's words, whatever the API calls it (its own words are not documented),
+          one of V(available) (detached), V(attaching), V(in-use) (attached) or V(detaching).
       type: str
       sample: in-use
     vpc_id:

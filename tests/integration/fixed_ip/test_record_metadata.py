@@ -45,9 +45,11 @@ def test_labels_annotations_finalizers_and_owners_added_by_others_survive_bind_r
         THEIRS, finalizers=[FINALIZER], ownerReferences=[{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["uid"]}])})
     try:
         pods.delete(namespace=namespace, name="db-0")
-        released = wait_for("the record Reserved after the release",
-                            lambda: (lambda r: r if r.get("status", {}).get("phase") == "Reserved" else None)(
-                                records.get(namespace=namespace, name=ip).to_dict()))
+        def reserved():
+            found = records.get(namespace=namespace, name=ip).to_dict()
+            return found if found.get("status", {}).get("phase") == "Reserved" else None
+
+        released = wait_for("the record Reserved after the release", reserved)
         assert theirs_kept(released, owner["uid"]), released["metadata"]
 
         pods.create(namespace=namespace, body=pod("db-0", "10.0.0.48"))

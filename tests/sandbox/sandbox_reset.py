@@ -1,0 +1,184 @@
+"""Bring the shared sandbox back to its baseline, so no test depends on what an earlier test left (or on the order).
+
+Two parts:
+
+- ``Baseline.restore_config()`` (cheap, a few reads): the emulator's behaviour settings as the sandbox starts
+  it, no faults, the ConfigMap kube-system/ksyun-vpc-cni as installed, every sandbox node uncordoned.
+- ``Baseline.free_cloud()`` (for tests that use the shared emulator and the node agent): wait until the node agent
+  is idle, remove what crashed test runs left (test namespaces that are not being deleted: their pods are
+  deleted and released, their records deleted), then free in the emulated cloud what no record keeps: IPs
+  reserved (AllocateStatus=specific) that no PodEniIP names, exclusive ENIs that no PodEni names, secondary IPs
+  of shared ENIs that no PodEniIP names, the shared ENIs left empty, and the helper ENIs tests create by name.
+
+Only the collection's ENIs (named ``kcefip_<cluster>_``) and the helper ENIs named in TEST_ENI_NAMES are touched;
+records and IPs of namespaces that are not test namespaces stay as they are.
+"""
+
+import re
+import time
+
+from kubernetes import client, dynamic
+from kubernetes.client.rest import ApiException
+
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import DEFAULT_NAME, DEFAULT_NAMESPACE, config_map_data
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
+from sandbox.controlplane.cluster import DEFAULT_TOPOLOGY, EMULATOR_SETTINGS
+from sandbox.ksyun_emulator.faults import Faults
+from sandbox.ksyun_emulator.settings import Settings, parse_pairs
+from sandbox.node_agent.nodes import MANAGED_LABEL
+from sandbox.node_agent.vpc_cni import CLUSTER_NAME, sandbox_settings
+
+# Namespaces the test fixtures make: conftest namespace (t-), integration (fip-), faults (f-), cloud behaviours (ub-).
+TEST_NAMESPACE = re.compile(r"(t|fip|f|ub)-[0-9a-f]{8}")
+# ENIs tests create by hand in the shared emulator (tests/sandbox/test_fixed_ip_pod_deletion.py, the integration tests).
+TEST_ENI_NAMES = frozenset(("test-filler", "not-a-pod-eni"))
+COLLECTION_ENI = f"kcefip_{CLUSTER_NAME}_"
+
+
+def baseline_emulator_settings():
+    """The behaviour settings the sandbox starts its emulator with (sandbox/controlplane/cluster.py)."""
+    return Settings().update(parse_pairs(EMULATOR_SETTINGS)).as_dict()
+
+
+def baseline_config_map():
+    return config_map_data(sandbox_settings(DEFAULT_TOPOLOGY))
+
+
+class Baseline:
+    """The sandbox as every test may assume it: see the module docstring."""
+
+    def __init__(self, kube, admin, cloud, wait):
+        self.core = client.CoreV1Api(kube)
+        self.apps = client.AppsV1Api(kube)
+        self.store = ReservationStore(dynamic.DynamicClient(kube))
+        self.admin, self.cloud, self.wait = admin, cloud, wait
+
+    # --- configuration ------------------------------------------------------------------------------------------
+
+    def restore_config(self):
+        """Emulator settings and faults, the VPC-CNI ConfigMap, cordons; returns what had to be put back (for messages)."""
+        changed = []
+        wanted = baseline_emulator_settings()
+        current = self.admin.settings()
+        differs = {key: value for key, value in wanted.items() if current.get(key) != value}
+        if differs:
+            self.admin.settings(**differs)
+            changed.append(f"emulator settings {sorted(differs)}")
+        if self.admin.faults() != Faults().as_dict():
+            self.admin.reset_faults()
+            changed.append("emulator faults")
+        data = baseline_config_map()
+        try:
+            found = self.core.read_namespaced_config_map(DEFAULT_NAME, DEFAULT_NAMESPACE)
+        except ApiException as e:
+            if e.status != 404:
+                raise
+            found = None
+        if found is None or dict(found.data or {}) != data:
+            body = {"metadata": {"name": DEFAULT_NAME, "namespace": DEFAULT_NAMESPACE, "labels": {"app.kubernetes.io/part-of": "ksyun.kce"}},
+                    "data": data}
+            if found is None:
+                self.core.create_namespaced_config_map(DEFAULT_NAMESPACE, body)
+            else:
+                self.core.replace_namespaced_config_map(DEFAULT_NAME, DEFAULT_NAMESPACE, body)
+            changed.append(f"ConfigMap {DEFAULT_NAMESPACE}/{DEFAULT_NAME}")
+        for node in self.managed_nodes():
+            if node.spec.unschedulable:
+                self.core.patch_node(node.metadata.name, {"spec": {"unschedulable": False}})
+                changed.append(f"node {node.metadata.name} cordoned")
+        return changed
+
+    def managed_nodes(self):
+        return self.core.list_node(label_selector=f"{MANAGED_LABEL}=true").items
+
+    # --- the cloud and the records ------------------------------------------------------------------------------
+
+    def _pods_on_sandbox_nodes(self):
+        names = {node.metadata.name for node in self.managed_nodes()}
+        return [pod for pod in self.core.list_pod_for_all_namespaces().items if pod.spec.node_name in names]
+
+    def quiesce(self, settle=0.3, timeout=90.0):
+        """Wait until no pod on a sandbox node is terminating and the cloud saw no write for settle seconds."""
+        def quiet():
+            if any(pod.metadata.deletion_timestamp for pod in self._pods_on_sandbox_nodes()):
+                return False
+            before = self.admin.counters()["total_writes"]
+            time.sleep(settle)
+            return self.admin.counters()["total_writes"] == before
+        self.wait("the node agent idle (no pod terminating, no cloud writes)", quiet, timeout=timeout)
+
+    def _leftover_namespaces(self, keep=()):
+        return [ns.metadata.name for ns in self.core.list_namespace().items
+                if TEST_NAMESPACE.fullmatch(ns.metadata.name) and ns.metadata.name not in keep and not ns.metadata.deletion_timestamp]
+
+    def remove_leftover_namespaces(self, keep=()):
+        """Test namespaces no running test owns: delete their workloads and pods (the node agent releases them), records, themselves."""
+        leftovers = self._leftover_namespaces(keep)
+        if not leftovers:
+            return []
+        sandbox_nodes = {node.metadata.name for node in self.managed_nodes()}
+        for ns in leftovers:
+            for sts in self.apps.list_namespaced_stateful_set(ns).items:
+                self.apps.delete_namespaced_stateful_set(sts.metadata.name, ns)
+            for deploy in self.apps.list_namespaced_deployment(ns).items:
+                self.apps.delete_namespaced_deployment(deploy.metadata.name, ns)
+            for pod in self.core.list_namespaced_pod(ns).items:
+                # No kubelet runs other nodes (the faults and cloud-behaviour tests' nodes): only a zero grace period removes those pods.
+                grace = None if pod.spec.node_name in sandbox_nodes else 0
+                self.core.delete_namespaced_pod(pod.metadata.name, ns, grace_period_seconds=grace)
+        self.wait(f"the pods of {leftovers} deleted and released",
+                  lambda: not any(self.core.list_namespaced_pod(ns).items for ns in leftovers), timeout=90)
+        for ns in leftovers:
+            for stored in self.store.list(namespace=ns):
+                self.store.delete(stored)
+            self.core.delete_namespace(ns)
+        return leftovers
+
+    def free_cloud(self, keep_namespaces=()):
+        """Free what no record keeps (see the module docstring); returns what was freed (for messages)."""
+        self.quiesce()
+        freed = [f"namespace {ns}" for ns in self.remove_leftover_namespaces(keep_namespaces)]
+        if freed:
+            self.quiesce()
+        records = [stored.reservation for stored in self.store.list()]
+        shared_ips = {record.ip for record in records if record.mode.value == "shared" and record.ip}
+        exclusive_enis = {record.eni_id for record in records if record.mode.value == "exclusive" and record.eni_id}
+        state = self.admin.state()
+        pod_subnets = {subnet for ids in sandbox_settings(DEFAULT_TOPOLOGY).pod_subnets.values() for subnet in ids}
+        for subnet, table in state["ip_attributes"].items():
+            for ip, attrs in table.items():
+                if subnet in pod_subnets and attrs.get("allocate_status") == "specific" and ip not in shared_ips:
+                    self.cloud.release_private_ip_reservation(subnet, ip)
+                    freed.append(f"reserved IP {ip}")
+        for eni in state["network_interfaces"].values():
+            if eni["type"] == "primary":
+                continue
+            name = eni["name"]
+            exclusive = name.startswith(COLLECTION_ENI + "ex_")
+            shared = name.startswith(COLLECTION_ENI + "sh_")
+            if exclusive and eni["id"] in exclusive_enis or not (exclusive or shared or name in TEST_ENI_NAMES):
+                continue
+            if shared:
+                stray = [ip for ip in eni["secondary_ips"] if ip not in shared_ips]
+                if stray:
+                    self.cloud.unassign_private_ips(eni["id"], stray)
+                    freed.append(f"IPs {stray} of shared ENI {name}")
+                if len(stray) < len(eni["secondary_ips"]):
+                    continue
+            if eni["instance_id"]:
+                self.cloud.detach_network_interface(eni["instance_id"], eni["id"])
+                self.cloud.wait_network_interface(eni["id"], None, timeout=30, interval=0.1)
+            self.cloud.delete_network_interface(eni["id"])
+            freed.append(f"ENI {name} ({eni['id']})")
+        return freed
+
+
+def delete_group_records(kube, group):
+    """Every PodEni/PodEniIP of a test's own API group (only a crashed run of that test can have left any)."""
+    store = ReservationStore(dynamic.DynamicClient(kube), group=group)
+    try:
+        stored = store.list()
+    except Exception:  # noqa: BLE001 - the group's CRDs are not installed yet: nothing to delete
+        return
+    for item in stored:
+        store.delete(item)

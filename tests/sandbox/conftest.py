@@ -1,5 +1,14 @@
-"""Fixtures for tests that need the real local control plane (sandbox_state, kube and wait_for: tests/fixtures_sandbox.py)."""
+"""Fixtures for tests that need the real local control plane (sandbox_state, kube and wait_for: tests/fixtures_sandbox.py).
 
+Every test here starts from the sandbox's baseline and leaves it so (sandbox_reset.py): the emulator's settings and
+faults, the VPC-CNI ConfigMap and the nodes' cordons are put back before and after each test, and a test on the
+shared cloud (fixed_ip_namespace) starts with nothing on the nodes that no record keeps. Tests own their namespaces.
+
+KSYUN_KCE_TEST_ORDER=reverse or random[:seed] runs the collected tests in that order (to show they do not depend on it).
+"""
+
+import os
+import random
 import uuid
 
 import pytest
@@ -11,6 +20,29 @@ from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import Ksyu
 from sandbox.ksyun_emulator.admin_client import AdminClient
 
 from fixtures_sandbox import wait_until
+from sandbox_reset import Baseline
+
+ORDER_VARIABLE = "KSYUN_KCE_TEST_ORDER"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Reorder every collected test when KSYUN_KCE_TEST_ORDER asks for it (reverse, random, random:<seed>)."""
+    order = os.environ.get(ORDER_VARIABLE, "").strip()
+    if not order:
+        return
+    kind, seed = order.partition(":")[::2]
+    if kind == "reverse" and not seed:
+        items.reverse()
+        how = "reversed"
+    elif kind == "random":
+        seed = int(seed) if seed else random.SystemRandom().randrange(1, 10 ** 6)
+        random.Random(seed).shuffle(items)
+        how = f"shuffled with seed {seed} ({ORDER_VARIABLE}=random:{seed} repeats it)"
+    else:
+        raise pytest.UsageError(f"{ORDER_VARIABLE}={order!r}: use reverse, random or random:<seed>")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"{ORDER_VARIABLE}: {len(items)} tests {how}")
 
 
 @pytest.fixture(scope="session")
@@ -167,8 +199,23 @@ def cluster(kube, sandbox_state):
     return Cluster(kube, sandbox_state, wait_until)
 
 
+@pytest.fixture(scope="session")
+def baseline(kube, cluster):
+    return Baseline(kube, cluster.admin, cluster.cloud, wait_until)
+
+
+@pytest.fixture(autouse=True)
+def sandbox_configuration(baseline):
+    """Emulator settings and faults, the VPC-CNI ConfigMap and uncordoned nodes, before and after every test."""
+    baseline.restore_config()
+    yield
+    baseline.restore_config()
+
+
 @pytest.fixture()
-def fixed_ip_namespace(namespace, cluster):
-    """A namespace whose pods, records and kept IPs/ENIs are freed after the test."""
+def fixed_ip_namespace(namespace, cluster, baseline):
+    """A namespace on a sandbox whose nodes hold nothing that no record keeps; its pods, records and kept IPs/ENIs are
+    freed after the test."""
+    baseline.free_cloud(keep_namespaces=(namespace,))
     yield namespace
     cluster.forget(namespace)

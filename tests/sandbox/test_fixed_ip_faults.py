@@ -26,6 +26,8 @@ from sandbox.ksyun_emulator import Emulator
 from sandbox.node_agent.network import pod_network_writer
 from sandbox.node_agent.vpc_cni import sandbox_settings
 
+from sandbox_reset import delete_group_records
+
 pytestmark = pytest.mark.controlplane
 
 GROUP = "faults-test.ksyun.com"
@@ -55,6 +57,7 @@ def dyn(kube, wait_for):
         wait_for(f"{name} in {GROUP} Established", lambda k=name: any(
             c.type == "Established" and c.status == "True"
             for c in ext.read_custom_resource_definition(crd(k, group=GROUP)["metadata"]["name"]).status.conditions or []))
+    delete_group_records(kube, GROUP)  # every flow reads all PodEniIPs of the group: start without a crashed run's records
     for node, instance in INSTANCES.items():
         try:
             core.create_node({"metadata": {"name": node, "labels": {"topology.kubernetes.io/zone": "cn-beijing-6a"}},

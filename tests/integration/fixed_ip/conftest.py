@@ -6,8 +6,11 @@ a namespace per test whose cloud leftovers are freed afterwards, and a runner th
 Set KSYUN_KCE_SANDBOX_DIR to keep this sandbox apart from others running on the same machine.
 """
 
+import importlib.util
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from kubernetes import client, dynamic
@@ -21,6 +24,17 @@ from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import Ksyu
 
 from fixed_ip_sandbox import ACCESS_KEY_ID, CHOSEN_IPS, REGION, SANDBOX_SETTINGS, SECRET_ACCESS_KEY, SUBNET_6A
 from playbook_runner import run_playbook
+
+
+def _sandbox_reset():
+    """tests/sandbox/sandbox_reset.py: the baseline these tests share with the sandbox suite (same sandbox, same node agent)."""
+    name = "sandbox_reset"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[2] / "sandbox" / "sandbox_reset.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 @pytest.fixture(scope="session")
@@ -103,9 +117,17 @@ def release_unrecorded(dyn, ksyun, emulator, subnet_id, ips):
             ksyun.release_private_ip_reservation(subnet_id, ip)
 
 
+@pytest.fixture(scope="session")
+def baseline(kube, emulator, ksyun, wait_for):
+    return _sandbox_reset().Baseline(kube, emulator, ksyun, wait_for)
+
+
 @pytest.fixture
-def namespace(kube, dyn, ksyun, emulator, vpc_cni):
-    """A fresh namespace; afterwards its records' cloud reservations are freed and the namespace deleted."""
+def namespace(kube, dyn, ksyun, emulator, vpc_cni, baseline):
+    """A fresh namespace on the sandbox's baseline (settings, faults, ConfigMap, cordons; nothing on the nodes that no
+    record keeps); afterwards its records' cloud reservations are freed, the namespace deleted and the configuration put back."""
+    baseline.restore_config()
+    baseline.free_cloud()
     release_unrecorded(dyn, ksyun, emulator, SUBNET_6A, CHOSEN_IPS)
     name = "fip-%s" % uuid.uuid4().hex[:8]
     core = client.CoreV1Api(kube)
@@ -113,6 +135,7 @@ def namespace(kube, dyn, ksyun, emulator, vpc_cni):
     yield name
     free_cloud_leftovers(dyn, ksyun, name)
     core.delete_namespace(name)
+    baseline.restore_config()
 
 
 def wait_until_quiet(kube, emulator, wait_for, settle=0.5):

@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help demo venv controlplane sandbox-up sandbox-down sandbox-status sandbox-kubeconfig sanity galaxy-import lint changelog-lint pytest test bench clean-sandbox
+.PHONY: help demo venv format format-check controlplane sandbox-up sandbox-down sandbox-status sandbox-kubeconfig sanity galaxy-import lint changelog-lint pytest test bench clean-sandbox
 
 help:
 	@echo "make test            - everything CI runs: venv, control-plane build (cached), lint, sanity, galaxy-import, pytest"
@@ -48,9 +48,19 @@ sandbox-status: venv
 changelog-lint: venv
 	$(VENV)/bin/antsibull-changelog lint
 
-lint: venv changelog-lint
+lint: venv changelog-lint format-check
 	PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$$($(PY) -c 'from sandbox.paths import collections_root; print(collections_root())') \
 		$(VENV)/bin/ansible-lint --offline
+
+# One code style (pyproject.toml): black and isort check every Python file; make format applies them.
+PY_FILES := plugins tests sandbox benchmarks hack
+format-check: venv
+	$(VENV)/bin/black --check $(PY_FILES) || { echo "black would reformat the files above: run make format"; exit 1; }
+	$(VENV)/bin/isort --check-only $(PY_FILES) || { echo "isort would reorder the imports above: run make format"; exit 1; }
+
+format: venv
+	$(VENV)/bin/isort --quiet $(PY_FILES)
+	$(VENV)/bin/black --quiet $(PY_FILES)
 
 sanity: venv
 	hack/sanity.sh $(VENV)

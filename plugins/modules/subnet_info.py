@@ -151,7 +151,6 @@ def _sorted(ips):
 
 
 def subnet_view(subnet, addresses):
-    available, random = subnet.available_count, subnet.random_available_count
     view = {
         "id": subnet.subnet_id,
         "name": subnet.name,
@@ -162,9 +161,9 @@ def subnet_view(subnet, addresses):
         "gateway_ip": subnet.gateway_ip,
         "dhcp_ip_from": subnet.first_ip,
         "dhcp_ip_to": subnet.last_ip,
-        "available_ip_count": available,
-        "random_available_ip_count": random,
-        "reserved_free_ip_count": available - random if available is not None and random is not None else None,
+        "available_ip_count": subnet.available_count,
+        "random_available_ip_count": subnet.random_available_count,
+        "reserved_free_ip_count": subnet.counted_reserved_free,
     }
     if addresses:
         reserved_free = [ip for ip in subnet.reserved_ips if ip not in subnet.allocated_ips]

@@ -138,6 +138,13 @@ class SubnetSnapshot:
         object.__setattr__(self, "available_ips", tuple(self.available_ips or ()))
         object.__setattr__(self, "allocated_ips", tuple(self.allocated_ips or ()))
 
+    @property
+    def counted_reserved_free(self) -> Optional[int]:
+        """The free IPs the API counts as reserved (AvailableIpNumber - RandomAvailableIpNum), None if it does not say."""
+        if self.available_count is None or self.random_available_count is None:
+            return None
+        return self.available_count - self.random_available_count
+
     def contains(self, ip: str) -> bool:
         try:
             return ipaddress.ip_address(ip) in ipaddress.ip_network(self.cidr, strict=False)

@@ -85,18 +85,26 @@ def subnet_snapshot(item: Mapping[str, Any], available: Optional[Sequence[str]] 
     held: every IP the subnet's ENIs hold (primary and secondary), read after the address lists.
     """
     network = ipaddress.ip_network(item.get("CidrBlock") or "0.0.0.0/32", strict=False)
-    listed = available is not None and allocated is not None
+    listed = available is not None and allocated is not None and behaviour.available_excludes_reserved
+    reserved_free: Set[str] = set()
     reserved: Set[str] = set()
-    if listed and behaviour.available_excludes_reserved:
-        free, used, holding = set(available), set(allocated), set(held)
-        reserved = {ip for ip in dhcp_range(item) if ip not in free and ip not in used} | (used - holding)
-    return SubnetSnapshot(
+    if listed:
+        free, used = set(available), set(allocated)
+        reserved_free = {ip for ip in dhcp_range(item) if ip not in free and ip not in used}
+        reserved = reserved_free | (used - set(held))
+    subnet = SubnetSnapshot(
         subnet_id=item.get("SubnetId", ""), cidr=item.get("CidrBlock", ""), zone=item.get("AvailabilityZoneName", ""),
         gateway_ip=item.get("GatewayIp") or str(network.network_address + 1), reserved_ips=frozenset(reserved),
-        available_ips=tuple(available or ()), reservations_known=listed and behaviour.available_excludes_reserved,
+        available_ips=tuple(available or ()), reservations_known=listed,
         name=item.get("SubnetName", ""), vpc_id=item.get("VpcId", ""), subnet_type=item.get("SubnetType", ""),
         first_ip=item.get("DhcpIpFrom", ""), last_ip=item.get("DhcpIpTo", ""), allocated_ips=tuple(allocated or ()),
         available_count=_int(item.get("AvailableIpNumber")), random_available_count=_int(item.get("RandomAvailableIpNum")))
+    counted = subnet.counted_reserved_free
+    if listed and counted is not None and counted > len(reserved_free):
+        # The API counts more reserved free IPs than the lists show, so the available list must be listing them (as
+        # if available_excludes_reserved were false): the lists cannot tell reservations, the records decide.
+        return dataclasses.replace(subnet, reserved_ips=frozenset(), reservations_known=False)
+    return subnet
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Tuple, Union
+from typing import Any, Iterable, Mapping, Optional, Tuple, Union
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import KIND, Mode, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_ENI, Ref, resolve
@@ -198,5 +198,5 @@ def resolve_refs(action: Action, results: Mapping[str, Any]) -> Action:
     return dataclasses.replace(action, **changes) if changes else action
 
 
-def describe_plan(actions) -> Tuple[str, ...]:
+def describe_plan(actions: Iterable[Action]) -> Tuple[str, ...]:
     return tuple(action.describe() for action in actions)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import AbstractSet, Optional
+from typing import AbstractSet, Any, Optional
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
     AssignIp, AttachEni, CreateEni, DeleteEni, DetachEni, SetPodNetwork, UnreserveIp, new_eni_refs)
@@ -39,7 +39,8 @@ class LivePodCheckMissing(FixedIpError):
 class _Context:
     """The inputs one bind works from (kept together so helpers take one argument)."""
 
-    def __init__(self, pod, node, fixed, cloud, settings, now, live_pod_uids, recorded_ips):
+    def __init__(self, pod: PodSnapshot, node: NodeSnapshot, fixed: bool, cloud: CloudSnapshot, settings: Settings, now: datetime,
+                 live_pod_uids: Optional[AbstractSet[str]], recorded_ips: AbstractSet[str]) -> None:
         self.pod: PodSnapshot = pod
         self.node: NodeSnapshot = node
         self.fixed: bool = fixed
@@ -49,7 +50,7 @@ class _Context:
         self.live = None if live_pod_uids is None else frozenset(live_pod_uids)
         self.recorded_ips = frozenset(recorded_ips)
 
-    def fresh(self, mode: Mode, **fields) -> Reservation:
+    def fresh(self, mode: Mode, **fields: Any) -> Reservation:
         return Reservation(namespace=self.pod.namespace, pod_name=self.pod.name, mode=mode, retention=self.settings.default_retention,
                            **dict(self.owner(), **fields))
 
@@ -62,7 +63,7 @@ class _Context:
         return (record.phase in (Phase.BINDING, Phase.BOUND) and record.pod_uid == self.pod.uid and record.fixed == self.fixed
                 and record.node_name == self.node.name and record.instance_id == self.node.instance_id)
 
-    def claimed(self, record: Reservation, **fields) -> Reservation:
+    def claimed(self, record: Reservation, **fields: Any) -> Reservation:
         base = record if self.is_claimed(record) else dataclasses.replace(record, **self.owner())
         return dataclasses.replace(base, **fields)
 

@@ -39,7 +39,7 @@ class Plan:
 class Steps:
     """Collects actions while tracking the record as it will be after them (writes only real changes)."""
 
-    def __init__(self, record: Optional[Reservation] = None):
+    def __init__(self, record: Optional[Reservation] = None) -> None:
         self.actions: List[Action] = []
         self.record = record
         self.warnings: List[str] = []

@@ -65,7 +65,7 @@ class ReclaimPlan:
 class _Live:
     """What the live pods hold: names, uids and IPs (a pod's status IP)."""
 
-    def __init__(self, pods: Iterable[PodSnapshot]):
+    def __init__(self, pods: Iterable[PodSnapshot]) -> None:
         pods = list(pods)
         self.names = {(pod.namespace, pod.name): pod for pod in pods}
         self.uids = {pod.uid: pod for pod in pods if pod.uid}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Any, Optional
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import InvalidRetention
 
@@ -30,7 +30,7 @@ class Retention:
         return cls(None)
 
     @classmethod
-    def parse(cls, value) -> "Retention":
+    def parse(cls, value: Any) -> "Retention":
         """Parse the user's text; None and "" mean never, as the product page's empty policy does."""
         if value is None:
             return cls.never()

@@ -39,7 +39,7 @@ class SecondaryIpRequest:
 class _Subnet:
     """Which IPs of the subnet are held, and which free ones are reserved (None: the cloud cannot tell)."""
 
-    def __init__(self, subnet: SubnetSnapshot, cloud: CloudSnapshot):
+    def __init__(self, subnet: SubnetSnapshot, cloud: CloudSnapshot) -> None:
         self.subnet, self.cloud = subnet, cloud
 
     def holder(self, ip: str) -> Optional[EniSnapshot]:

@@ -175,7 +175,7 @@ class CloudSnapshot:
         object.__setattr__(self, "enis", tuple(self.enis or ()))
         object.__setattr__(self, "subnets", tuple(self.subnets or ()))
 
-    def eni(self, eni_id) -> Optional[EniSnapshot]:
+    def eni(self, eni_id: Optional[str]) -> Optional[EniSnapshot]:
         return next((eni for eni in self.enis if eni.eni_id == eni_id), None) if eni_id else None
 
     def enis_named(self, name: str) -> Tuple[EniSnapshot, ...]:

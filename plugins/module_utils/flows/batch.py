@@ -19,6 +19,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import KI
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reserve import ReserveRequest, plan_reserve, resolve_zone
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.executor import execute_plan, reservation_dict, stored_by_key
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext, FlowError, bind_pod, release_pod
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import StoredReservation
 
 
 @dataclass
@@ -38,7 +39,7 @@ class ReserveResult:
                 "changed": bool(self.actions), "actions": list(self.actions), "reservation": self.reservation, "reason": self.reason}
 
 
-def existing_records(stored, requests: Sequence[ReserveRequest]) -> Dict[Tuple[str, str], Any]:
+def existing_records(stored: Sequence[StoredReservation], requests: Sequence[ReserveRequest]) -> Dict[Tuple[str, str], Any]:
     """The stored record of each requested pod (a pod has at most one)."""
     wanted = {(r.namespace, r.pod_name) for r in requests}
     found: Dict[Tuple[str, str], Any] = {}
@@ -56,7 +57,7 @@ def existing_records(stored, requests: Sequence[ReserveRequest]) -> Dict[Tuple[s
 class ReserveError(FixedIpError):
     """A request could not be carried out; results says what was done before."""
 
-    def __init__(self, message: str, results: List[ReserveResult]):
+    def __init__(self, message: str, results: List[ReserveResult]) -> None:
         super().__init__(message)
         self.results = results
 

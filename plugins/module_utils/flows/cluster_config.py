@@ -159,7 +159,7 @@ def parse_cluster_config(data: Optional[Mapping[str, Any]], source: str = "Confi
     return ClusterConfig(settings=settings, crd_group=group, crd_version=version, source=source)
 
 
-def read_cluster_config(kube, namespace: str = DEFAULT_NAMESPACE, name: str = DEFAULT_NAME) -> ClusterConfig:
+def read_cluster_config(kube: Any, namespace: str = DEFAULT_NAMESPACE, name: str = DEFAULT_NAME) -> ClusterConfig:
     """Read and check the ConfigMap (one GET); a missing ConfigMap is an error saying how to create it."""
     source = "ConfigMap %s/%s" % (namespace, name)
     found = get_or_none(kube, "v1", "ConfigMap", name, namespace)

@@ -30,7 +30,8 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mo
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import Ref
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import error_text
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import StoredReservation
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore, StoredReservation
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import eni_snapshot
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.waiter import attached_to, settled, wait_for_eni
 
@@ -96,7 +97,9 @@ class ExecutionResult:
 class _Run:
     """One execution: the cloud, the store, Ref results and the records as last written."""
 
-    def __init__(self, cloud, store, records, pod_network, pod, eni_wait_timeout, eni_wait_interval, dry_run):
+    def __init__(self, cloud: KsyunClient, store: Optional[ReservationStore], records: Dict[RecordKey, StoredReservation],
+                 pod_network: Optional[PodNetworkWriter], pod: Optional[Mapping[str, Any]], eni_wait_timeout: float,
+                 eni_wait_interval: Optional[float], dry_run: bool) -> None:
         self.cloud, self.store, self.records = cloud, store, records
         self.pod_network, self.pod = pod_network, pod or {}
         self.wait_timeout, self.wait_interval = eni_wait_timeout, eni_wait_interval
@@ -237,7 +240,8 @@ def _compensate(run: _Run, result: ExecutionResult, failed: act.Action, done: Li
         result.undone = plan.undone
 
 
-def execute_plan(plan: Plan, cloud, store, records: Mapping[RecordKey, StoredReservation], pod_network: Optional[PodNetworkWriter] = None,
+def execute_plan(plan: Plan, cloud: KsyunClient, store: Optional[ReservationStore], records: Mapping[RecordKey, StoredReservation],
+                 pod_network: Optional[PodNetworkWriter] = None,
                  pod: Optional[Mapping[str, Any]] = None, check_mode: bool = False, before_action: Optional[Callable[[], None]] = None,
                  log: Optional[Callable[[str], None]] = None, eni_wait_timeout: float = 120.0, eni_wait_interval: Optional[float] = 1.0,
                  compensate: bool = False, dry_run_records: bool = False, settle_last: bool = True) -> ExecutionResult:

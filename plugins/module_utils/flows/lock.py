@@ -16,8 +16,8 @@ import os
 import socket
 import time
 import uuid
-from datetime import timedelta
-from typing import Callable, Dict, Iterable, List, Optional
+from datetime import datetime, timedelta
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, micro_time, parse_time, resource, status_of, utcnow
@@ -48,9 +48,9 @@ def default_identity(component: str = "ksyun.kce") -> str:
 class SubnetLock:
     """One subnet's Lease; acquire() waits at most ``timeout`` seconds, renew() keeps it, release() frees it."""
 
-    def __init__(self, kube, subnet_id: str, holder: str, namespace: str = DEFAULT_NAMESPACE, duration: int = DEFAULT_DURATION,
+    def __init__(self, kube: Any, subnet_id: str, holder: str, namespace: str = DEFAULT_NAMESPACE, duration: int = DEFAULT_DURATION,
                  timeout: float = DEFAULT_TIMEOUT, poll: float = 0.2, sleep: Callable[[float], None] = time.sleep,
-                 clock=utcnow, monotonic: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], datetime] = utcnow, monotonic: Callable[[], float] = time.monotonic) -> None:
         if int(duration) < 1:
             raise ValueError("lock duration must be at least 1 second, got %r" % (duration,))
         self.subnet_id, self.holder, self.namespace = subnet_id, holder, namespace
@@ -166,7 +166,7 @@ class SubnetLock:
 class SubnetLocks:
     """Several subnet locks, taken in sorted order (no deadlock between flows) and released together."""
 
-    def __init__(self, kube, subnet_ids: Iterable[str], holder: str, **options):
+    def __init__(self, kube: Any, subnet_ids: Iterable[str], holder: str, **options: Any) -> None:
         unique = "%s/%s" % (holder, uuid.uuid4().hex[:8])
         self.locks: Dict[str, SubnetLock] = {subnet: SubnetLock(kube, subnet, unique, **options) for subnet in sorted(set(subnet_ids))}
 

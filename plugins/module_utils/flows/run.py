@@ -23,7 +23,8 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from datetime import datetime
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.bind import plan_bind
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
@@ -32,6 +33,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Pla
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.pod import (
     NETWORK_ANNOTATION, SHARED_ANNOTATION, SHARED_RESOURCE, VPC_CNI_NETWORK, pod_request)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import plan_release
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import Settings
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import PodSnapshot
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import ClusterConfig
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.executor import (
@@ -40,13 +42,14 @@ from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict,
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.lock import DEFAULT_NAMESPACE, SubnetLocks, default_identity
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot, read_nodes
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore, StoredReservation
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import CloudReader
 
 
 class FlowError(FixedIpError):
     """A flow could not finish; ``result`` says what was done before it stopped."""
 
-    def __init__(self, message: str, result: "FlowResult"):
+    def __init__(self, message: str, result: "FlowResult") -> None:
         super().__init__(message)
         self.result = result
 
@@ -94,11 +97,12 @@ class FlowContext:
     identity: who holds the subnet locks (shown in the Lease). log: called with one line per flow step.
     """
 
-    def __init__(self, kube, cloud, config: ClusterConfig, store: Optional[ReservationStore] = None,
+    def __init__(self, kube: Any, cloud: KsyunClient, config: ClusterConfig, store: Optional[ReservationStore] = None,
                  pod_network: Optional[PodNetworkWriter] = None, identity: Optional[str] = None, lock_namespace: str = DEFAULT_NAMESPACE,
                  lock_duration: int = 30, lock_timeout: float = 60.0, max_rounds: int = 6, retry_delay: float = 0.5,
                  eni_wait_timeout: float = 120.0, eni_wait_interval: float = 1.0, project_ids: Optional[Sequence[Any]] = None,
-                 log: Optional[Callable[[str], None]] = None, sleep: Callable[[float], None] = time.sleep, clock=utcnow):
+                 log: Optional[Callable[[str], None]] = None, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         if max_rounds < 1:
             raise ValueError("max_rounds must be at least 1, got %r" % (max_rounds,))
         self.kube, self.cloud, self.config = kube, cloud, config
@@ -114,10 +118,10 @@ class FlowContext:
         self.sleep, self.clock = sleep, clock
 
     @property
-    def settings(self):
+    def settings(self) -> Settings:
         return self.config.settings
 
-    def locks(self, subnet_ids) -> SubnetLocks:
+    def locks(self, subnet_ids: Iterable[str]) -> SubnetLocks:
         return SubnetLocks(self.kube, subnet_ids, self.identity, **self.lock_options)
 
 

@@ -7,6 +7,10 @@ A real KCE cluster may already define its own group, so the group and version ar
 everywhere; the schema is the same.
 """
 
+from __future__ import annotations
+
+from typing import Any, Dict
+
 DEFAULT_GROUP = "k8s.ksyun.com"
 DEFAULT_VERSION = "v1"
 
@@ -62,7 +66,7 @@ def _status_schema():
     }
 
 
-def crd(kind, group=DEFAULT_GROUP, version=DEFAULT_VERSION):
+def crd(kind: str, group: str = DEFAULT_GROUP, version: str = DEFAULT_VERSION) -> Dict[str, Any]:
     """The CustomResourceDefinition manifest of PodEni or PodEniIP in ``group``/``version``."""
     if kind not in KINDS:
         raise ValueError("unknown kind %r: expected one of %s" % (kind, ", ".join(sorted(KINDS))))

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
 
-def as_dict(obj) -> Dict[str, Any]:
+def as_dict(obj: Any) -> Dict[str, Any]:
     """A plain camelCase dict of an API object (a dynamic ResourceInstance, a dict, or None)."""
     if obj is None:
         return {}
@@ -18,16 +18,16 @@ def as_dict(obj) -> Dict[str, Any]:
     return obj.to_dict()
 
 
-def status_of(exc) -> Optional[int]:
+def status_of(exc: BaseException) -> Optional[int]:
     """HTTP status of an API error from the dynamic client (or the typed client), else None."""
     return getattr(exc, "status", None)
 
 
-def resource(kube, api_version: str, kind: str):
+def resource(kube: Any, api_version: str, kind: str) -> Any:
     return kube.resources.get(api_version=api_version, kind=kind)
 
 
-def get_or_none(kube, api_version: str, kind: str, name: str, namespace: Optional[str] = None) -> Optional[Dict[str, Any]]:
+def get_or_none(kube: Any, api_version: str, kind: str, name: str, namespace: Optional[str] = None) -> Optional[Dict[str, Any]]:
     """The object as a dict, or None when the API answers 404."""
     try:
         return as_dict(resource(kube, api_version, kind).get(name=name, namespace=namespace))

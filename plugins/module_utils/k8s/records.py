@@ -89,7 +89,7 @@ def merge_patch(desired: Mapping[str, Any], current: Mapping[str, Any], keys: Op
 class ReservationStore:
     """Create, read, update and delete PodEni/PodEniIP records of one API group/version."""
 
-    def __init__(self, dynamic_client, group: str = DEFAULT_GROUP, version: str = DEFAULT_VERSION):
+    def __init__(self, dynamic_client: Any, group: str = DEFAULT_GROUP, version: str = DEFAULT_VERSION) -> None:
         self.group, self.version = group, version
         self._client = dynamic_client
         self._resources: Dict[Mode, Any] = {}
@@ -98,7 +98,7 @@ class ReservationStore:
     def api_version(self) -> str:
         return "%s/%s" % (self.group, self.version)
 
-    def resource(self, mode: Mode):
+    def resource(self, mode: Mode) -> Any:
         if mode not in self._resources:
             try:
                 self._resources[mode] = self._client.resources.get(api_version=self.api_version, kind=KIND[mode])
@@ -115,7 +115,7 @@ class ReservationStore:
         return StoredReservation(reservation, meta["name"], meta["namespace"], meta.get("resourceVersion", ""), meta.get("uid", ""), data)
 
     def list(self, namespace: Optional[str] = None, label_selector: Optional[str] = None,
-             modes=(Mode.EXCLUSIVE, Mode.SHARED)) -> List[StoredReservation]:
+             modes: Iterable[Mode] = (Mode.EXCLUSIVE, Mode.SHARED)) -> List[StoredReservation]:
         """Every record (one LIST call per kind), optionally in one namespace or matching a selector."""
         selector = LABEL_MANAGED_BY + "=" + MANAGED_BY
         if label_selector:

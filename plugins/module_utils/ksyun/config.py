@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from typing import Any, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunConfigError
@@ -24,7 +25,7 @@ def _mask(value):
     return value[:4] + "****" if value and len(value) > 8 else "****"
 
 
-def split_endpoint(endpoint):
+def split_endpoint(endpoint: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
     """``"http://127.0.0.1:8080/"`` -> ``("http", "127.0.0.1:8080")``; the SDK must get the host without scheme."""
     if not endpoint:
         return None, None
@@ -39,7 +40,7 @@ def split_endpoint(endpoint):
     return parts.scheme, parts.netloc
 
 
-def is_loopback_host(hostport):
+def is_loopback_host(hostport: str) -> bool:
     host = urlsplit("//" + hostport).hostname or ""
     if host == "localhost":
         return True
@@ -52,7 +53,8 @@ def is_loopback_host(hostport):
 class ClientConfig:
     """Resolved settings. ``endpoint`` may hold ``{service}`` (e.g. ``{service}.cn-beijing-6.api.ksyun.com``)."""
 
-    def __init__(self, access_key_id, secret_access_key, region, endpoint=None, scheme="https", timeout=30.0, method="POST", proxy=None):
+    def __init__(self, access_key_id: str, secret_access_key: str, region: str, endpoint: Optional[str] = None, scheme: str = "https",
+                 timeout: float = 30.0, method: str = "POST", proxy: Optional[str] = None) -> None:
         self.access_key_id = access_key_id
         self._secret_access_key = secret_access_key
         self.region = region
@@ -63,18 +65,18 @@ class ClientConfig:
         self.proxy = proxy
 
     @property
-    def secret_access_key(self):
+    def secret_access_key(self) -> str:
         return self._secret_access_key
 
-    def endpoint_for(self, service):
+    def endpoint_for(self, service: str) -> Optional[str]:
         """``host[:port]`` for a service, or None for the SDK default ``<service>.api.ksyun.com``."""
         return self.endpoint.replace("{service}", service) if self.endpoint else None
 
-    def is_loopback(self, service):
+    def is_loopback(self, service: str) -> bool:
         endpoint = self.endpoint_for(service)
         return bool(endpoint) and is_loopback_host(endpoint)
 
-    def redact(self, text):
+    def redact(self, text: Any) -> Optional[str]:
         """``text`` with any occurrence of the secret key replaced."""
         if text is None:
             return text
@@ -88,8 +90,9 @@ class ClientConfig:
     __str__ = __repr__
 
     @classmethod
-    def resolve(cls, access_key_id=None, secret_access_key=None, region=None, endpoint=None, scheme=None, timeout=None,
-                method=None, proxy=None, env=None):
+    def resolve(cls, access_key_id: Optional[str] = None, secret_access_key: Optional[str] = None, region: Optional[str] = None,
+                endpoint: Optional[str] = None, scheme: Optional[str] = None, timeout: Optional[float] = None, method: Optional[str] = None,
+                proxy: Optional[str] = None, env: Optional[Mapping[str, str]] = None) -> "ClientConfig":
         """Explicit arguments win over the environment; scheme: argument > endpoint URL > KSYUN_SCHEME > https."""
         env = os.environ if env is None else env
         access_key_id = access_key_id or env.get(ENV_ACCESS_KEY_ID)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any, Callable, Dict, Mapping, Optional
 
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun import transport
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.config import ClientConfig
@@ -24,8 +25,10 @@ WRITE_ACTIONS = frozenset((
 class KsyunCore:
     """Credentials/region/endpoint as in ClientConfig.resolve; ``retry`` a RetryPolicy; ``call_log`` a CallLog."""
 
-    def __init__(self, access_key_id=None, secret_access_key=None, region=None, endpoint=None, scheme=None,
-                 timeout=None, method=None, proxy=None, retry=None, call_log=None, env=None, sleep=time.sleep):
+    def __init__(self, access_key_id: Optional[str] = None, secret_access_key: Optional[str] = None, region: Optional[str] = None,
+                 endpoint: Optional[str] = None, scheme: Optional[str] = None, timeout: Optional[float] = None, method: Optional[str] = None,
+                 proxy: Optional[str] = None, retry: Optional[RetryPolicy] = None, call_log: Optional[CallLog] = None,
+                 env: Optional[Mapping[str, str]] = None, sleep: Callable[[float], None] = time.sleep) -> None:
         if not transport.HAS_KSYUN_SDK:
             raise KsyunConfigError("the Python package %s is required (import failed: %s)" % (
                 transport.SDK_PACKAGE, transport.KSYUN_SDK_IMPORT_ERROR))
@@ -54,7 +57,7 @@ class KsyunCore:
         ambiguous = code == NETWORK_ERROR and write and sent
         return KsyunApiError(what, code, message, self.config.redact(exc.requestId), status, retryable, attempt, action, ambiguous)
 
-    def call(self, service, action, params, what):
+    def call(self, service: str, action: str, params: Mapping[str, Any], what: str) -> Dict[str, Any]:
         """Send ``action`` with SDK-shaped ``params``; returns the parsed response dict or raises KsyunApiError.
 
         ``what`` completes "Failed to ..." (e.g. "attach network interface X to instance Y").

@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+from typing import Any, Dict, Iterable, Mapping, Optional
 
-def one_based(values):
+
+def one_based(values: Optional[Iterable[Any]]) -> Optional[Dict[str, Any]]:
     """``["a", "b"]`` -> ``{"1": "a", "2": "b"}`` (the SDK flattens it to ``X.1=a&X.2=b``); None when empty."""
     if values is None:
         return None
@@ -16,7 +18,7 @@ def one_based(values):
     return {str(i): v for i, v in enumerate(items, start=1)} or None
 
 
-def filters(spec, name_as_list=False):
+def filters(spec: Optional[Mapping[str, Any]], name_as_list: bool = False) -> Optional[Dict[str, Dict[str, Any]]]:
     """``{"vpc-id": "x", "subnet-id": ["a", "b"]}`` -> ``{"1": {"Name": "vpc-id", "Value": {"1": "x"}}, ...}``.
 
     ``name_as_list`` sends ``Filter.N.Name.1`` (the generated models' form for DescribeInstanceTypeConfigs).

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 NETWORK_ERROR = "ClientNetworkError"
 
@@ -28,7 +28,8 @@ class KsyunConfigError(KsyunError, ValueError):
 class KsyunApiError(KsyunError):
     """A failed API call: ``Failed to <verb> <thing>: <code>: <message> (request <id>)``."""
 
-    def __init__(self, what, code, message, request_id=None, status=None, retryable=False, attempts=1, action=None, ambiguous=False):
+    def __init__(self, what: str, code: Optional[str], message: Optional[str], request_id: Optional[str] = None, status: Optional[int] = None,
+                 retryable: bool = False, attempts: int = 1, action: Optional[str] = None, ambiguous: bool = False) -> None:
         self.what = what
         self.code = code or "UnknownError"
         self.message = message or ""
@@ -65,7 +66,7 @@ def _text(code, message):
     return ("%s %s" % (code or "", message or "")).lower()
 
 
-def classify_retryable(status, code, message):
+def classify_retryable(status: Optional[int], code: Optional[str], message: Optional[str]) -> bool:
     """Throttling, 5xx and network failures may succeed later; any other 4xx never will."""
     text = _text(code, message)
     if code == NETWORK_ERROR or any(m in text for m in _THROTTLE_MARKERS):
@@ -75,22 +76,22 @@ def classify_retryable(status, code, message):
     return any(m in (code or "").lower() for m in _SERVER_MARKERS)
 
 
-def is_throttled(err):
+def is_throttled(err: BaseException) -> bool:
     return isinstance(err, KsyunApiError) and (err.status == 429 or any(m in _text(err.code, err.message) for m in _THROTTLE_MARKERS))
 
 
-def is_not_found(err):
+def is_not_found(err: BaseException) -> bool:
     """HTTP 404 or a not-found code/message (classified by substring, as KSYUN's Terraform provider does: docs/sandbox.md, Error codes)."""
     if not isinstance(err, KsyunApiError):
         return False
     return err.status == 404 or any(m in _text(err.code, err.message) for m in _NOT_FOUND_MARKERS)
 
 
-def is_in_use(err):
+def is_in_use(err: BaseException) -> bool:
     return isinstance(err, KsyunApiError) and any(m in _text(err.code, err.message) for m in _IN_USE_MARKERS)
 
 
-def is_quota_exceeded(err):
+def is_quota_exceeded(err: BaseException) -> bool:
     return isinstance(err, KsyunApiError) and any(m in _text(err.code, err.message) for m in _QUOTA_MARKERS) and not is_throttled(err)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import namedtuple
+from typing import Dict, Optional
 
 CallRecord = namedtuple("CallRecord", "service action attempt seconds error_code")
 
@@ -14,7 +15,7 @@ CallRecord = namedtuple("CallRecord", "service action attempt seconds error_code
 class CallLog:
     """Thread-safe; ``listeners`` are called with each CallRecord as it is added. Holds no parameters."""
 
-    def __init__(self, keep=10000):
+    def __init__(self, keep: int = 10000) -> None:
         self.keep = keep
         self.records = []
         self.listeners = []
@@ -22,7 +23,7 @@ class CallLog:
         self._calls = {}
         self._lock = threading.Lock()
 
-    def record(self, service, action, attempt, seconds, error_code=None):
+    def record(self, service: str, action: str, attempt: int, seconds: float, error_code: Optional[str] = None) -> None:
         rec = CallRecord(service, action, attempt, seconds, error_code)
         with self._lock:
             self._attempts[action] = self._attempts.get(action, 0) + 1
@@ -33,16 +34,16 @@ class CallLog:
         for listener in list(self.listeners):
             listener(rec)
 
-    def counts(self):
+    def counts(self) -> Dict[str, int]:
         """HTTP requests sent per action (retries included)."""
         with self._lock:
             return dict(self._attempts)
 
-    def calls(self):
+    def calls(self) -> Dict[str, int]:
         """Logical calls per action (retries not counted)."""
         with self._lock:
             return dict(self._calls)
 
-    def reset(self):
+    def reset(self) -> None:
         with self._lock:
             self.records, self._attempts, self._calls = [], {}, {}

@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable, List, Mapping, Optional
+
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunApiError
 
 
-def collect_next_token(fetch, key, what):
+def collect_next_token(fetch: Callable[[Optional[str]], Mapping[str, Any]], key: str, what: str) -> List[Any]:
     """``fetch(token)`` returns one response dict; loops until no NextToken comes back."""
     items, token, seen = [], None, set()
     while True:
@@ -22,7 +24,7 @@ def collect_next_token(fetch, key, what):
         seen.add(token)
 
 
-def collect_marker(fetch, key, what):
+def collect_marker(fetch: Callable[[int], Mapping[str, Any]], key: str, what: str) -> List[Any]:
     """``fetch(marker)`` returns one response dict; advances the offset by the page length until InstanceCount."""
     items, marker = [], 0
     while True:

@@ -156,7 +156,7 @@ def _instance(item: Mapping[str, Any], quotas: Mapping[str, Tuple[int, int]]) ->
 class CloudReader:
     """Batched reads of a KsyunClient as snapshots; behaviour says how the [U] parts of the answers are read."""
 
-    def __init__(self, client, behaviour: CloudBehaviour = CloudBehaviour(), page_size: int = PAGE_SIZE):
+    def __init__(self, client: Any, behaviour: CloudBehaviour = CloudBehaviour(), page_size: int = PAGE_SIZE) -> None:
         self.client, self.behaviour, self.page_size = client, behaviour, page_size
 
     @property

@@ -6,13 +6,15 @@
 from __future__ import annotations
 
 import random
+from typing import Optional
 
 
 class RetryPolicy:
     """``attempts`` includes the first call. ``retry_ambiguous_writes`` re-sends a mutating call whose
     connection broke after it was sent (it may have been applied, so the default is to stop and say so)."""
 
-    def __init__(self, attempts=5, base_delay=0.5, max_delay=10.0, retry_ambiguous_writes=False, seed=None):
+    def __init__(self, attempts: int = 5, base_delay: float = 0.5, max_delay: float = 10.0, retry_ambiguous_writes: bool = False,
+                 seed: Optional[int] = None) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1, got %r" % attempts)
         if base_delay < 0 or max_delay < 0:
@@ -23,7 +25,7 @@ class RetryPolicy:
         self.retry_ambiguous_writes = retry_ambiguous_writes
         self._rng = random.Random(seed)
 
-    def delay(self, attempt):
+    def delay(self, attempt: int) -> float:
         """Seconds to sleep after failed attempt ``attempt`` (1-based): half fixed, half random ("equal jitter")."""
         ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
         return ceiling / 2 + self._rng.uniform(0, ceiling / 2)

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import json
 import traceback
+from typing import Any, Mapping, Optional, Tuple
+
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.config import ClientConfig
 
 try:
     import requests
@@ -46,7 +49,7 @@ else:
 SDK_PACKAGE = "kingsoftcloud-sdk-python"
 
 
-def parse_error_body(data):
+def parse_error_body(data: Optional[str]) -> Tuple[Optional[str], str, Optional[str]]:
     """``(code, message, request_id)`` from a KSYUN error body; ``(None, raw text, None)`` if it is not one."""
     try:
         body = json.loads(data)
@@ -61,7 +64,7 @@ def parse_error_body(data):
 class HttpStatusError(KsyunSDKException):
     """A non-200 answer with its real code and HTTP status."""
 
-    def __init__(self, code, message, request_id, status):
+    def __init__(self, code: str, message: str, request_id: Optional[str], status: int) -> None:
         super().__init__(code, message, request_id)
         self.status = status
 
@@ -69,7 +72,7 @@ class HttpStatusError(KsyunSDKException):
 class TransportError(KsyunSDKException):
     """No HTTP answer; ``sent`` is False only when the connection was never established."""
 
-    def __init__(self, message, sent):
+    def __init__(self, message: str, sent: bool) -> None:
         super().__init__("ClientNetworkError", message)
         self.sent = sent
         self.status = None
@@ -78,7 +81,7 @@ class TransportError(KsyunSDKException):
 class _Connection:
     """Stands in for the SDK's ProxyConnection: one keep-alive session, correct proxy rules."""
 
-    def __init__(self, host, timeout, proxy, direct, verify=True):
+    def __init__(self, host: str, timeout: float, proxy: Optional[str], direct: bool, verify: bool = True) -> None:
         self.request_host = host
         self.timeout = timeout
         self.session = requests.Session()
@@ -87,7 +90,7 @@ class _Connection:
         self.proxies = {"http": proxy, "https": proxy} if proxy and not direct else None
         self.verify = verify
 
-    def request(self, method, url, body=None, headers=None, auth=None):
+    def request(self, method: str, url: str, body: Any = None, headers: Optional[Mapping[str, str]] = None, auth: Any = None) -> requests.Response:
         headers = dict(headers or {})
         headers.setdefault("Host", self.request_host)
         return self.session.request(method, url, data=body, headers=headers, proxies=self.proxies,
@@ -97,11 +100,11 @@ class _Connection:
 class _ApiRequest(ApiRequest):
     """The SDK's request sender with our connection and typed transport errors."""
 
-    def __init__(self, host, config, direct):
+    def __init__(self, host: str, config: ClientConfig, direct: bool) -> None:
         super().__init__(host, req_timeout=config.timeout, is_http=config.scheme == "http")
         self.conn = _Connection(host, config.timeout, config.proxy, direct)
 
-    def send_request(self, req_inter):
+    def send_request(self, req_inter: Any) -> Any:
         try:
             resp = self._request(req_inter)
         except requests.exceptions.RequestException as exc:
@@ -129,7 +132,7 @@ class KecSdkClient(_StatusCheck, KecClient):
 SERVICES = {"vpc": (VpcSdkClient, _vpc_models), "kec": (KecSdkClient, _kec_models)}
 
 
-def build_sdk_client(service, config):
+def build_sdk_client(service: str, config: ClientConfig) -> Any:
     """An SDK client for ``service`` ("vpc" or "kec") configured from a ClientConfig."""
     client_class = SERVICES[service][0]
     endpoint = config.endpoint_for(service)
@@ -141,7 +144,7 @@ def build_sdk_client(service, config):
     return client
 
 
-def new_request(service, action, params):
+def new_request(service: str, action: str, params: Mapping[str, Any]) -> Any:
     """The SDK's ``<Action>Request`` model with ``params`` set as attributes (None values are not sent)."""
     models = SERVICES[service][1]
     model = getattr(models, action + "Request")()

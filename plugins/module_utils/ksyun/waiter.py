@@ -38,7 +38,7 @@ def goal(predicate: Predicate) -> str:
     return predicate.__name__.replace("_", " ")
 
 
-def wait_for_eni(client, eni_id: str, predicate: Predicate, timeout: float, interval: Optional[float] = None,
+def wait_for_eni(client: Any, eni_id: str, predicate: Predicate, timeout: float, interval: Optional[float] = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> Mapping[str, Any]:
     """Poll DescribeNetworkInterfaces until predicate holds; returns the ENI's API item.
 

@@ -12,11 +12,11 @@ with its code and request id, or a kubernetes.core error. Messages name the opti
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import K8SClient, get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
@@ -33,7 +33,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import KSYUN
 class ModuleError(Exception):
     """A problem the user can fix: the message names the option or value and what to do; details go into the result."""
 
-    def __init__(self, msg: str, **details: Any):
+    def __init__(self, msg: str, **details: Any) -> None:
         super().__init__(msg)
         self.details = details
 
@@ -65,7 +65,7 @@ def failure(exc: BaseException) -> Optional[Dict[str, Any]]:
 class KceModule:
     """An AnsibleModule (an AnsibleK8SModule with cluster=True) with the shared options, clients and failure path."""
 
-    def __init__(self, argument_spec: Dict[str, Any], cloud: bool = False, cluster: bool = False, **kwargs: Any):
+    def __init__(self, argument_spec: Dict[str, Any], cloud: bool = False, cluster: bool = False, **kwargs: Any) -> None:
         spec: Dict[str, Any] = {}
         if cluster:
             spec.update(k8s_auth_args())
@@ -129,14 +129,14 @@ class KceModule:
     # --- the cluster ----------------------------------------------------------------------------
 
     @property
-    def k8s(self):
+    def k8s(self) -> K8SClient:
         """kubernetes.core's K8SClient (auth options, server-side dry run in check mode)."""
         if self._k8s is None:
             self._k8s = get_api_client(self.ansible)
         return self._k8s
 
     @property
-    def kube(self):
+    def kube(self) -> Any:
         """The kubernetes.dynamic.DynamicClient behind it."""
         return self.k8s.client
 
@@ -166,7 +166,7 @@ def _refuse_writes(client: KsyunClient) -> None:
     """In check mode a mutating call is a bug: stop it before it is sent."""
     send = client.call
 
-    def call(service, action, params, what):
+    def call(service: str, action: str, params: Mapping[str, Any], what: str) -> Dict[str, Any]:
         if action in WRITE_ACTIONS:
             raise KsyunError("internal error: %s (%s) was about to be sent in check mode; nothing was changed" % (action, what))
         return send(service, action, params, what)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import diff_objects, hide_fields
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService, diff_objects, hide_fields
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import ModuleError
 
 # Fields that change on every write or only matter to the API server; they would drown the real change in a diff.
@@ -37,7 +37,7 @@ def names(items: List[Dict], limit: int = 5) -> str:
     return ", ".join(labels[:limit]) + (" and %d more" % more if more > 0 else "")
 
 
-def find_kind(svc, kind: str, api_version: str, hint: str):
+def find_kind(svc: K8sService, kind: str, api_version: str, hint: str) -> Any:
     """The served resource of ``kind`` in ``api_version``, or a failure saying how to make it served."""
     try:
         resource = svc.find_resource(kind, api_version, fail=False)

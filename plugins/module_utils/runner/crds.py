@@ -68,7 +68,7 @@ def _wait(svc, resource, definition: Dict[str, Any], state: str) -> Dict[str, An
     return instance or {}
 
 
-def ensure_crds(svc, group: str, version: str, state: str, force: bool, wait: bool) -> Dict[str, Any]:
+def ensure_crds(svc: K8sService, group: str, version: str, state: str, force: bool, wait: bool) -> Dict[str, Any]:
     """Make the CRDs of both kinds present or absent; returns changed, crds, diff (before/after by CRD name)."""
     check_mode = svc.module.check_mode
     resource = find_kind(svc, "CustomResourceDefinition", CRD_API_VERSION, "CustomResourceDefinitions need apiextensions.k8s.io/v1 "
@@ -130,7 +130,7 @@ def run_crds_module() -> None:
     # kubernetes.core's service reads these: whole-list merge patches, and a quick poll while waiting.
     params.update(merge_type=["merge"], wait_sleep=1)
 
-    def work(module):
+    def work(module: KceModule) -> Dict[str, Any]:
         check_group_version(params["group"], params["version"])
         if params["wait_timeout"] < 1:
             raise ModuleError("wait_timeout must be at least 1 second, got %d" % params["wait_timeout"])

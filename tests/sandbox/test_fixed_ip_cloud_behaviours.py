@@ -77,6 +77,9 @@ QUOTAS = {
     "eni-quota-without-primary-ip-quota-per-instance": {"eni_quota_counts_primary": False, "ip_quota_scope": "instance"},
     "all-three": {"eni_quota_counts_primary": False, "ip_quota_counts_primary": False, "ip_quota_scope": "instance"},
 }
+SEQUENCES = [(SHARED, EXCLUSIVE), (EXCLUSIVE, SHARED)]
+QUOTA_CASES = [(case, sequence) for case in QUOTAS for sequence in SEQUENCES]
+MAX_PODS_PER_MODE = 8
 
 
 def quota_flags(settings):

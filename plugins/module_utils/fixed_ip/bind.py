@@ -146,7 +146,7 @@ def _bind_exclusive(ctx: _Context, record: Optional[Reservation], steps: Steps) 
         steps.add(DetachEni(eni.eni_id, eni.instance_id))
         record = steps.record
     if not attached_here:
-        check_room_for_eni(node, cloud, settings.cloud, "the exclusive ENI of pod %s" % ctx.pod.ref)
+        check_room_for_eni(node, cloud, settings.cloud, "the exclusive ENI of pod %s" % ctx.pod.ref, eni)
     if eni is not None:
         located = {"eni_id": eni.eni_id, "ip": eni.primary_ip, "mac": eni.mac, "subnet_id": eni.subnet_id, "zone": eni.zone}
         steps.write(ctx.claimed(record, **located) if record is not None else ctx.fresh(Mode.EXCLUSIVE, **located))

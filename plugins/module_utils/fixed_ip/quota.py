@@ -28,8 +28,10 @@ def enis_counted(node: NodeSnapshot, cloud: CloudSnapshot, behaviour: CloudBehav
     return total if behaviour.eni_quota_counts_primary else total - 1
 
 
-def check_room_for_eni(node: NodeSnapshot, cloud: CloudSnapshot, behaviour: CloudBehaviour, why: str) -> None:
-    """Refuse, before anything is created or detached, an ENI the node cannot take."""
+def check_room_for_eni(node: NodeSnapshot, cloud: CloudSnapshot, behaviour: CloudBehaviour, why: str,
+                       eni: Optional[EniSnapshot] = None) -> None:
+    """Refuse, before anything is created or detached, an ENI (eni, or a new one) the node cannot take: no ENI slot
+    left, or, where the IP quota is per instance, no room for the IPs the ENI brings (its primary IP at least)."""
     least = 2 if behaviour.eni_quota_counts_primary else 1
     if node.eni_quota < least:
         raise InvalidSettings("node %s (instance type %s) has an ENI quota of %r, which leaves no room beside the primary ENI%s: read it "
@@ -40,6 +42,9 @@ def check_room_for_eni(node: NodeSnapshot, cloud: CloudSnapshot, behaviour: Clou
         raise PlacementError("node %s (instance %s, type %s) already has %d of %d ENIs attached%s, so it cannot take %s; schedule the pod "
                              "on another node or release ENIs there" % (node.name, node.instance_id, node.instance_type or "?", used,
                                                                         node.eni_quota, _counts(behaviour, behaviour.eni_quota_counts_primary), why))
+    if behaviour.ip_quota_per_instance and ip_room(node, cloud, behaviour, eni) < 0:
+        raise PlacementError("node %s (instance %s) has no room for the IPs of %s: %s; schedule the pod on another node or release IPs "
+                             "there" % (node.name, node.instance_id, why, ip_quota_text(node, behaviour)))
 
 
 def ips_counted(eni: EniSnapshot, behaviour: CloudBehaviour) -> int:

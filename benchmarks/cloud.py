@@ -17,15 +17,20 @@ from .common import Row, client_for, measure
 
 BENCH_SUBNET = "5f2c7a10-0002-4a6e-9c1b-0000000000b1"
 SECURITY_GROUP = "5f2c7a10-0003-4a6e-9c1b-000000000001"
-NODES = {"10.0.0.47": "5f2c7a10-0004-4a6e-9c1b-000000000047", "10.0.0.48": "5f2c7a10-0004-4a6e-9c1b-000000000048",
-         "10.0.0.49": "5f2c7a10-0004-4a6e-9c1b-000000000049"}
+NODES = {
+    "10.0.0.47": "5f2c7a10-0004-4a6e-9c1b-000000000047",
+    "10.0.0.48": "5f2c7a10-0004-4a6e-9c1b-000000000048",
+    "10.0.0.49": "5f2c7a10-0004-4a6e-9c1b-000000000049",
+}
 
 
 def topology():
     """The default topology plus a /20 subnet (4093 usable addresses) in zone cn-beijing-6a for the seeded ENIs."""
     with open(DEFAULT_TOPOLOGY, encoding="utf-8") as handle:
         topo = yaml.safe_load(handle)
-    topo["subnets"].append({"id": BENCH_SUBNET, "name": "kce-bench-6a", "cidr": "10.0.16.0/20", "zone": "cn-beijing-6a", "type": "Normal"})
+    topo["subnets"].append(
+        {"id": BENCH_SUBNET, "name": "kce-bench-6a", "cidr": "10.0.16.0/20", "zone": "cn-beijing-6a", "type": "Normal"}
+    )
     return topo
 
 
@@ -37,10 +42,18 @@ def seed_enis(emulator, count):
             eni_id = str(uuid.UUID(int=0xBE4C0000 + index, version=4))
             host = 10 + index
             enis[eni_id] = {
-                "id": eni_id, "name": "bench-%04d" % index, "type": "extension", "subnet_id": BENCH_SUBNET,
-                "primary_ip": "10.0.%d.%d" % (16 + host // 256, host % 256), "secondary_ips": [], "security_group_ids": [SECURITY_GROUP],
-                "mac": "fa:16:3f:%02x:%02x:%02x" % (index >> 16 & 255, index >> 8 & 255, index & 255), "instance_id": None,
-                "state": "available", "until": None, "created": "2026-01-01T00:00:00Z",
+                "id": eni_id,
+                "name": "bench-%04d" % index,
+                "type": "extension",
+                "subnet_id": BENCH_SUBNET,
+                "primary_ip": "10.0.%d.%d" % (16 + host // 256, host % 256),
+                "secondary_ips": [],
+                "security_group_ids": [SECURITY_GROUP],
+                "mac": "fa:16:3f:%02x:%02x:%02x" % (index >> 16 & 255, index >> 8 & 255, index & 255),
+                "instance_id": None,
+                "state": "available",
+                "until": None,
+                "created": "2026-01-01T00:00:00Z",
             }
 
 
@@ -74,7 +87,10 @@ def run(sizes, repeats):
         with Emulator(topology(), settings={"transition_seconds": 0}) as emulator:
             seed_enis(emulator, size)
             reader = Reader(client_for(emulator))
-            for name, call in (("list ENIs (page size default 20)", reader.list_default), ("list ENIs (page size 1000)", reader.list_big_pages)):
+            for name, call in (
+                ("list ENIs (page size default 20)", reader.list_default),
+                ("list ENIs (page size 1000)", reader.list_big_pages),
+            ):
                 seconds, reads, writes = measure(emulator, repeats, call)
                 if reader.count != size:
                     raise RuntimeError("%s listed %d ENIs, %d seeded" % (name, reader.count, size))

@@ -22,13 +22,25 @@ class Row:
 
     def cells(self):
         per_item = "%.3f" % (self.reads / self.size) if self.size else "-"
-        return (self.name, str(self.size), "%.1f ms" % (self.seconds * 1000), str(self.reads), str(self.writes), per_item)
+        return (
+            self.name,
+            str(self.size),
+            "%.1f ms" % (self.seconds * 1000),
+            str(self.reads),
+            str(self.writes),
+            per_item,
+        )
 
 
 def client_for(emulator):
     """A KsyunClient on the emulator; a failed call is not retried, so the counters show one request per call."""
-    return KsyunClient(access_key_id="bench", secret_access_key="bench", region="cn-beijing-6", endpoint=emulator.url,
-                       retry=RetryPolicy(attempts=1, base_delay=0.0))
+    return KsyunClient(
+        access_key_id="bench",
+        secret_access_key="bench",
+        region="cn-beijing-6",
+        endpoint=emulator.url,
+        retry=RetryPolicy(attempts=1, base_delay=0.0),
+    )
 
 
 def measure(emulator, repeats, run, before=None):
@@ -52,8 +64,16 @@ def table(rows):
     widths = [max(len(line[col]) for line in lines) for col in range(len(HEADERS))]
     out = []
     for number, line in enumerate(lines):
-        cells = [cell.ljust(width) if col == 0 else cell.rjust(width) for col, (cell, width) in enumerate(zip(line, widths))]
+        cells = [
+            cell.ljust(width) if col == 0 else cell.rjust(width) for col, (cell, width) in enumerate(zip(line, widths))
+        ]
         out.append("| " + " | ".join(cells) + " |")
         if number == 0:
-            out.append("|" + "|".join("-" * (width + 2) if col == 0 else "-" * (width + 1) + ":" for col, width in enumerate(widths)) + "|")
+            out.append(
+                "|"
+                + "|".join(
+                    "-" * (width + 2) if col == 0 else "-" * (width + 1) + ":" for col, width in enumerate(widths)
+                )
+                + "|"
+            )
     return "\n".join(out)

@@ -24,8 +24,11 @@ from .common import Row, client_for
 
 GROUP = "bench.ksyun.com"
 NODE, NODE_IP, INSTANCE = "bench-47", "10.0.0.47", "5f2c7a10-0004-4a6e-9c1b-000000000047"
-ANNOTATIONS = {"v1.multus-cni.io/default-network": "kube-system/vpc-cni", "k8s.ksyun.com/pod-eniip": "true",
-               "k8s.ksyun.com/pod-ip-fixed": "true"}
+ANNOTATIONS = {
+    "v1.multus-cni.io/default-network": "kube-system/vpc-cni",
+    "k8s.ksyun.com/pod-eniip": "true",
+    "k8s.ksyun.com/pod-ip-fixed": "true",
+}
 RESOURCES = {"ksyun/eni-private-ip": "1"}
 
 
@@ -56,10 +59,20 @@ class Bench:
             _ignore_conflict(self.ext.create_custom_resource_definition, crd(kind, group=GROUP))
         for kind in KINDS:
             name = crd(kind, group=GROUP)["metadata"]["name"]
-            _wait("CRD %s Established" % name, lambda name=name: any(
-                c.type == "Established" and c.status == "True" for c in self.ext.read_custom_resource_definition(name).status.conditions or []))
-        _ignore_conflict(self.core.create_node, {"metadata": {"name": NODE, "labels": {"topology.kubernetes.io/zone": "cn-beijing-6a"}},
-                                                 "spec": {"providerID": "ksyun://%s" % INSTANCE}})
+            _wait(
+                "CRD %s Established" % name,
+                lambda name=name: any(
+                    c.type == "Established" and c.status == "True"
+                    for c in self.ext.read_custom_resource_definition(name).status.conditions or []
+                ),
+            )
+        _ignore_conflict(
+            self.core.create_node,
+            {
+                "metadata": {"name": NODE, "labels": {"topology.kubernetes.io/zone": "cn-beijing-6a"}},
+                "spec": {"providerID": "ksyun://%s" % INSTANCE},
+            },
+        )
         self.store = ReservationStore(self.dyn, group=GROUP)
         self.config = ClusterConfig(settings=sandbox_settings(DEFAULT_TOPOLOGY), crd_group=GROUP)
 
@@ -70,15 +83,33 @@ class Bench:
         """Bind, bind again, release one pod in a new namespace: [(step, seconds, reads, writes)]."""
         namespace = "bench-%s" % uuid.uuid4().hex[:8]
         self.core.create_namespace({"metadata": {"name": namespace}})
-        ctx = FlowContext(self.dyn, client_for(emulator), self.config, store=self.store, lock_namespace=namespace,
-                          pod_network=pod_network_writer(self.dyn, {NODE: NODE_IP}.get), eni_wait_interval=0.02, retry_delay=0.0)
+        ctx = FlowContext(
+            self.dyn,
+            client_for(emulator),
+            self.config,
+            store=self.store,
+            lock_namespace=namespace,
+            pod_network=pod_network_writer(self.dyn, {NODE: NODE_IP}.get),
+            eni_wait_interval=0.02,
+            retry_delay=0.0,
+        )
         steps = []
         try:
-            self.core.create_namespaced_pod(namespace, {"metadata": {"name": "sts-0", "annotations": ANNOTATIONS}, "spec": {
-                "nodeName": NODE, "containers": [{"name": "app", "image": "x", "resources": {"requests": RESOURCES, "limits": RESOURCES}}]}})
+            self.core.create_namespaced_pod(
+                namespace,
+                {
+                    "metadata": {"name": "sts-0", "annotations": ANNOTATIONS},
+                    "spec": {
+                        "nodeName": NODE,
+                        "containers": [
+                            {"name": "app", "image": "x", "resources": {"requests": RESOURCES, "limits": RESOURCES}}
+                        ],
+                    },
+                },
+            )
             for step, flow in (("bind", bind_pod), ("bind again (no-op)", bind_pod)):
                 steps.append(self._timed(emulator, step, flow, ctx, namespace))
-            self.core.delete_namespaced_pod("sts-0", namespace)   # Terminating: no kubelet confirms it
+            self.core.delete_namespaced_pod("sts-0", namespace)  # Terminating: no kubelet confirms it
             steps.append(self._timed(emulator, "release", release_pod, ctx, namespace))
         finally:
             for stored in self.store.list(namespace=namespace):
@@ -111,12 +142,18 @@ def run(latencies, repeats):
                 results = {}
                 last = {}
                 for cycle in range(repeats):
-                    with Emulator(DEFAULT_TOPOLOGY, settings={"transition_seconds": 0}, faults={"latency_ms": latency, "fault_seed": cycle}) as emulator:
+                    with Emulator(
+                        DEFAULT_TOPOLOGY,
+                        settings={"transition_seconds": 0},
+                        faults={"latency_ms": latency, "fault_seed": cycle},
+                    ) as emulator:
                         for step, seconds, reads, writes in bench.cycle(emulator):
                             results.setdefault(step, []).append(seconds)
                             last[step] = (reads, writes)
                 for step, times in results.items():
-                    rows.append(Row("flow %s, latency %d ms" % (step, latency), 1, statistics.median(times), *last[step]))
+                    rows.append(
+                        Row("flow %s, latency %d ms" % (step, latency), 1, statistics.median(times), *last[step])
+                    )
         finally:
             bench.close()
     finally:

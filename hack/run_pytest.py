@@ -50,8 +50,10 @@ def combine(data_dir: Path) -> tuple:
     cov = coverage.Coverage(config_file=str(RCFILE))
     # pytest and the node agent write .coverage.*; AnsiballZ names its files ansiballz=python-3.11=coverage.*.
     processes, modules = len(list(data_dir.glob(".coverage.*"))), sorted(map(str, data_dir.glob("ansiballz=*")))
-    print(f"coverage: combining the data of {processes} processes (pytest, the node agent if this session started the sandbox)"
-          f" and {len(modules)} AnsiballZ module runs")
+    print(
+        f"coverage: combining the data of {processes} processes (pytest, the node agent if this session started the sandbox)"
+        f" and {len(modules)} AnsiballZ module runs"
+    )
     cov.combine(data_paths=[str(data_dir), *modules])
     cov.save()
     cov.json_report(outfile=str(data_dir / "coverage.json"))
@@ -79,8 +81,10 @@ def print_report(report: dict) -> dict:
         if name == "TOTAL":
             print(rule)
         branch_pct = "%.1f" % pct(s["covered_branches"], s["num_branches"]) if s["num_branches"] else "-"
-        print(f"{name:48} {s['num_statements']:6} {s['missing_lines']:5} {pct(s['covered_lines'], s['num_statements']):6.1f}"
-              f" {s['num_branches']:6} {s['num_branches'] - s['covered_branches']:6} {branch_pct:>6} {s['percent_covered']:6.1f}")
+        print(
+            f"{name:48} {s['num_statements']:6} {s['missing_lines']:5} {pct(s['covered_lines'], s['num_statements']):6.1f}"
+            f" {s['num_branches']:6} {s['num_branches'] - s['covered_branches']:6} {branch_pct:>6} {s['percent_covered']:6.1f}"
+        )
     return report["totals"]
 
 
@@ -91,13 +95,19 @@ def main(args: list) -> int:
     data_dir = cache_root() / "coverage" / repo_key()
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
-    os.environ.update({
-        "KSYUN_KCE_COVERAGE_DIR": str(data_dir),
-        "KSYUN_KCE_COVERAGE_RCFILE": str(RCFILE),
-        "_ANSIBLE_ANSIBALLZ_COVERAGE_CONFIG": json.dumps({"config": str(RCFILE), "output": str(data_dir / "ansiballz")}),
-    })
+    os.environ.update(
+        {
+            "KSYUN_KCE_COVERAGE_DIR": str(data_dir),
+            "KSYUN_KCE_COVERAGE_RCFILE": str(RCFILE),
+            "_ANSIBLE_ANSIBALLZ_COVERAGE_CONFIG": json.dumps(
+                {"config": str(RCFILE), "output": str(data_dir / "ansiballz")}
+            ),
+        }
+    )
     agent_unmeasured = sandbox_running()
-    rc = pytest_rc(subprocess.call([sys.executable, "-m", "coverage", "run", f"--rcfile={RCFILE}", "-m", "pytest", *args]))
+    rc = pytest_rc(
+        subprocess.call([sys.executable, "-m", "coverage", "run", f"--rcfile={RCFILE}", "-m", "pytest", *args])
+    )
     try:
         report, module_runs = combine(data_dir)
         totals = print_report(report)
@@ -105,21 +115,31 @@ def main(args: list) -> int:
         print(f"coverage: no report ({type(exc).__name__}: {exc})", file=sys.stderr)
         return rc or 1
     line = pct(totals["covered_lines"], totals["num_statements"])
-    print(f"coverage of plugins/module_utils: lines {line:.1f}% ({totals['covered_lines']}/{totals['num_statements']}),"
-          f" branches {pct(totals['covered_branches'], totals['num_branches']):.1f}%"
-          f" ({totals['covered_branches']}/{totals['num_branches']}), combined {totals['percent_covered']:.1f}%"
-          f" (coverage.py's figure); data in {data_dir} (.coverage, coverage.json)")
+    print(
+        f"coverage of plugins/module_utils: lines {line:.1f}% ({totals['covered_lines']}/{totals['num_statements']}),"
+        f" branches {pct(totals['covered_branches'], totals['num_branches']):.1f}%"
+        f" ({totals['covered_branches']}/{totals['num_branches']}), combined {totals['percent_covered']:.1f}%"
+        f" (coverage.py's figure); data in {data_dir} (.coverage, coverage.json)"
+    )
     if not args and not module_runs:
-        print("coverage: no AnsiballZ data although tests/integration ran ansible-playbook: has ansible-core's coverage"
-              " extension (_ANSIBLE_ANSIBALLZ_COVERAGE_CONFIG) changed?")
+        print(
+            "coverage: no AnsiballZ data although tests/integration ran ansible-playbook: has ansible-core's coverage"
+            " extension (_ANSIBLE_ANSIBALLZ_COVERAGE_CONFIG) changed?"
+        )
     if agent_unmeasured:
-        print("coverage: the sandbox was already running, so its node agent (the flows) was not measured;"
-              " `make sandbox-down` first for the full figure")
+        print(
+            "coverage: the sandbox was already running, so its node agent (the flows) was not measured;"
+            " `make sandbox-down` first for the full figure"
+        )
     fail_under = fail_under_lines()
     if args:
-        print(f"coverage: a subset ran (pytest {' '.join(args)}): the line threshold ({fail_under:g}%) applies to the whole suite only")
+        print(
+            f"coverage: a subset ran (pytest {' '.join(args)}): the line threshold ({fail_under:g}%) applies to the whole suite only"
+        )
     elif line < fail_under:
-        print(f"coverage: FAIL, line coverage {line:.1f}% is below the threshold {fail_under:g}% (.coveragerc fail_under_lines)")
+        print(
+            f"coverage: FAIL, line coverage {line:.1f}% is below the threshold {fail_under:g}% (.coveragerc fail_under_lines)"
+        )
         rc = rc or 1
     else:
         print(f"coverage: line coverage {line:.1f}% meets the threshold {fail_under:g}% (.coveragerc fail_under_lines)")

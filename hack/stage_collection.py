@@ -12,8 +12,13 @@ REPO = Path(__file__).resolve().parent.parent
 def main(dest_root: str, site_packages: str) -> int:
     dest = Path(dest_root) / "ansible_collections" / "ksyun" / "kce"
     shutil.rmtree(dest, ignore_errors=True)
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, check=True,
-                           capture_output=True).stdout.decode().split("\0")
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, check=True, capture_output=True
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, files):
         src = REPO / name
         if src.is_file() and not src.is_symlink():

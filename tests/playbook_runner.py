@@ -15,8 +15,10 @@ import yaml
 from sandbox.paths import collections_root
 
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
-COUNTERS = ("{{ lookup('ansible.builtin.url', emulator_url ~ '/_emulator/counters', use_proxy=false, split_lines=false)"
-            " | from_json }}")
+COUNTERS = (
+    "{{ lookup('ansible.builtin.url', emulator_url ~ '/_emulator/counters', use_proxy=false, split_lines=false)"
+    " | from_json }}"
+)
 
 
 class Step:
@@ -54,7 +56,13 @@ class Step:
         return not self.failed and not self.changed and self.total_writes == 0
 
     def __repr__(self):
-        return "Step(%r, failed=%r, changed=%r, writes=%r, msg=%r)" % (self.name, self.failed, self.changed, self.writes, self.msg)
+        return "Step(%r, failed=%r, changed=%r, writes=%r, msg=%r)" % (
+            self.name,
+            self.failed,
+            self.changed,
+            self.writes,
+            self.msg,
+        )
 
 
 def delta(after, before):
@@ -69,29 +77,51 @@ def run_playbook(tasks, tmp_path, emulator_url, secret_access_key, env, module_d
     body = [{"name": "counters before", "ansible.builtin.set_fact": {"counters_after": COUNTERS}}]
     for task in tasks:
         body.append(task)
-        body.append({"name": "counters after " + task["name"], "ansible.builtin.set_fact": {"counters_after": COUNTERS}})
-    play = [{"name": "integration", "hosts": "localhost", "gather_facts": False, "vars": {"emulator_url": emulator_url},
-             "module_defaults": module_defaults or {}, "tasks": body}]
+        body.append(
+            {"name": "counters after " + task["name"], "ansible.builtin.set_fact": {"counters_after": COUNTERS}}
+        )
+    play = [
+        {
+            "name": "integration",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars": {"emulator_url": emulator_url},
+            "module_defaults": module_defaults or {},
+            "tasks": body,
+        }
+    ]
     path = tmp_path / ("playbook-%d.yml" % len(list(tmp_path.glob("playbook-*.yml"))))
     path.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("KSYUN_", "ANSIBLE_", "K8S_AUTH_"))}
-    environment.update({
-        "ANSIBLE_COLLECTIONS_PATH": str(collections_root()),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_LOCALHOST_WARNING": "False",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-    })
+    environment.update(
+        {
+            "ANSIBLE_COLLECTIONS_PATH": str(collections_root()),
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+            "ANSIBLE_LOCALHOST_WARNING": "False",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
+            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
+            "ANSIBLE_NOCOLOR": "1",
+        }
+    )
     environment.update(env)
     environment = {k: v for k, v in environment.items() if v is not None}
-    proc = subprocess.run([str(ANSIBLE_PLAYBOOK), *args, str(path)], cwd=tmp_path, env=environment, capture_output=True, text=True,
-                          timeout=300, check=False)
+    proc = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), *args, str(path)],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert secret_access_key not in proc.stdout + proc.stderr, "the secret key leaked into the output"
     try:
         report = json.loads(proc.stdout)
     except ValueError:
-        pytest.fail("ansible-playbook did not print JSON (rc %d):\n%s\n%s" % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:]))
+        pytest.fail(
+            "ansible-playbook did not print JSON (rc %d):\n%s\n%s"
+            % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])
+        )
     results, counters = {}, []
     for entry in report["plays"][0]["tasks"]:
         host = entry["hosts"].get("localhost", {})
@@ -100,6 +130,12 @@ def run_playbook(tasks, tmp_path, emulator_url, secret_access_key, env, module_d
         else:
             results[entry["task"]["name"]] = host
     assert len(counters) == len(tasks) + 1, "a task did not run (did one fail without ignore_errors?):\n%s\n%s" % (
-        proc.stdout[-3000:], proc.stderr[-3000:])
-    return {name: Step(name, results[name], delta(after["reads"], before["reads"]), delta(after["writes"], before["writes"]))
-            for name, before, after in zip(names, counters, counters[1:])}
+        proc.stdout[-3000:],
+        proc.stderr[-3000:],
+    )
+    return {
+        name: Step(
+            name, results[name], delta(after["reads"], before["reads"]), delta(after["writes"], before["writes"])
+        )
+        for name, before, after in zip(names, counters, counters[1:])
+    }

@@ -201,7 +201,13 @@ network_interface:
       type: str
 """
 
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import AttachEni, CreateEni, DeleteEni, DetachEni, RenameEni
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
+    AttachEni,
+    CreateEni,
+    DeleteEni,
+    DetachEni,
+    RenameEni,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_ENI, Ref
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot
@@ -209,8 +215,16 @@ from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import INSTA
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule, ModuleError
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import check_positive, parse_ipv4
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.cloud import (
-    NORMAL_SUBNET, apply_plan, check_attachable, check_ip_in_subnet, refuse_primary, require_instance, require_security_groups,
-    require_subnet, settle)
+    NORMAL_SUBNET,
+    apply_plan,
+    check_attachable,
+    check_ip_in_subnet,
+    refuse_primary,
+    require_instance,
+    require_security_groups,
+    require_subnet,
+    settle,
+)
 
 # What a user manages on an ENI: the diff leaves out state, timestamps and what follows from the subnet.
 UNMANAGED = ("state", "create_time", "mac_address", "cidr_block", "vpc_id", "availability_zone")
@@ -226,55 +240,80 @@ def find_eni(module):
     if params["network_interface_id"]:
         eni = module.reader.eni(params["network_interface_id"])
         if eni is None and params["state"] == "present":
-            raise ModuleError("network_interface_id: network interface %s does not exist in region %s; leave network_interface_id out "
-                              "to create an ENI by name and subnet_id" % (params["network_interface_id"], module.reader.region))
+            raise ModuleError(
+                "network_interface_id: network interface %s does not exist in region %s; leave network_interface_id out "
+                "to create an ENI by name and subnet_id" % (params["network_interface_id"], module.reader.region)
+            )
         return eni, None
     in_subnet = module.reader.enis(filters={"subnet-id": params["subnet_id"]})
     named = [e for e in in_subnet if e.name == params["name"]]
     if len(named) > 1:
-        raise ModuleError("name: %d network interfaces in subnet %s are named %r (%s); give network_interface_id to pick one"
-                          % (len(named), params["subnet_id"], params["name"], ", ".join(e.eni_id for e in named)))
+        raise ModuleError(
+            "name: %d network interfaces in subnet %s are named %r (%s); give network_interface_id to pick one"
+            % (len(named), params["subnet_id"], params["name"], ", ".join(e.eni_id for e in named))
+        )
     return (named[0] if named else None), in_subnet
 
 
 def outcome(module, plan, cloud, eni_id):
     """Run the plan and return the ENI as it is (would be) afterwards."""
+
     def after(snapshot, result):
         created = result.created.get(NEW_ENI)
         now = snapshot.eni(created.eni_id if created else str(eni_id)) if snapshot is not None else None
-        return module.result(bool(plan.actions), managed(cloud.eni(str(eni_id))), managed(now), network_interface=now.view() if now else {})
+        return module.result(
+            bool(plan.actions),
+            managed(cloud.eni(str(eni_id))),
+            managed(now),
+            network_interface=now.view() if now else {},
+        )
 
     def reread(result):
         created = result.created.get(NEW_ENI)
         found = module.reader.eni(created.eni_id if created else eni_id)
         return CloudSnapshot(enis=(found,) if found else ())
+
     return apply_plan(module, plan, cloud, after, reread)
 
 
 def create(module, in_subnet):
     params = module.params
     if not params["security_groups"]:
-        raise ModuleError("security_groups: a new network interface needs at least one security group; give the ids of security groups "
-                          "in the VPC of subnet %s" % params["subnet_id"])
+        raise ModuleError(
+            "security_groups: a new network interface needs at least one security group; give the ids of security groups "
+            "in the VPC of subnet %s" % params["subnet_id"]
+        )
     subnet = require_subnet(module, params["subnet_id"])
     if (subnet.subnet_type or NORMAL_SUBNET) != NORMAL_SUBNET:
-        raise ModuleError("subnet_id: subnet %s is of type %s; network interfaces need a subnet of type Normal"
-                          % (subnet.subnet_id, subnet.subnet_type))
+        raise ModuleError(
+            "subnet_id: subnet %s is of type %s; network interfaces need a subnet of type Normal"
+            % (subnet.subnet_id, subnet.subnet_type)
+        )
     require_security_groups(module, params["security_groups"], subnet.vpc_id)
     ip = params["private_ip_address"]
     if ip:
         check_ip_in_subnet(ip, subnet, "private_ip_address")
         holder = next((e for e in in_subnet if e.holds(ip)), None)
         if holder is not None:
-            raise ModuleError("private_ip_address: %s is already used by network interface %s; pick a free address (ksyun.kce.subnet_info "
-                              "lists them) or leave it out for a random one" % (ip, holder.eni_id))
+            raise ModuleError(
+                "private_ip_address: %s is already used by network interface %s; pick a free address (ksyun.kce.subnet_info "
+                "lists them) or leave it out for a random one" % (ip, holder.eni_id)
+            )
     elif subnet.random_available_count is not None and subnet.random_available_count < 1:
-        raise ModuleError("subnet_id: subnet %s has no address left for random allocation; give a reserved address in private_ip_address "
-                          "or use another subnet" % subnet.subnet_id)
+        raise ModuleError(
+            "subnet_id: subnet %s has no address left for random allocation; give a reserved address in private_ip_address "
+            "or use another subnet" % subnet.subnet_id
+        )
     actions = [CreateEni(NEW_ENI, subnet.subnet_id, params["name"], tuple(params["security_groups"]), primary_ip=ip)]
     if params["instance_id"]:
-        planned = EniSnapshot(eni_id=str(Ref()), name=params["name"], subnet_id=subnet.subnet_id, zone=subnet.zone, vpc_id=subnet.vpc_id,
-                              primary_ip=ip or "")
+        planned = EniSnapshot(
+            eni_id=str(Ref()),
+            name=params["name"],
+            subnet_id=subnet.subnet_id,
+            zone=subnet.zone,
+            vpc_id=subnet.vpc_id,
+            primary_ip=ip or "",
+        )
         check_attachable(module, planned, require_instance(module, params["instance_id"]))
         actions.append(AttachEni(Ref(), params["instance_id"]))
     return outcome(module, Plan(tuple(actions)), CloudSnapshot(subnets=(subnet,)), Ref())
@@ -282,16 +321,24 @@ def create(module, in_subnet):
 
 def refuse_unchangeable(params, eni):
     if params["subnet_id"] and params["subnet_id"] != eni.subnet_id:
-        raise ModuleError("subnet_id: network interface %s is in subnet %s, not %s; an ENI cannot change subnets, create another one "
-                          "instead" % (eni.eni_id, eni.subnet_id, params["subnet_id"]))
+        raise ModuleError(
+            "subnet_id: network interface %s is in subnet %s, not %s; an ENI cannot change subnets, create another one "
+            "instead" % (eni.eni_id, eni.subnet_id, params["subnet_id"])
+        )
     if params["private_ip_address"] and params["private_ip_address"] != eni.primary_ip:
-        raise ModuleError("private_ip_address: the primary IP of network interface %s is %s and cannot change to %s; leave "
-                          "private_ip_address out, or delete the ENI and create it again" % (eni.eni_id, eni.primary_ip,
-                                                                                              params["private_ip_address"]))
-    if params["security_groups"] is not None and sorted(set(params["security_groups"])) != sorted(set(eni.security_group_ids)):
-        raise ModuleError("security_groups: network interface %s has security groups %s; the VPC API cannot change them to %s, so give "
-                          "the current ones (or leave security_groups out), or create a new ENI"
-                          % (eni.eni_id, ", ".join(eni.security_group_ids) or "none", ", ".join(params["security_groups"]) or "none"))
+        raise ModuleError(
+            "private_ip_address: the primary IP of network interface %s is %s and cannot change to %s; leave "
+            "private_ip_address out, or delete the ENI and create it again"
+            % (eni.eni_id, eni.primary_ip, params["private_ip_address"])
+        )
+    if params["security_groups"] is not None and sorted(set(params["security_groups"])) != sorted(
+        set(eni.security_group_ids)
+    ):
+        raise ModuleError(
+            "security_groups: network interface %s has security groups %s; the VPC API cannot change them to %s, so give "
+            "the current ones (or leave security_groups out), or create a new ENI"
+            % (eni.eni_id, ", ".join(eni.security_group_ids) or "none", ", ".join(params["security_groups"]) or "none")
+        )
 
 
 def update(module, eni):
@@ -303,10 +350,14 @@ def update(module, eni):
     if params["instance_id"] and eni.instance_id != params["instance_id"]:
         eni = settle(module, eni)
         if eni is None:
-            raise ModuleError("network interface %s was deleted while this task ran; run it again" % params["network_interface_id"])
+            raise ModuleError(
+                "network interface %s was deleted while this task ran; run it again" % params["network_interface_id"]
+            )
         if eni.instance_id and eni.instance_id != params["instance_id"]:
-            raise ModuleError("instance_id: network interface %s is attached to instance %s, not %s; move it with ksyun.kce.eni_attachment"
-                              % (eni.eni_id, eni.instance_id, params["instance_id"]))
+            raise ModuleError(
+                "instance_id: network interface %s is attached to instance %s, not %s; move it with ksyun.kce.eni_attachment"
+                % (eni.eni_id, eni.instance_id, params["instance_id"])
+            )
         if eni.instance_id != params["instance_id"]:
             check_attachable(module, eni, require_instance(module, params["instance_id"]))
             actions.append(AttachEni(eni.eni_id, params["instance_id"]))
@@ -321,9 +372,11 @@ def delete(module, eni):
     if eni is None:
         return module.result(False, {}, {}, network_interface={}, actions=[])
     if eni.instance_id and not module.params["force_detach"]:
-        raise ModuleError("network interface %s is attached to instance %s; detach it first with ksyun.kce.eni_attachment state=absent, or "
-                          "set force_detach=true to detach and delete it in one task" % (eni.eni_id, eni.instance_id),
-                          instance_id=eni.instance_id)
+        raise ModuleError(
+            "network interface %s is attached to instance %s; detach it first with ksyun.kce.eni_attachment state=absent, or "
+            "set force_detach=true to detach and delete it in one task" % (eni.eni_id, eni.instance_id),
+            instance_id=eni.instance_id,
+        )
     actions = ([DetachEni(eni.eni_id, eni.instance_id)] if eni.instance_id else []) + [DeleteEni(eni.eni_id)]
     return outcome(module, Plan(tuple(actions)), CloudSnapshot(enis=(eni,)), eni.eni_id)
 
@@ -352,9 +405,13 @@ def main():
         state=dict(type="str", default="present", choices=["present", "absent"]),
         force_detach=dict(type="bool", default=False),
         **WAIT_ARGS,
-        **INSTANCE_CHECKS_ARGS
+        **INSTANCE_CHECKS_ARGS,
     )
-    module = KceModule(argument_spec, cloud=True, required_one_of=[["network_interface_id", "name"], ["network_interface_id", "subnet_id"]])
+    module = KceModule(
+        argument_spec,
+        cloud=True,
+        required_one_of=[["network_interface_id", "name"], ["network_interface_id", "subnet_id"]],
+    )
     module.run(ensure)
 
 

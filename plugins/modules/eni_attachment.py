@@ -124,7 +124,13 @@ from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import INSTA
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule, ModuleError
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import check_positive
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.cloud import (
-    apply_plan, check_attachable, refuse_primary, require_eni, require_instance, settle)
+    apply_plan,
+    check_attachable,
+    refuse_primary,
+    require_eni,
+    require_instance,
+    settle,
+)
 
 
 def attachment(eni):
@@ -149,10 +155,18 @@ def ensure(module):
 
     def after(snapshot, result):
         now = snapshot.eni(eni.eni_id)
-        return module.result(bool(actions), attachment(eni), attachment(now), network_interface=now.view(), previous_instance_id=source)
+        return module.result(
+            bool(actions), attachment(eni), attachment(now), network_interface=now.view(), previous_instance_id=source
+        )
 
-    return apply_plan(module, plan, CloudSnapshot(enis=(eni,)), after,
-                      reread=lambda result: CloudSnapshot(enis=(module.reader.eni(eni.eni_id) or eni,)), settle_last=params["wait"])
+    return apply_plan(
+        module,
+        plan,
+        CloudSnapshot(enis=(eni,)),
+        after,
+        reread=lambda result: CloudSnapshot(enis=(module.reader.eni(eni.eni_id) or eni,)),
+        settle_last=params["wait"],
+    )
 
 
 def main():
@@ -162,7 +176,7 @@ def main():
         state=dict(type="str", default="present", choices=["present", "absent"]),
         wait=dict(type="bool", default=True),
         **WAIT_ARGS,
-        **INSTANCE_CHECKS_ARGS
+        **INSTANCE_CHECKS_ARGS,
     )
     module = KceModule(argument_spec, cloud=True, required_if=[("state", "present", ["instance_id"])])
     module.run(ensure)

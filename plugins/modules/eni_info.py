@@ -124,8 +124,11 @@ from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import par
 def list_enis(module):
     params = module.params
     ip = parse_ipv4(params["private_ip_address"], "private_ip_address") if params["private_ip_address"] else None
-    filters = {name: params[option] for name, option in (
-        ("subnet-id", "subnet_id"), ("vpc-id", "vpc_id"), ("instance-id", "instance_id")) if params[option]}
+    filters = {
+        name: params[option]
+        for name, option in (("subnet-id", "subnet_id"), ("vpc-id", "vpc_id"), ("instance-id", "instance_id"))
+        if params[option]
+    }
     found = module.reader.enis(params["network_interface_ids"], filters=filters)
     # The private-ip-address filter matches primary IPs only (docs/sandbox.md), so secondary IPs are matched here.
     found = [e for e in found if (not ip or e.holds(ip)) and e.name.startswith(params["name_prefix"] or "")]

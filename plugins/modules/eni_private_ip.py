@@ -194,12 +194,21 @@ actions:
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip import actions as act
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.preview import RANDOM_IP
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.secondary_ips import SecondaryIpRequest, plan_secondary_ips, reserved_among
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.secondary_ips import (
+    SecondaryIpRequest,
+    plan_secondary_ips,
+    reserved_among,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import INSTANCE_CHECKS_ARGS
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule, ModuleError
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import parse_ipv4
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.cloud import (
-    apply_plan, check_ip_in_subnet, check_ip_room, require_eni, require_subnet)
+    apply_plan,
+    check_ip_in_subnet,
+    check_ip_room,
+    require_eni,
+    require_subnet,
+)
 
 
 def _ips(plan, kind):
@@ -211,35 +220,57 @@ def ensure(module):
     if params["count"] is not None and params["count"] < 0:
         raise ModuleError("count must not be negative, got %d" % params["count"])
     if params["state"] == "absent" and params["purge"]:
-        raise ModuleError("purge: only with state=present; with state=absent list the IPs to unassign in private_ip_addresses")
-    if not params["network_interface_id"] and (params["reserved"] is None or not params["private_ip_addresses"] or params["state"] != "present"):
-        raise ModuleError("without network_interface_id only the reservation of subnet IPs is managed: give subnet_id, private_ip_addresses "
-                          "and reserved (state=present), or give network_interface_id")
-    ips = list(dict.fromkeys(parse_ipv4(value, "private_ip_addresses") for value in params["private_ip_addresses"] or []))
+        raise ModuleError(
+            "purge: only with state=present; with state=absent list the IPs to unassign in private_ip_addresses"
+        )
+    if not params["network_interface_id"] and (
+        params["reserved"] is None or not params["private_ip_addresses"] or params["state"] != "present"
+    ):
+        raise ModuleError(
+            "without network_interface_id only the reservation of subnet IPs is managed: give subnet_id, private_ip_addresses "
+            "and reserved (state=present), or give network_interface_id"
+        )
+    ips = list(
+        dict.fromkeys(parse_ipv4(value, "private_ip_addresses") for value in params["private_ip_addresses"] or [])
+    )
     eni = require_eni(module, params["network_interface_id"]) if params["network_interface_id"] else None
     if eni is not None and params["subnet_id"] and params["subnet_id"] != eni.subnet_id:
-        raise ModuleError("subnet_id: network interface %s is in subnet %s, not %s; leave subnet_id out or fix it"
-                          % (eni.eni_id, eni.subnet_id, params["subnet_id"]))
+        raise ModuleError(
+            "subnet_id: network interface %s is in subnet %s, not %s; leave subnet_id out or fix it"
+            % (eni.eni_id, eni.subnet_id, params["subnet_id"])
+        )
     subnet_id = eni.subnet_id if eni is not None else params["subnet_id"]
     require_subnet(module, subnet_id)
     cloud = module.reader.cloud([subnet_id])
     subnet = cloud.subnet(subnet_id)
     for ip in ips:
         check_ip_in_subnet(ip, subnet, "private_ip_addresses")
-    request = SecondaryIpRequest(ips=tuple(ips), count=params["count"], purge=params["purge"], reserved=params["reserved"],
-                                 present=params["state"] == "present")
+    request = SecondaryIpRequest(
+        ips=tuple(ips),
+        count=params["count"],
+        purge=params["purge"],
+        reserved=params["reserved"],
+        present=params["state"] == "present",
+    )
     plan = plan_secondary_ips(cloud.eni(eni.eni_id) if eni else None, subnet, cloud, request, module.behaviour)
     if eni is not None:
-        assigned = len(_ips(plan, act.AssignIp)) + sum(a.count for a in plan.actions if isinstance(a, act.AssignRandomIps))
+        assigned = len(_ips(plan, act.AssignIp)) + sum(
+            a.count for a in plan.actions if isinstance(a, act.AssignRandomIps)
+        )
         check_ip_room(module, cloud.eni(eni.eni_id), assigned - len(_ips(plan, act.UnassignIp)))
     for warning in plan.warnings:
         module.warn(warning)
 
     def view(snapshot):
         now = snapshot.eni(eni.eni_id) if eni else None
-        return {"network_interface_id": now.eni_id if now else None, "subnet_id": subnet_id,
-                "secondary_private_ip_addresses": list(now.secondary_ips) if now else [],
-                "reserved_addresses": reserved_among(snapshot.subnet(subnet_id), snapshot, ips) if params["reserved"] is not None else []}
+        return {
+            "network_interface_id": now.eni_id if now else None,
+            "subnet_id": subnet_id,
+            "secondary_private_ip_addresses": list(now.secondary_ips) if now else [],
+            "reserved_addresses": (
+                reserved_among(snapshot.subnet(subnet_id), snapshot, ips) if params["reserved"] is not None else []
+            ),
+        }
 
     def after(snapshot, result):
         now = snapshot.eni(eni.eni_id) if eni else None
@@ -247,9 +278,17 @@ def ensure(module):
         assigned = _ips(plan, act.AssignIp) + randoms
         if randoms and not module.check_mode:
             assigned = [ip for ip in now.secondary_ips if ip not in cloud.eni(eni.eni_id).secondary_ips]
-        return module.result(bool(plan.actions), view(cloud), view(snapshot), network_interface=now.view() if now else {},
-                             subnet_id=subnet_id, assigned=assigned, unassigned=_ips(plan, act.UnassignIp),
-                             reserved=_ips(plan, act.ReserveIp), released=_ips(plan, act.UnreserveIp))
+        return module.result(
+            bool(plan.actions),
+            view(cloud),
+            view(snapshot),
+            network_interface=now.view() if now else {},
+            subnet_id=subnet_id,
+            assigned=assigned,
+            unassigned=_ips(plan, act.UnassignIp),
+            reserved=_ips(plan, act.ReserveIp),
+            released=_ips(plan, act.UnreserveIp),
+        )
 
     return apply_plan(module, plan, cloud, after, reread=lambda result: module.reader.cloud([subnet_id]))
 
@@ -263,10 +302,11 @@ def main():
         purge=dict(type="bool", default=False),
         reserved=dict(type="bool"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
-        **INSTANCE_CHECKS_ARGS
+        **INSTANCE_CHECKS_ARGS,
     )
     module = KceModule(
-        argument_spec, cloud=True,
+        argument_spec,
+        cloud=True,
         required_one_of=[["network_interface_id", "subnet_id"], ["private_ip_addresses", "count"]],
         mutually_exclusive=[["private_ip_addresses", "count"], ["count", "reserved"]],
         required_if=[("state", "absent", ["private_ip_addresses"])],

@@ -279,7 +279,12 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reserve import 
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.batch import run_flow, run_reserved
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import CLUSTER_CONFIG_ARGS
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule, ModuleError
-from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import check_id, check_pod, parse_ipv4, parse_retention
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import (
+    check_id,
+    check_pod,
+    parse_ipv4,
+    parse_retention,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.flow_context import flow_context
 
 ITEM_SPEC = {
@@ -306,8 +311,15 @@ def _request(prefix, item):
     check_id(prefix + "subnet_id", item.get("subnet_id"))
     retention = parse_retention(item.get("retention"), prefix)
     ip = parse_ipv4(item["ip"], prefix + "ip") if item.get("ip") else ""
-    return ReserveRequest(namespace=item["namespace"], pod_name=item["pod_name"], mode=Mode(item.get("mode") or "shared"),
-                          zone=item.get("zone") or "", ip=ip, subnet_id=item.get("subnet_id") or "", retention=retention)
+    return ReserveRequest(
+        namespace=item["namespace"],
+        pod_name=item["pod_name"],
+        mode=Mode(item.get("mode") or "shared"),
+        zone=item.get("zone") or "",
+        ip=ip,
+        subnet_id=item.get("subnet_id") or "",
+        retention=retention,
+    )
 
 
 def _pods(params):
@@ -315,7 +327,9 @@ def _pods(params):
     for prefix, item in _items(params):
         given = [key for key in RESERVE_ONLY if item.get(key) not in (None, "")]
         if given:
-            raise ModuleError("%s%s: only used with state=reserved, not state=%s; leave it out" % (prefix, given[0], params["state"]))
+            raise ModuleError(
+                "%s%s: only used with state=reserved, not state=%s; leave it out" % (prefix, given[0], params["state"])
+            )
         _request(prefix, item)
         pods.append((item["namespace"], item["pod_name"]))
     return pods
@@ -346,11 +360,16 @@ def main():
         project_ids={"type": "list", "elements": "int"},
         lock_timeout={"type": "int", "default": 60},
         wait_timeout={"type": "int", "default": 120},
-        **{key: dict(spec, required=False) for key, spec in ITEM_SPEC.items()}
+        **{key: dict(spec, required=False) for key, spec in ITEM_SPEC.items()},
     )
-    module = KceModule(argument_spec, cloud=True, cluster=True,
-                       mutually_exclusive=[("reservations", "pod_name"), ("reservations", "namespace")],
-                       required_one_of=[("reservations", "pod_name")], required_together=[("namespace", "pod_name")])
+    module = KceModule(
+        argument_spec,
+        cloud=True,
+        cluster=True,
+        mutually_exclusive=[("reservations", "pod_name"), ("reservations", "namespace")],
+        required_one_of=[("reservations", "pod_name")],
+        required_together=[("namespace", "pod_name")],
+    )
     module.run(ensure)
 
 

@@ -213,7 +213,11 @@ def gather(module):
     cloud = None
     if params["include_cloud"]:
         subnet_ids = sorted({item.reservation.subnet_id for item in stored if item.reservation.subnet_id})
-        cloud = CloudReader(module.client, behaviour_of(module, config)).cloud(subnet_ids) if subnet_ids else CloudSnapshot()
+        cloud = (
+            CloudReader(module.client, behaviour_of(module, config)).cloud(subnet_ids)
+            if subnet_ids
+            else CloudSnapshot()
+        )
     results = inspect(stored, cloud, pods, config.settings.cluster_name if config else "")
     return {"changed": False, "reservations": results, "drifted": sum(1 for r in results if not r["in_sync"])}
 

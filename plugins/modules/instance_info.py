@@ -130,12 +130,19 @@ from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceMo
 
 
 def instance_view(instance, enis, behaviour):
-    attached = [enis.get(eni_id) or EniSnapshot(eni_id=eni_id, name="", subnet_id="", zone=instance.zone, instance_id=instance.instance_id)
-                for eni_id in instance.eni_ids]
-    quota = {"network_interfaces": instance.eni_quota, "private_ips": instance.ip_quota} if instance.has_quotas else None
+    attached = [
+        enis.get(eni_id)
+        or EniSnapshot(eni_id=eni_id, name="", subnet_id="", zone=instance.zone, instance_id=instance.instance_id)
+        for eni_id in instance.eni_ids
+    ]
+    quota = (
+        {"network_interfaces": instance.eni_quota, "private_ips": instance.ip_quota} if instance.has_quotas else None
+    )
     free = None
     if quota:
-        free = max(0, instance.eni_quota - enis_counted(instance.node(), CloudSnapshot(enis=tuple(attached)), behaviour))
+        free = max(
+            0, instance.eni_quota - enis_counted(instance.node(), CloudSnapshot(enis=tuple(attached)), behaviour)
+        )
     return {
         "id": instance.instance_id,
         "name": instance.name,
@@ -155,14 +162,26 @@ def instance_view(instance, enis, behaviour):
 def list_instances(module):
     params = module.params
     if params["instance_ids"] and len(params["instance_ids"]) > 100:
-        raise ModuleError("instance_ids: the API takes at most 100 instance ids per call, got %d; split the list" % len(params["instance_ids"]))
-    filters = {name: params[option] for name, option in (
-        ("vpc-id", "vpc_id"), ("subnet-id", "subnet_id"), ("availability-zone-name", "availability_zone"),
-        ("instance-name", "name")) if params[option]}
+        raise ModuleError(
+            "instance_ids: the API takes at most 100 instance ids per call, got %d; split the list"
+            % len(params["instance_ids"])
+        )
+    filters = {
+        name: params[option]
+        for name, option in (
+            ("vpc-id", "vpc_id"),
+            ("subnet-id", "subnet_id"),
+            ("availability-zone-name", "availability_zone"),
+            ("instance-name", "name"),
+        )
+        if params[option]
+    }
     instances = module.reader.instances(params["instance_ids"], filters=filters, project_ids=params["project_ids"])
     enis = {}
     if instances:
-        enis = {eni.eni_id: eni for eni in module.reader.enis(filters={"instance-id": [i.instance_id for i in instances]})}
+        enis = {
+            eni.eni_id: eni for eni in module.reader.enis(filters={"instance-id": [i.instance_id for i in instances]})
+        }
     return {"changed": False, "instances": [instance_view(i, enis, module.behaviour) for i in instances]}
 
 

@@ -168,16 +168,27 @@ def subnet_view(subnet, addresses):
     if addresses:
         reserved_free = [ip for ip in subnet.reserved_ips if ip not in subnet.allocated_ips]
         expected = view["reserved_free_ip_count"]
-        view.update(available_addresses=_sorted(subnet.available_ips), allocated_addresses=_sorted(subnet.allocated_ips),
-                    reserved_addresses=_sorted(subnet.reserved_ips),
-                    reserved_addresses_complete=subnet.reservations_known and (expected is None or expected == len(reserved_free)))
+        view.update(
+            available_addresses=_sorted(subnet.available_ips),
+            allocated_addresses=_sorted(subnet.allocated_ips),
+            reserved_addresses=_sorted(subnet.reserved_ips),
+            reserved_addresses_complete=subnet.reservations_known
+            and (expected is None or expected == len(reserved_free)),
+        )
     return view
 
 
 def list_subnets(module):
     params = module.params
-    filters = {name: params[option] for name, option in (
-        ("vpc-id", "vpc_id"), ("availability-zone-name", "availability_zone"), ("subnet-name", "name")) if params[option]}
+    filters = {
+        name: params[option]
+        for name, option in (
+            ("vpc-id", "vpc_id"),
+            ("availability-zone-name", "availability_zone"),
+            ("subnet-name", "name"),
+        )
+        if params[option]
+    }
     ids = params["subnet_ids"] or None
     if params["include_addresses"]:
         subnets = list(module.reader.cloud(ids, filters=filters).subnets)
@@ -186,10 +197,15 @@ def list_subnets(module):
     views = [subnet_view(subnet, params["include_addresses"]) for subnet in subnets]
     for view in views:
         if params["include_addresses"] and not view["reserved_addresses_complete"]:
-            module.warn("subnet %s: the API counts %s reserved free addresses but %d could be derived; reserved_addresses is incomplete (the "
-                        "API may list reserved addresses as available, or keep addresses inside the DHCP range)"
-                        % (view["id"], view["reserved_free_ip_count"], len([ip for ip in view["reserved_addresses"]
-                                                                             if ip not in view["allocated_addresses"]])))
+            module.warn(
+                "subnet %s: the API counts %s reserved free addresses but %d could be derived; reserved_addresses is incomplete (the "
+                "API may list reserved addresses as available, or keep addresses inside the DHCP range)"
+                % (
+                    view["id"],
+                    view["reserved_free_ip_count"],
+                    len([ip for ip in view["reserved_addresses"] if ip not in view["allocated_addresses"]]),
+                )
+            )
     return {"changed": False, "subnets": views}
 
 

@@ -36,8 +36,9 @@ def _go_version() -> str:
     go = shutil.which("go")
     if not go:
         raise RuntimeError("the Go toolchain is not on PATH: install Go >= 1.26 to build the control plane")
-    out = subprocess.run([go, "env", "GOVERSION"], check=True, capture_output=True, text=True,
-                         env={**os.environ, "GOTOOLCHAIN": "local"}).stdout.strip()
+    out = subprocess.run(
+        [go, "env", "GOVERSION"], check=True, capture_output=True, text=True, env={**os.environ, "GOTOOLCHAIN": "local"}
+    ).stdout.strip()
     return out
 
 
@@ -70,8 +71,12 @@ def ensure_built(out=sys.stderr) -> Path:
 
 def _build(directory: Path, out) -> None:
     v = versions()
-    print(f"sandbox: first run on this machine: building Kubernetes {v['kubernetes']} and etcd {v['etcd']} "
-          f"from Go modules into {directory} (8-15 minutes on 2 cores, most of it kube-apiserver; cached for later runs)", file=out, flush=True)
+    print(
+        f"sandbox: first run on this machine: building Kubernetes {v['kubernetes']} and etcd {v['etcd']} "
+        f"from Go modules into {directory} (8-15 minutes on 2 cores, most of it kube-apiserver; cached for later runs)",
+        file=out,
+        flush=True,
+    )
     started = time.monotonic()
     _run_with_heartbeat(["bash", str(HERE / "build.sh"), str(directory)], out, started)
     print(f"sandbox: control-plane build finished in {time.monotonic() - started:.0f}s", file=out, flush=True)
@@ -85,7 +90,11 @@ def _run_with_heartbeat(cmd, out, started, every=60.0):
 
     def tick():
         while not stop.wait(every):
-            print(f"sandbox: still building {current[0]} ({time.monotonic() - started:.0f}s elapsed)", file=out, flush=True)
+            print(
+                f"sandbox: still building {current[0]} ({time.monotonic() - started:.0f}s elapsed)",
+                file=out,
+                flush=True,
+            )
 
     ticker = threading.Thread(target=tick, daemon=True)
     ticker.start()

@@ -14,8 +14,9 @@ _VALID = datetime.timedelta(days=365)
 
 
 def _write_key(path: Path, key) -> None:
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     path.chmod(0o600)
 
 
@@ -32,12 +33,20 @@ def _name(common_name: str, org: str | None = None) -> x509.Name:
 
 def _issue(subject, key, issuer, issuer_key, *, ca=False, server_ips=(), server_dns=(), client=False):
     now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now).not_valid_after(now + _VALID)
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + _VALID)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
     if ca:
-        builder = builder.add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+        builder = builder.add_extension(
+            x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True
+        )
     else:
         usages = [x509.ExtendedKeyUsageOID.CLIENT_AUTH] if client else [x509.ExtendedKeyUsageOID.SERVER_AUTH]
         builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
@@ -50,16 +59,24 @@ def _issue(subject, key, issuer, issuer_key, *, ca=False, server_ips=(), server_
 def make_pki(directory: Path) -> dict:
     """Create every key and certificate once; reuse them when they already exist."""
     directory.mkdir(parents=True, exist_ok=True)
-    files = {name: directory / name for name in (
-        "ca.crt", "ca.key", "apiserver.crt", "apiserver.key", "admin.crt", "admin.key", "sa.key", "sa.pub")}
+    files = {
+        name: directory / name
+        for name in ("ca.crt", "ca.key", "apiserver.crt", "apiserver.key", "admin.crt", "admin.key", "sa.key", "sa.pub")
+    }
     if all(p.exists() for p in files.values()):
         return files
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("ksyun-kce-sandbox-ca")
     ca = _issue(ca_name, ca_key, ca_name, ca_key, ca=True)
     server_key = ec.generate_private_key(ec.SECP256R1())
-    server = _issue(_name("kube-apiserver"), server_key, ca_name, ca_key,
-                    server_ips=("127.0.0.1", "192.0.2.1"), server_dns=("localhost", "kubernetes", "kubernetes.default"))
+    server = _issue(
+        _name("kube-apiserver"),
+        server_key,
+        ca_name,
+        ca_key,
+        server_ips=("127.0.0.1", "192.0.2.1"),
+        server_dns=("localhost", "kubernetes", "kubernetes.default"),
+    )
     admin_key = ec.generate_private_key(ec.SECP256R1())
     admin = _issue(_name("sandbox-admin", "system:masters"), admin_key, ca_name, ca_key, client=True)
     sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -67,6 +84,7 @@ def make_pki(directory: Path) -> dict:
         _write_key(files[path], key)
     for path, cert in (("ca.crt", ca), ("apiserver.crt", server), ("admin.crt", admin)):
         _write_cert(files[path], cert)
-    files["sa.pub"].write_bytes(sa_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    files["sa.pub"].write_bytes(
+        sa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     return files

@@ -46,17 +46,32 @@ def _write_state(root: Path, state: dict) -> None:
 
 
 def running(state: dict | None) -> bool:
-    return bool(state) and all(processes.alive(state["pids"].get(n, -1)) for n in state.get("pids", {})) \
+    return (
+        bool(state)
+        and all(processes.alive(state["pids"].get(n, -1)) for n in state.get("pids", {}))
         and set(state.get("pids", {})) >= set(ORDER)
+    )
 
 
 def kubeconfig_text(server: str, pki: dict) -> str:
-    return json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "ksyun-kce-sandbox",
-        "clusters": [{"name": "sandbox", "cluster": {"server": server, "certificate-authority": str(pki["ca.crt"])}}],
-        "users": [{"name": "admin", "user": {"client-certificate": str(pki["admin.crt"]), "client-key": str(pki["admin.key"])}}],
-        "contexts": [{"name": "ksyun-kce-sandbox", "context": {"cluster": "sandbox", "user": "admin"}}],
-    }, indent=2)
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "ksyun-kce-sandbox",
+            "clusters": [
+                {"name": "sandbox", "cluster": {"server": server, "certificate-authority": str(pki["ca.crt"])}}
+            ],
+            "users": [
+                {
+                    "name": "admin",
+                    "user": {"client-certificate": str(pki["admin.crt"]), "client-key": str(pki["admin.key"])},
+                }
+            ],
+            "contexts": [{"name": "ksyun-kce-sandbox", "context": {"cluster": "sandbox", "user": "admin"}}],
+        },
+        indent=2,
+    )
 
 
 def _get(url: str, pki: dict, timeout: float = 2.0) -> tuple[int, str]:
@@ -108,16 +123,29 @@ def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLO
     shutil.copyfile(topology, root / "topology.yml")
     (root / "ksyun-state.json").unlink(missing_ok=True)
     (root / "nodes.json").write_text(json.dumps([n.__dict__ for n in nodes], indent=2))
-    state = {"root": str(root), "kubeconfig": str(kubeconfig), "server": server, "ports": ports, "pids": {},
-             "ksyun_endpoint": f"127.0.0.1:{ports['ksyun-emulator']}",
-             "logs": str(logs), "bin_dir": str(bin_dir), "topology": str(topology), "nodes": [n.name for n in nodes]}
+    state = {
+        "root": str(root),
+        "kubeconfig": str(kubeconfig),
+        "server": server,
+        "ports": ports,
+        "pids": {},
+        "ksyun_endpoint": f"127.0.0.1:{ports['ksyun-emulator']}",
+        "logs": str(logs),
+        "bin_dir": str(bin_dir),
+        "topology": str(topology),
+        "nodes": [n.name for n in nodes],
+    }
     try:
         for name in ORDER:
             if name == "node-agent":
                 # The agent runs the fixed-IP flows, which read the CRDs and the VPC-CNI ConfigMap.
                 vpc_cni.install(kubeconfig, root / "topology.yml")
-            state["pids"][name] = processes.start(name, _argv(name, bin_dir, root, pki, ports, kubeconfig), logs,
-                                                  env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+            state["pids"][name] = processes.start(
+                name,
+                _argv(name, bin_dir, root, pki, ports, kubeconfig),
+                logs,
+                env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+            )
             _write_state(root, state)
             _wait_ready(name, state, pki, logs / f"{name}.log")
     except BaseException:
@@ -137,20 +165,36 @@ def _wait_ready(name: str, state: dict, pki: dict, log: Path) -> None:
         url = f"http://127.0.0.1:{state['ports']['etcd']}/health"
         _wait(name, lambda: b'"health":"true"' in urllib.request.urlopen(url, timeout=2).read(), 30, log, pid)
     elif name == "kube-apiserver":
-        _wait(name, lambda: _get(f"{server}/readyz", pki)[0] == 200
-              and _get(f"{server}/api/v1/namespaces/default", pki)[0] == 200, START_TIMEOUT, log, pid)
+        _wait(
+            name,
+            lambda: _get(f"{server}/readyz", pki)[0] == 200
+            and _get(f"{server}/api/v1/namespaces/default", pki)[0] == 200,
+            START_TIMEOUT,
+            log,
+            pid,
+        )
     elif name == "kube-controller-manager":
-        _wait(name, lambda: _healthz(state["ports"]["kube-controller-manager"])
-              and _get(f"{server}/api/v1/namespaces/default/serviceaccounts/default", pki)[0] == 200,
-              START_TIMEOUT, log, pid)
+        _wait(
+            name,
+            lambda: _healthz(state["ports"]["kube-controller-manager"])
+            and _get(f"{server}/api/v1/namespaces/default/serviceaccounts/default", pki)[0] == 200,
+            START_TIMEOUT,
+            log,
+            pid,
+        )
     elif name == "ksyun-emulator":
         url = f"http://127.0.0.1:{state['ports']['ksyun-emulator']}/_emulator/health"
         _wait(name, lambda: json.loads(urllib.request.urlopen(url, timeout=2).read()).get("ok") is True, 30, log, pid)
     elif name == "kube-scheduler":
         _wait(name, lambda: _healthz(state["ports"]["kube-scheduler"]), START_TIMEOUT, log, pid)
     else:
-        _wait("the sandbox nodes (Ready, without not-ready taints)",
-              lambda: all(_node_schedulable(server, pki, n) for n in state["nodes"]), START_TIMEOUT, log, pid)
+        _wait(
+            "the sandbox nodes (Ready, without not-ready taints)",
+            lambda: all(_node_schedulable(server, pki, n) for n in state["nodes"]),
+            START_TIMEOUT,
+            log,
+            pid,
+        )
 
 
 def _node_schedulable(server: str, pki: dict, name: str) -> bool:
@@ -175,12 +219,24 @@ def _healthz(port: int) -> bool:
 
 def _argv(name: str, bin_dir: Path, root: Path, pki: dict, ports: dict, kubeconfig: Path) -> list:
     if name == "node-agent":
-        return [*_python_m(), "sandbox.node_agent", f"--kubeconfig={kubeconfig}", f"--nodes={root / 'nodes.json'}",
-                f"--ksyun-endpoint=127.0.0.1:{ports['ksyun-emulator']}"]
+        return [
+            *_python_m(),
+            "sandbox.node_agent",
+            f"--kubeconfig={kubeconfig}",
+            f"--nodes={root / 'nodes.json'}",
+            f"--ksyun-endpoint=127.0.0.1:{ports['ksyun-emulator']}",
+        ]
     if name == "ksyun-emulator":
-        return [sys.executable, "-m", "sandbox.ksyun_emulator", f"--topology={root / 'topology.yml'}",
-                f"--listen=127.0.0.1:{ports[name]}", f"--state-file={root / 'ksyun-state.json'}",
-                "--settings", *EMULATOR_SETTINGS]
+        return [
+            sys.executable,
+            "-m",
+            "sandbox.ksyun_emulator",
+            f"--topology={root / 'topology.yml'}",
+            f"--listen=127.0.0.1:{ports[name]}",
+            f"--state-file={root / 'ksyun-state.json'}",
+            "--settings",
+            *EMULATOR_SETTINGS,
+        ]
     return [str(bin_dir / name)] + _flags(name, root, pki, ports, kubeconfig)
 
 
@@ -195,27 +251,61 @@ def _flags(name: str, root: Path, pki: dict, ports: dict, kubeconfig: Path) -> l
     if name == "etcd":
         peer = f"http://127.0.0.1:{ports['etcd-peer']}"
         client = f"http://127.0.0.1:{ports['etcd']}"
-        return ["--name=sandbox", f"--data-dir={root / 'etcd-data'}", f"--listen-client-urls={client}",
-                f"--advertise-client-urls={client}", f"--listen-peer-urls={peer}",
-                f"--initial-advertise-peer-urls={peer}", f"--initial-cluster=sandbox={peer}",
-                "--unsafe-no-fsync=true", "--log-level=warn", "--quota-backend-bytes=2147483648"]
+        return [
+            "--name=sandbox",
+            f"--data-dir={root / 'etcd-data'}",
+            f"--listen-client-urls={client}",
+            f"--advertise-client-urls={client}",
+            f"--listen-peer-urls={peer}",
+            f"--initial-advertise-peer-urls={peer}",
+            f"--initial-cluster=sandbox={peer}",
+            "--unsafe-no-fsync=true",
+            "--log-level=warn",
+            "--quota-backend-bytes=2147483648",
+        ]
     if name == "kube-apiserver":
         server = f"https://127.0.0.1:{ports['apiserver']}"
-        return [f"--etcd-servers=http://127.0.0.1:{ports['etcd']}", f"--secure-port={ports['apiserver']}",
-                "--bind-address=127.0.0.1", "--advertise-address=192.0.2.1", "--endpoint-reconciler-type=none",
-                f"--tls-cert-file={pki['apiserver.crt']}", f"--tls-private-key-file={pki['apiserver.key']}",
-                f"--client-ca-file={pki['ca.crt']}", f"--service-account-issuer={server}",
-                f"--service-account-key-file={pki['sa.pub']}", f"--service-account-signing-key-file={pki['sa.key']}",
-                "--service-cluster-ip-range=10.96.0.0/16", "--authorization-mode=RBAC", "--allow-privileged=true",
-                "--disable-admission-plugins=ServiceAccount", "--enable-priority-and-fairness=false",
-                "--max-requests-inflight=0", "--max-mutating-requests-inflight=0", "--profiling=false", "--v=1"]
-    common = [f"--kubeconfig={kubeconfig}", "--leader-elect=false", "--bind-address=127.0.0.1",
-              f"--authentication-kubeconfig={kubeconfig}", f"--authorization-kubeconfig={kubeconfig}",
-              "--kube-api-qps=100", "--kube-api-burst=200", "--profiling=false", "--v=1"]
+        return [
+            f"--etcd-servers=http://127.0.0.1:{ports['etcd']}",
+            f"--secure-port={ports['apiserver']}",
+            "--bind-address=127.0.0.1",
+            "--advertise-address=192.0.2.1",
+            "--endpoint-reconciler-type=none",
+            f"--tls-cert-file={pki['apiserver.crt']}",
+            f"--tls-private-key-file={pki['apiserver.key']}",
+            f"--client-ca-file={pki['ca.crt']}",
+            f"--service-account-issuer={server}",
+            f"--service-account-key-file={pki['sa.pub']}",
+            f"--service-account-signing-key-file={pki['sa.key']}",
+            "--service-cluster-ip-range=10.96.0.0/16",
+            "--authorization-mode=RBAC",
+            "--allow-privileged=true",
+            "--disable-admission-plugins=ServiceAccount",
+            "--enable-priority-and-fairness=false",
+            "--max-requests-inflight=0",
+            "--max-mutating-requests-inflight=0",
+            "--profiling=false",
+            "--v=1",
+        ]
+    common = [
+        f"--kubeconfig={kubeconfig}",
+        "--leader-elect=false",
+        "--bind-address=127.0.0.1",
+        f"--authentication-kubeconfig={kubeconfig}",
+        f"--authorization-kubeconfig={kubeconfig}",
+        "--kube-api-qps=100",
+        "--kube-api-burst=200",
+        "--profiling=false",
+        "--v=1",
+    ]
     if name == "kube-controller-manager":
-        return common + [f"--secure-port={ports[name]}", f"--root-ca-file={pki['ca.crt']}",
-                         f"--service-account-private-key-file={pki['sa.key']}", "--use-service-account-credentials=false",
-                         "--controllers=*"]
+        return common + [
+            f"--secure-port={ports[name]}",
+            f"--root-ca-file={pki['ca.crt']}",
+            f"--service-account-private-key-file={pki['sa.key']}",
+            "--use-service-account-credentials=false",
+            "--controllers=*",
+        ]
     return common + [f"--secure-port={ports[name]}"]
 
 

@@ -43,17 +43,51 @@ def say(text=""):
 def statefulset(name, mode):
     """The product page's YAML: its annotations, resources and settings, kept in the zone of the container subnet."""
     annotations, resources = MODES[mode][0], MODES[mode][1]
-    annotations = dict(annotations, **{"k8s.ksyun.com/pod-ip-fixed": "true", "v1.multus-cni.io/default-network": "kube-system/vpc-cni"})
-    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name, "namespace": NAMESPACE},
-            "spec": {"replicas": 1, "serviceName": name, "podManagementPolicy": "OrderedReady",
-                     "selector": {"matchLabels": {"ksyun-app": name}},
-                     "template": {"metadata": {"labels": {"ksyun-app": name}, "annotations": annotations}, "spec": {
-                         "imagePullSecrets": [{"name": "ksyunregistrykey"}],
-                         "nodeSelector": {"topology.kubernetes.io/zone": ZONE},
-                         "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-                             {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": ["10.0.0.47", "10.0.0.48"]}]}]}}},
-                         "containers": [{"name": "nginx", "image": "hub.kce.ksyun.com/ksyun/nginx:latest",
-                                         "resources": {"limits": resources, "requests": resources}}]}}}}
+    annotations = dict(
+        annotations, **{"k8s.ksyun.com/pod-ip-fixed": "true", "v1.multus-cni.io/default-network": "kube-system/vpc-cni"}
+    )
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {
+            "replicas": 1,
+            "serviceName": name,
+            "podManagementPolicy": "OrderedReady",
+            "selector": {"matchLabels": {"ksyun-app": name}},
+            "template": {
+                "metadata": {"labels": {"ksyun-app": name}, "annotations": annotations},
+                "spec": {
+                    "imagePullSecrets": [{"name": "ksyunregistrykey"}],
+                    "nodeSelector": {"topology.kubernetes.io/zone": ZONE},
+                    "affinity": {
+                        "nodeAffinity": {
+                            "requiredDuringSchedulingIgnoredDuringExecution": {
+                                "nodeSelectorTerms": [
+                                    {
+                                        "matchExpressions": [
+                                            {
+                                                "key": "kubernetes.io/hostname",
+                                                "operator": "In",
+                                                "values": ["10.0.0.47", "10.0.0.48"],
+                                            }
+                                        ]
+                                    }
+                                ]
+                            }
+                        }
+                    },
+                    "containers": [
+                        {
+                            "name": "nginx",
+                            "image": "hub.kce.ksyun.com/ksyun/nginx:latest",
+                            "resources": {"limits": resources, "requests": resources},
+                        }
+                    ],
+                },
+            },
+        },
+    }
 
 
 class Demo:
@@ -62,9 +96,17 @@ class Demo:
         api = config.new_client_from_config(config_file=state["kubeconfig"])
         self.core, self.apps, self.custom = client.CoreV1Api(api), client.AppsV1Api(api), client.CustomObjectsApi(api)
         # The emulator wants signed requests, not real keys; the secret must not equal any shown text (Ansible masks it).
-        self.env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections_root()), KSYUN_ACCESS_KEY_ID="demo-access-key",
-                        KSYUN_SECRET_ACCESS_KEY="demo-secret-key-not-real", KSYUN_REGION="cn-beijing-6", KSYUN_ENDPOINT="http://" + state["ksyun_endpoint"],
-                        ANSIBLE_STDOUT_CALLBACK="oneline", ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+        self.env = dict(
+            os.environ,
+            ANSIBLE_COLLECTIONS_PATH=str(collections_root()),
+            KSYUN_ACCESS_KEY_ID="demo-access-key",
+            KSYUN_SECRET_ACCESS_KEY="demo-secret-key-not-real",
+            KSYUN_REGION="cn-beijing-6",
+            KSYUN_ENDPOINT="http://" + state["ksyun_endpoint"],
+            ANSIBLE_STDOUT_CALLBACK="oneline",
+            ANSIBLE_LOCALHOST_WARNING="false",
+            ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+        )
 
     # --- reading -------------------------------------------------------------------------------------
 
@@ -88,9 +130,15 @@ class Demo:
     def running(self, name, other_than=None):
         def ready():
             pod = self.pod(name)
-            if pod is None or pod.metadata.uid == other_than or pod.metadata.deletion_timestamp or not pod.status.pod_ip:
+            if (
+                pod is None
+                or pod.metadata.uid == other_than
+                or pod.metadata.deletion_timestamp
+                or not pod.status.pod_ip
+            ):
                 return None
             return pod if any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or []) else None
+
         return self.wait(f"pod {name} Running and Ready with an IP", ready)
 
     def get_po_owide(self, name):
@@ -98,15 +146,19 @@ class Demo:
         pod = self.pod(name)
         say(f"$ kubectl get po {name} -owide")
         width = max(len(name) + 3, 8)
-        say(f"{'NAME':{width}}{'READY':8}{'STATUS':10}{'RESTARTS':10}{'AGE':6}{'IP':14}{'NODE':12}{'NOMINATED NODE':16}READINESS GATES")
+        say(
+            f"{'NAME':{width}}{'READY':8}{'STATUS':10}{'RESTARTS':10}{'AGE':6}{'IP':14}{'NODE':12}{'NOMINATED NODE':16}READINESS GATES"
+        )
         if pod is None:
             say(f'Error from server (NotFound): pods "{name}" not found')
             return
         statuses = pod.status.container_statuses or []
         ready = sum(1 for s in statuses if s.ready)
         age = int(time.time() - pod.metadata.creation_timestamp.timestamp())
-        say(f"{name:{width}}{f'{ready}/{len(pod.spec.containers)}':8}{pod.status.phase:10}{'0':10}{f'{age}s':6}"
-            f"{pod.status.pod_ip or '<none>':14}{pod.spec.node_name or '<none>':12}{'<none>':16}<none>")
+        say(
+            f"{name:{width}}{f'{ready}/{len(pod.spec.containers)}':8}{pod.status.phase:10}{'0':10}{f'{age}s':6}"
+            f"{pod.status.pod_ip or '<none>':14}{pod.spec.node_name or '<none>':12}{'<none>':16}<none>"
+        )
 
     def get_records(self, mode):
         """`kubectl get podeniip` / `kubectl get podeni`: the reservation records with their printer columns."""
@@ -116,14 +168,28 @@ class Demo:
         items = self.custom.list_namespaced_custom_object("k8s.ksyun.com", "v1", NAMESPACE, plural)["items"]
         for item in items:
             spec, status = item.get("spec") or {}, item.get("status") or {}
-            say(f"{item['metadata']['name']:12}{spec.get('ip', ''):12}{spec.get('eniId', '') or '<none>':38}"
-                f"{status.get('nodeName', '') or '<none>':12}{status.get('phase', ''):10}{spec.get('retention', '')}")
+            say(
+                f"{item['metadata']['name']:12}{spec.get('ip', ''):12}{spec.get('eniId', '') or '<none>':38}"
+                f"{status.get('nodeName', '') or '<none>':12}{status.get('phase', ''):10}{spec.get('retention', '')}"
+            )
         return items
 
     def module(self, name, args):
         """Run one of the collection's modules against the emulated cloud (ansible ad hoc) and return its result."""
-        argv = [str(Path(sys.executable).parent / "ansible"), "localhost", "-i", "localhost,", "-c", "local", "-m", f"ksyun.kce.{name}",
-                "-a", json.dumps(args), "-e", f"ansible_python_interpreter={sys.executable}"]
+        argv = [
+            str(Path(sys.executable).parent / "ansible"),
+            "localhost",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-m",
+            f"ksyun.kce.{name}",
+            "-a",
+            json.dumps(args),
+            "-e",
+            f"ansible_python_interpreter={sys.executable}",
+        ]
         out = subprocess.run(argv, env=self.env, capture_output=True, text=True, check=False)
         if out.returncode != 0 or "=>" not in out.stdout:
             raise DemoFailed(f"ksyun.kce.{name} failed: {out.stdout.strip()} {out.stderr.strip()}")
@@ -132,7 +198,10 @@ class Demo:
     def show_cloud(self, ip, mode):
         """The ENI that holds ip (ksyun.kce.eni_info); in shared mode also whether the subnet keeps it reserved (ksyun.kce.subnet_info)."""
         enis = self.module("eni_info", {"private_ip_address": ip})["network_interfaces"]
-        say(f"$ ansible localhost -m ksyun.kce.eni_info -a private_ip_address={ip}" + ("   # and ksyun.kce.subnet_info" if mode == "shared" else ""))
+        say(
+            f"$ ansible localhost -m ksyun.kce.eni_info -a private_ip_address={ip}"
+            + ("   # and ksyun.kce.subnet_info" if mode == "shared" else "")
+        )
         for eni in enis:
             role = "primary IP" if eni["private_ip_address"] == ip else "secondary IP"
             where = f"attached to instance {eni['instance_id']}" if eni["instance_id"] else "detached, keeping its IP"
@@ -143,7 +212,11 @@ class Demo:
         if mode == "shared":
             subnet = self.module("subnet_info", {"subnet_ids": [SUBNET]})["subnets"][0]
             reserved = ip in (subnet.get("reserved_addresses") or [])
-            state = "RESERVED (AllocateStatus=specific): random allocation cannot take it" if reserved else "not reserved (it is in use)"
+            state = (
+                "RESERVED (AllocateStatus=specific): random allocation cannot take it"
+                if reserved
+                else "not reserved (it is in use)"
+            )
             say(f"  subnet {subnet['cidr_block']}: {ip} is {state}")
         return enis[0] if enis else None, reserved
 
@@ -152,7 +225,9 @@ class Demo:
     def run_mode(self, mode):
         name = "sts" if mode == "shared" else "sts-ex"
         pod_name = f"{name}-0"
-        say(f"\n==== {mode} ENI mode: annotation {next(iter(MODES[mode][0]))}: \"true\", resource {next(iter(MODES[mode][1]))}: \"1\"")
+        say(
+            f'\n==== {mode} ENI mode: annotation {next(iter(MODES[mode][0]))}: "true", resource {next(iter(MODES[mode][1]))}: "1"'
+        )
         say(f"$ kubectl apply -f statefulset.yaml   # StatefulSet {name}, replicas 1, fixed Pod IP on")
         self.apps.create_namespaced_stateful_set(NAMESPACE, statefulset(name, mode))
         first = self.running(pod_name)
@@ -161,7 +236,7 @@ class Demo:
         self.get_records(mode)
         eni_before = self.show_cloud(ip, mode)[0]
 
-        say(f"\n$ kubectl delete po {pod_name}\npod \"{pod_name}\" deleted")
+        say(f'\n$ kubectl delete po {pod_name}\npod "{pod_name}" deleted')
         self.core.delete_namespaced_pod(pod_name, NAMESPACE)
         again = self.running(pod_name, other_than=first.metadata.uid)
         self.get_po_owide(pod_name)
@@ -181,7 +256,9 @@ class Demo:
             raise DemoFailed(f"exclusive: the ENI of {ip} is not kept detached while no pod holds it")
 
         node = again.spec.node_name
-        say(f"\n$ kubectl cordon {node} && kubectl scale sts {name} --replicas=1   # the pod comes back on another node")
+        say(
+            f"\n$ kubectl cordon {node} && kubectl scale sts {name} --replicas=1   # the pod comes back on another node"
+        )
         self.core.patch_node(node, {"spec": {"unschedulable": True}})
         try:
             self.apps.patch_namespaced_stateful_set_scale(name, NAMESPACE, {"spec": {"replicas": 1}})
@@ -192,7 +269,9 @@ class Demo:
         self.get_records(mode)
         eni_after = self.show_cloud(ip, mode)[0]
         if moved.status.pod_ip != ip or moved.spec.node_name == node:
-            raise DemoFailed(f"{mode}: {pod_name} came back on {moved.spec.node_name} with IP {moved.status.pod_ip}, expected {ip} on another node")
+            raise DemoFailed(
+                f"{mode}: {pod_name} came back on {moved.spec.node_name} with IP {moved.status.pod_ip}, expected {ip} on another node"
+            )
         if mode == "exclusive" and (eni_after or {}).get("id") != (eni_before or {}).get("id"):
             raise DemoFailed(f"exclusive: the pod's ENI changed from {eni_before} to {eni_after}")
         same_eni = f", same ENI {eni_after['id']}" if mode == "exclusive" else ""
@@ -221,8 +300,10 @@ def main() -> int:
     finally:
         sandbox.down(out=sys.stdout, root=root)
     say("\n" + "\n".join(outcome))
-    say(f"{'PASS' if code == 0 else 'FAIL'}: the product page's demonstration (delete sts-0, same IP) in shared and exclusive "
-        f"ENI mode, {time.monotonic() - started:.0f}s")
+    say(
+        f"{'PASS' if code == 0 else 'FAIL'}: the product page's demonstration (delete sts-0, same IP) in shared and exclusive "
+        f"ENI mode, {time.monotonic() - started:.0f}s"
+    )
     return code
 
 

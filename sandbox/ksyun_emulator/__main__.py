@@ -23,20 +23,40 @@ def _listen(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m sandbox.ksyun_emulator", description="Local KSYUN VPC/KEC API emulator.")
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox.ksyun_emulator", description="Local KSYUN VPC/KEC API emulator."
+    )
     parser.add_argument("--topology", default=str(DEFAULT_TOPOLOGY), help="topology YAML (default: %(default)s)")
-    parser.add_argument("--listen", type=_listen, default=("127.0.0.1", 0), help="loopback HOST:PORT (default 127.0.0.1:0 = any free port)")
+    parser.add_argument(
+        "--listen",
+        type=_listen,
+        default=("127.0.0.1", 0),
+        help="loopback HOST:PORT (default 127.0.0.1:0 = any free port)",
+    )
     parser.add_argument("--state-file", help="save state here after every change and load it at start")
-    parser.add_argument("--settings", nargs="*", action="extend", default=[], metavar="K=V",
-                        help="behaviour settings and fault settings (see docs/sandbox.md)")
+    parser.add_argument(
+        "--settings",
+        nargs="*",
+        action="extend",
+        default=[],
+        metavar="K=V",
+        help="behaviour settings and fault settings (see docs/sandbox.md)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
     try:
         pairs = parse_pairs(args.settings)
         faults = {k: v for k, v in pairs.items() if k in _FAULT_KEYS}
         settings = {k: v for k, v in pairs.items() if k not in _FAULT_KEYS}
-        emu = Emulator(args.topology, settings=settings, faults=faults, state_file=args.state_file,
-                       host=args.listen[0], port=args.listen[1], verbose=args.verbose)
+        emu = Emulator(
+            args.topology,
+            settings=settings,
+            faults=faults,
+            state_file=args.state_file,
+            host=args.listen[0],
+            port=args.listen[1],
+            verbose=args.verbose,
+        )
         emu.start()
     except (ValueError, TopologyError, OSError) as exc:
         parser.exit(2, "ksyun emulator: %s\n" % exc)

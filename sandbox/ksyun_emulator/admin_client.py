@@ -13,8 +13,9 @@ class AdminClient:
 
     def _call(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + "/_emulator/" + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.url + "/_emulator/" + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         with self._opener.open(req, timeout=self.timeout) as resp:
             return json.loads(resp.read().decode())
 

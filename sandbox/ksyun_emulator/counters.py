@@ -26,6 +26,9 @@ class Counters:
     def as_dict(self):
         with self.lock:
             return {
-                "reads": dict(self.reads), "writes": dict(self.writes), "faults": dict(self.faults),
-                "total_reads": sum(self.reads.values()), "total_writes": sum(self.writes.values()),
+                "reads": dict(self.reads),
+                "writes": dict(self.writes),
+                "faults": dict(self.faults),
+                "total_reads": sum(self.reads.values()),
+                "total_writes": sum(self.writes.values()),
             }

@@ -68,7 +68,9 @@ class Emulator:
         self._server = server_class((self.host, self.port), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="ksyun-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="ksyun-emulator", daemon=True
+        )
         self._thread.start()
         return self.port
 
@@ -102,8 +104,11 @@ class Emulator:
             raise missing("Action")
         action = ACTIONS.get(action_name)
         if action is None:
-            raise ApiError("InvalidAction", "The action %s is not valid for this web service (emulated: %s)." % (
-                action_name, ", ".join(sorted(ACTIONS))))
+            raise ApiError(
+                "InvalidAction",
+                "The action %s is not valid for this web service (emulated: %s)."
+                % (action_name, ", ".join(sorted(ACTIONS))),
+            )
         version = flat.get("Version")
         if not version:
             raise missing("Version")
@@ -111,15 +116,20 @@ class Emulator:
             raise invalid("Version", version, "this API is served at version %s" % VERSION)
         service = flat.get("Service")
         if service and service != action.service:
-            raise ApiError("InvalidAction", "The action %s belongs to service %s, not %s." % (action_name, action.service, service))
+            raise ApiError(
+                "InvalidAction", "The action %s belongs to service %s, not %s." % (action_name, action.service, service)
+            )
         if self.settings.require_auth:
             scope = _SCOPE.search(headers.get("Authorization") or "")
             if not scope:
                 raise ApiError("MissingAuthenticationToken", "Request is missing a SigV4 Authorization header.")
             region, signed_service = scope.groups()
             if signed_service != action.service:
-                raise ApiError("InvalidAction", "The action %s belongs to service %s but the request was signed for %s." % (
-                    action_name, action.service, signed_service))
+                raise ApiError(
+                    "InvalidAction",
+                    "The action %s belongs to service %s but the request was signed for %s."
+                    % (action_name, action.service, signed_service),
+                )
             if region != self.state.data["region"]:
                 raise invalid("Region", region, "this endpoint serves region %s" % self.state.data["region"])
         return action
@@ -139,4 +149,6 @@ class Emulator:
             return exc.status, self.error_body(exc)
         except Exception:  # noqa: BLE001 - any bug must still answer like a server, not hang the client
             traceback.print_exc(file=sys.stderr)
-            return 500, self.error_body(ApiError("INTERNAL_FAILURE", "The emulator failed while handling the request.", 500))
+            return 500, self.error_body(
+                ApiError("INTERNAL_FAILURE", "The emulator failed while handling the request.", 500)
+            )

@@ -71,8 +71,16 @@ class Rule:
         return self.nth <= self.seen < self.nth + self.times
 
     def as_dict(self):
-        return {"nth": self.nth, "times": self.times, "action": self.action, "scope": self.scope, "mode": self.mode,
-                "status": self.status, "code": self.code, "seen": self.seen}
+        return {
+            "nth": self.nth,
+            "times": self.times,
+            "action": self.action,
+            "scope": self.scope,
+            "mode": self.mode,
+            "status": self.status,
+            "code": self.code,
+            "seen": self.seen,
+        }
 
 
 class Faults:
@@ -123,7 +131,15 @@ class Faults:
             if cfg.drop_rate and self.rng.random() < cfg.drop_rate:
                 return Decision("drop" if cfg.drop_phase == "before" else "drop_after", latency=latency)
             if cfg.throttle_rate and self.rng.random() < cfg.throttle_rate:
-                return Decision("throttle", cfg.throttle_status, cfg.throttle_code, "Request was denied due to request throttling.", latency)
+                return Decision(
+                    "throttle",
+                    cfg.throttle_status,
+                    cfg.throttle_code,
+                    "Request was denied due to request throttling.",
+                    latency,
+                )
             if cfg.error_rate and self.rng.random() < cfg.error_rate:
-                return Decision("error", cfg.error_status, cfg.error_code, "An internal error occurred; try again later.", latency)
+                return Decision(
+                    "error", cfg.error_status, cfg.error_code, "An internal error occurred; try again later.", latency
+                )
             return Decision(latency=latency)

@@ -47,7 +47,11 @@ def is_specific(state, subnet_id, ip):
 
 
 def specific(state, subnet_id):
-    return {ip for ip, attrs in state.data["ip_attributes"].get(subnet_id, {}).items() if attrs.get("allocate_status") == SPECIFIC}
+    return {
+        ip
+        for ip, attrs in state.data["ip_attributes"].get(subnet_id, {}).items()
+        if attrs.get("allocate_status") == SPECIFIC
+    }
 
 
 def parse_ip(param, value):
@@ -63,7 +67,11 @@ def check_in_subnet(subnet, param, ip):
     if ipaddress.ip_address(ip) not in network(subnet):
         raise invalid(param, ip, "outside subnet %s CIDR %s" % (subnet["id"], subnet["cidr"]))
     if ip in platform_reserved(subnet):
-        raise invalid(param, ip, "%s is the network, gateway, broadcast or a platform-reserved address of %s" % (ip, subnet["cidr"]))
+        raise invalid(
+            param,
+            ip,
+            "%s is the network, gateway, broadcast or a platform-reserved address of %s" % (ip, subnet["cidr"]),
+        )
     return ip
 
 
@@ -72,9 +80,15 @@ def check_explicit(state, subnet, param, ip, taken=()):
     ip = check_in_subnet(subnet, param, ip)
     holder = in_use(state, subnet["id"]).get(ip)
     if holder or ip in taken:
-        raise ApiError("PrivateIpAddressInUse", "The private IP address %s is already in use by network interface %s." % (ip, holder or "in this request"))
+        raise ApiError(
+            "PrivateIpAddressInUse",
+            "The private IP address %s is already in use by network interface %s." % (ip, holder or "in this request"),
+        )
     if is_specific(state, subnet["id"], ip) and not state.settings.explicit_assign_takes_specific:
-        raise ApiError("PrivateIpAddressReserved", "The private IP address %s is reserved (AllocateStatus=specific); set it to random first." % ip)
+        raise ApiError(
+            "PrivateIpAddressReserved",
+            "The private IP address %s is reserved (AllocateStatus=specific); set it to random first." % ip,
+        )
     return ip
 
 
@@ -85,7 +99,8 @@ def allocate_random(state, subnet, count):
     if len(free) < count:
         raise ApiError(
             "InsufficientFreeAddressesInSubnet",
-            "Subnet %s (%s) has %d addresses free for random allocation, %d requested." % (subnet["id"], subnet["cidr"], len(free), count),
+            "Subnet %s (%s) has %d addresses free for random allocation, %d requested."
+            % (subnet["id"], subnet["cidr"], len(free), count),
         )
     return state.rng.sample(free, count)
 

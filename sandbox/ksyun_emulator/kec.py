@@ -8,16 +8,29 @@ from .paging import marker_page, matches
 from .vpc_eni import new_network_interface
 
 INSTANCE_FILTERS = (
-    "instance-id", "subnet-id", "vpc-id", "instance-name", "instance-type", "private-ip-address", "image-id",
-    "charge-type", "network-interface.subnet-id", "network-interface.network-interface-id",
-    "network-interface.group-id", "instance-state.name", "availability-zone-name",
+    "instance-id",
+    "subnet-id",
+    "vpc-id",
+    "instance-name",
+    "instance-type",
+    "private-ip-address",
+    "image-id",
+    "charge-type",
+    "network-interface.subnet-id",
+    "network-interface.network-interface-id",
+    "network-interface.group-id",
+    "instance-state.name",
+    "availability-zone-name",
 )
 TYPE_FILTERS = ("instance-family", "instance-type", "availability-zone")
 
 
 def _check_instance_idle(state, instance):
     if state.settings.instance_busy_during_transition and state.instance_state(instance) == "updating":
-        raise ApiError("IncorrectInstanceState", "Instance %s is updating a network interface; retry when it is active again." % instance["id"])
+        raise ApiError(
+            "IncorrectInstanceState",
+            "Instance %s is updating a network interface; retry when it is active again." % instance["id"],
+        )
 
 
 def _begin(state, eni, kind):
@@ -32,20 +45,31 @@ def _begin(state, eni, kind):
 
 def _check_attachable(state, instance, eni):
     if eni["type"] == "primary":
-        raise ApiError("OperationDenied.PrimaryNetworkInterface", "Network interface %s is a primary interface and cannot be attached elsewhere." % eni["id"])
+        raise ApiError(
+            "OperationDenied.PrimaryNetworkInterface",
+            "Network interface %s is a primary interface and cannot be attached elsewhere." % eni["id"],
+        )
     if eni["state"] in ("attaching", "detaching"):
-        raise ApiError("IncorrectNetworkInterfaceState", "Network interface %s is %s; wait until it is available." % (eni["id"], eni["state"]))
+        raise ApiError(
+            "IncorrectNetworkInterfaceState",
+            "Network interface %s is %s; wait until it is available." % (eni["id"], eni["state"]),
+        )
     if eni["instance_id"]:
-        raise ApiError("NetworkInterfaceInUse", "Network interface %s is already attached to instance %s." % (eni["id"], eni["instance_id"]))
+        raise ApiError(
+            "NetworkInterfaceInUse",
+            "Network interface %s is already attached to instance %s." % (eni["id"], eni["instance_id"]),
+        )
     subnet = state.subnet(eni["subnet_id"])
     if subnet["zone"] != instance["zone"]:
         raise ApiError(
             "AvailabilityZoneMismatch",
-            "Network interface %s is in subnet %s of zone %s but instance %s is in zone %s; use a subnet in %s." % (
-                eni["id"], subnet["id"], subnet["zone"], instance["id"], instance["zone"], instance["zone"]),
+            "Network interface %s is in subnet %s of zone %s but instance %s is in zone %s; use a subnet in %s."
+            % (eni["id"], subnet["id"], subnet["zone"], instance["id"], instance["zone"], instance["zone"]),
         )
     if subnet["vpc_id"] != state.subnet(instance["subnet_id"])["vpc_id"]:
-        raise invalid("NetworkInterfaceId", eni["id"], "the network interface is in another VPC than instance %s" % instance["id"])
+        raise invalid(
+            "NetworkInterfaceId", eni["id"], "the network interface is in another VPC than instance %s" % instance["id"]
+        )
     quota.check_eni_quota(state, instance)
     quota.check_ip_quota(state, instance, eni, 0)
 
@@ -55,9 +79,15 @@ def attach_network_interface(state, params):
     eni_id = params.str("NetworkInterfaceId")
     creating = params.str("SubnetId") is not None
     if eni_id and creating:
-        raise invalid("SubnetId", params.str("SubnetId"), "give NetworkInterfaceId (attach an existing ENI) or SubnetId (create one), not both")
+        raise invalid(
+            "SubnetId",
+            params.str("SubnetId"),
+            "give NetworkInterfaceId (attach an existing ENI) or SubnetId (create one), not both",
+        )
     if not eni_id and not creating:
-        raise ApiError("MissingParameter", "The request must contain NetworkInterfaceId (or SubnetId to create and attach).")
+        raise ApiError(
+            "MissingParameter", "The request must contain NetworkInterfaceId (or SubnetId to create and attach)."
+        )
     _check_instance_idle(state, instance)
     eni = state.eni(eni_id) if eni_id else new_network_interface(state, params)
     _check_attachable(state, instance, eni)
@@ -72,12 +102,21 @@ def detach_network_interface(state, params):
     instance = state.instance(params.str("InstanceId", required=True))
     eni = state.eni(params.str("NetworkInterfaceId", required=True))
     if eni["type"] == "primary":
-        raise ApiError("OperationDenied.PrimaryNetworkInterface",
-                       "Network interface %s is the primary interface of instance %s and cannot be detached." % (eni["id"], instance["id"]))
+        raise ApiError(
+            "OperationDenied.PrimaryNetworkInterface",
+            "Network interface %s is the primary interface of instance %s and cannot be detached."
+            % (eni["id"], instance["id"]),
+        )
     if eni["state"] in ("attaching", "detaching"):
-        raise ApiError("IncorrectNetworkInterfaceState", "Network interface %s is %s; wait until the change completes." % (eni["id"], eni["state"]))
+        raise ApiError(
+            "IncorrectNetworkInterfaceState",
+            "Network interface %s is %s; wait until the change completes." % (eni["id"], eni["state"]),
+        )
     if eni["instance_id"] != instance["id"]:
-        raise ApiError("IncorrectNetworkInterfaceState", "Network interface %s is not attached to instance %s." % (eni["id"], instance["id"]))
+        raise ApiError(
+            "IncorrectNetworkInterfaceState",
+            "Network interface %s is not attached to instance %s." % (eni["id"], instance["id"]),
+        )
     _check_instance_idle(state, instance)
     _begin(state, eni, "detaching")
     return {"Return": True}
@@ -123,9 +162,16 @@ def describe_instances(state, params):
 
 def describe_instance_type_configs(state, params):
     filters = params.filters(TYPE_FILTERS)
-    items = [t for t in state.data["instance_types"].values() if matches(filters, {
-        "instance-family": lambda t=t: t["family"],
-        "instance-type": lambda t=t: t["type"],
-        "availability-zone": lambda t=t: t["zones"],
-    })]
+    items = [
+        t
+        for t in state.data["instance_types"].values()
+        if matches(
+            filters,
+            {
+                "instance-family": lambda t=t: t["family"],
+                "instance-type": lambda t=t: t["type"],
+                "availability-zone": lambda t=t: t["zones"],
+            },
+        )
+    ]
     return {"InstanceTypeConfigSet": [render.instance_type_config(t) for t in items]}

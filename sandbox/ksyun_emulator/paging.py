@@ -25,7 +25,7 @@ def next_token_page(params, items, default_size):
     size = params.int("MaxResults", default=default_size, minimum=1, maximum=1000)
     token = params.str("NextToken")
     start = _offset(token) if token else 0
-    page = items[start:start + size]
+    page = items[start : start + size]
     extra = {"TotalCount": len(items)}
     if start + size < len(items):
         extra["NextToken"] = _token(start + size)
@@ -36,7 +36,7 @@ def marker_page(params, items, default_size):
     """``(page, response fields)`` for KEC DescribeInstances: Marker is the offset of the next page."""
     size = params.int("MaxResults", default=default_size, minimum=5, maximum=1000)
     start = params.int("Marker", default=0, minimum=0)
-    page = items[start:start + size]
+    page = items[start : start + size]
     return page, {"Marker": start + len(page), "InstanceCount": len(items)}
 
 

@@ -22,7 +22,7 @@ class Params:
             parts = key.split(".")
             for pos, part in enumerate(parts[1:], start=1):
                 if part == "0":
-                    fixed = ".".join(parts[:pos] + ["1"] + parts[pos + 1:])
+                    fixed = ".".join(parts[:pos] + ["1"] + parts[pos + 1 :])
                     raise ApiError(
                         "InvalidParameterValue",
                         "An invalid or out-of-range value was supplied for the input parameter %s: "

@@ -15,9 +15,14 @@ def check_eni_quota(state, instance):
     if count + 1 > itype["eni_quota"]:
         raise ApiError(
             "QuotaExceeded.NetworkInterface",
-            "Instance %s (type %s) already has %d of %d network interfaces%s; detach one or use a larger instance type." % (
-                instance["id"], itype["type"], count, itype["eni_quota"],
-                " (the primary one counts)" if state.settings.eni_quota_counts_primary else ""),
+            "Instance %s (type %s) already has %d of %d network interfaces%s; detach one or use a larger instance type."
+            % (
+                instance["id"],
+                itype["type"],
+                count,
+                itype["eni_quota"],
+                " (the primary one counts)" if state.settings.eni_quota_counts_primary else "",
+            ),
         )
 
 
@@ -34,7 +39,12 @@ def check_ip_quota(state, instance, eni, adding):
     if total > itype["ip_quota"]:
         raise ApiError(
             "QuotaExceeded.PrivateIpAddress",
-            "%s would hold %d private IPs but instance type %s allows %d%s; unassign some or use another network interface." % (
-                scope[0].upper() + scope[1:], total, itype["type"], itype["ip_quota"],
-                " (the primary IP counts)" if state.settings.ip_quota_counts_primary else ""),
+            "%s would hold %d private IPs but instance type %s allows %d%s; unassign some or use another network interface."
+            % (
+                scope[0].upper() + scope[1:],
+                total,
+                itype["type"],
+                itype["ip_quota"],
+                " (the primary IP counts)" if state.settings.ip_quota_counts_primary else "",
+            ),
         )

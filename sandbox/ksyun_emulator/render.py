@@ -48,18 +48,20 @@ def instance(state, inst):
     nics = []
     for eni in sorted(state.enis_of(inst["id"]), key=lambda e: (e["type"] != "primary", e["created"], e["id"])):
         eni_subnet = state.data["subnets"][eni["subnet_id"]]
-        nics.append({
-            "NetworkInterfaceId": eni["id"],
-            "NetworkInterfaceName": eni["name"],
-            "NetworkInterfaceType": eni["type"],
-            "VpcId": eni_subnet["vpc_id"],
-            "SubnetId": eni["subnet_id"],
-            "MacAddress": eni["mac"],
-            "PrivateIpAddress": eni["primary_ip"],
-            "SecurityGroupSet": [{"SecurityGroupId": g} for g in eni["security_group_ids"]],
-            "GroupSet": [{"GroupId": g} for g in eni["security_group_ids"]],
-            "PublicIp": "",
-        })
+        nics.append(
+            {
+                "NetworkInterfaceId": eni["id"],
+                "NetworkInterfaceName": eni["name"],
+                "NetworkInterfaceType": eni["type"],
+                "VpcId": eni_subnet["vpc_id"],
+                "SubnetId": eni["subnet_id"],
+                "MacAddress": eni["mac"],
+                "PrivateIpAddress": eni["primary_ip"],
+                "SecurityGroupSet": [{"SecurityGroupId": g} for g in eni["security_group_ids"]],
+                "GroupSet": [{"GroupId": g} for g in eni["security_group_ids"]],
+                "PublicIp": "",
+            }
+        )
     return {
         "InstanceId": inst["id"],
         "InstanceName": inst["name"],

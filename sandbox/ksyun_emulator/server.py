@@ -17,7 +17,10 @@ def merge_params(query, body):
     flat = dict(parse_qsl(query, keep_blank_values=True))
     for key, value in parse_qsl(body, keep_blank_values=True):
         if key in flat and flat[key] != value:
-            raise ApiError("InvalidParameterValue", "The parameter %s was sent twice with different values (%r, %r)." % (key, flat[key], value))
+            raise ApiError(
+                "InvalidParameterValue",
+                "The parameter %s was sent twice with different values (%r, %r)." % (key, flat[key], value),
+            )
         flat[key] = value
     return flat
 

@@ -4,7 +4,7 @@ Each field is documented in docs/sandbox.md. Values can come from ``--settings k
 endpoint (JSON) or the in-process API; strings are coerced to the field's type.
 """
 
-from dataclasses import dataclass, fields, asdict
+from dataclasses import asdict, dataclass, fields
 
 _CHOICES = {
     "ip_quota_scope": ("eni", "instance"),

@@ -36,8 +36,10 @@ class State:
             for eni in data["network_interfaces"].values():
                 subnet = data["subnets"][eni["subnet_id"]]
                 if eni["primary_ip"] in ipam.platform_reserved(subnet):
-                    raise TopologyError("primary IP %s of %s is a gateway/reserved address of %s" % (
-                        eni["primary_ip"], eni["instance_id"], subnet["cidr"]))
+                    raise TopologyError(
+                        "primary IP %s of %s is a gateway/reserved address of %s"
+                        % (eni["primary_ip"], eni["instance_id"], subnet["cidr"])
+                    )
                 eni["mac"] = eni["mac"] or self._mac_for(eni["id"], data)
             self.data = data
             self.rng = random.Random(self.settings.seed)
@@ -47,7 +49,9 @@ class State:
         try:
             saved = json.loads(self.state_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise TopologyError("cannot read state file %s: %s (delete it to start from the topology)" % (self.state_file, exc)) from None
+            raise TopologyError(
+                "cannot read state file %s: %s (delete it to start from the topology)" % (self.state_file, exc)
+            ) from None
         self.data = saved["data"]
         rng_state = saved.get("rng")
         if rng_state:

@@ -42,7 +42,11 @@ def _vpcs(topo):
     vpcs = {}
     for item in topo.get("vpcs") or []:
         vid = _uuid(_require(item, "id", "vpc"), "vpc")
-        vpcs[vid] = {"id": vid, "name": item.get("name", vid), "cidr": str(ipaddress.ip_network(_require(item, "cidr", "vpc")))}
+        vpcs[vid] = {
+            "id": vid,
+            "name": item.get("name", vid),
+            "cidr": str(ipaddress.ip_network(_require(item, "cidr", "vpc"))),
+        }
     if not vpcs:
         raise TopologyError("topology needs at least one entry under 'vpcs'")
     return vpcs
@@ -63,9 +67,15 @@ def _subnets(topo, vpcs):
             if ipaddress.ip_address(ip) not in net:
                 raise TopologyError("subnet %s reserves %s which is outside %s" % (sid, ip, net))
         subnets[sid] = {
-            "id": sid, "name": item.get("name", sid), "vpc_id": vpc_id, "cidr": str(net),
-            "zone": _require(item, "zone", "subnet"), "type": item.get("type", "Normal"),
-            "reserved": reserved, "dns1": item.get("dns1", "198.18.254.40"), "dns2": item.get("dns2", "198.18.254.41"),
+            "id": sid,
+            "name": item.get("name", sid),
+            "vpc_id": vpc_id,
+            "cidr": str(net),
+            "zone": _require(item, "zone", "subnet"),
+            "type": item.get("type", "Normal"),
+            "reserved": reserved,
+            "dns1": item.get("dns1", "198.18.254.40"),
+            "dns2": item.get("dns2", "198.18.254.41"),
         }
     return subnets
 
@@ -76,8 +86,12 @@ def _security_groups(topo, vpcs):
         gid = _uuid(_require(item, "id", "security group"), "security group")
         vpc_id = _uuid(item.get("vpc_id") or next(iter(vpcs)), "vpc")
         groups[gid] = {
-            "id": gid, "name": item.get("name", gid), "vpc_id": vpc_id, "description": item.get("description", ""),
-            "type": item.get("type", "other"), "rules": item.get("rules") or [],
+            "id": gid,
+            "name": item.get("name", gid),
+            "vpc_id": vpc_id,
+            "description": item.get("description", ""),
+            "type": item.get("type", "other"),
+            "rules": item.get("rules") or [],
         }
     return groups
 
@@ -87,9 +101,11 @@ def _instance_types(topo):
     for item in topo.get("instance_types") or []:
         name = _require(item, "type", "instance type")
         types[name] = {
-            "type": name, "family": item.get("family", name.split(".")[0]),
+            "type": name,
+            "family": item.get("family", name.split(".")[0]),
             "family_name": item.get("family_name", name.split(".")[0]),
-            "cpu": int(item.get("cpu", 2)), "memory": int(item.get("memory", 4)),
+            "cpu": int(item.get("cpu", 2)),
+            "memory": int(item.get("memory", 4)),
             "eni_quota": int(_require(item, "eni_quota", "instance type")),
             "ip_quota": int(_require(item, "ip_quota", "instance type")),
             "zones": list(item.get("zones") or []),
@@ -107,7 +123,9 @@ def _instances(topo, subnets, groups, types):
         subnet = subnets[subnet_id]
         zone = item.get("zone", subnet["zone"])
         if zone != subnet["zone"]:
-            raise TopologyError("instance %s is in zone %s but its subnet %s is in %s" % (iid, zone, subnet_id, subnet["zone"]))
+            raise TopologyError(
+                "instance %s is in zone %s but its subnet %s is in %s" % (iid, zone, subnet_id, subnet["zone"])
+            )
         itype = _require(item, "type", "instance")
         if itype not in types:
             raise TopologyError("instance %s has unknown instance type %s" % (iid, itype))
@@ -120,15 +138,31 @@ def _instances(topo, subnets, groups, types):
                 raise TopologyError("instance %s names unknown security group %s" % (iid, gid))
         eni_id = _uuid(_require(item, "primary_eni_id", "instance"), "network interface")
         instances[iid] = {
-            "id": iid, "name": item.get("name", iid), "type": itype, "zone": zone, "subnet_id": subnet_id,
-            "primary_ip": ip, "primary_eni_id": eni_id, "project_id": int(item.get("project_id", 0)),
-            "state": item.get("state", "active"), "image_id": item.get("image_id", "IMG-centos-7.9"),
+            "id": iid,
+            "name": item.get("name", iid),
+            "type": itype,
+            "zone": zone,
+            "subnet_id": subnet_id,
+            "primary_ip": ip,
+            "primary_eni_id": eni_id,
+            "project_id": int(item.get("project_id", 0)),
+            "state": item.get("state", "active"),
+            "image_id": item.get("image_id", "IMG-centos-7.9"),
             "created": item.get("created", "2026-01-01T00:00:00Z"),
         }
         enis[eni_id] = {
-            "id": eni_id, "name": item.get("name", iid) + "-primary", "type": "primary", "subnet_id": subnet_id,
-            "primary_ip": ip, "secondary_ips": [], "security_group_ids": sgs, "mac": item.get("mac"),
-            "instance_id": iid, "state": "inuse", "until": None, "created": instances[iid]["created"],
+            "id": eni_id,
+            "name": item.get("name", iid) + "-primary",
+            "type": "primary",
+            "subnet_id": subnet_id,
+            "primary_ip": ip,
+            "secondary_ips": [],
+            "security_group_ids": sgs,
+            "mac": item.get("mac"),
+            "instance_id": iid,
+            "state": "inuse",
+            "until": None,
+            "created": instances[iid]["created"],
         }
     return instances, enis
 
@@ -144,11 +178,17 @@ def initial_state(topo):
     for eni in enis.values():
         key = (eni["subnet_id"], eni["primary_ip"])
         if key in seen:
-            raise TopologyError("primary IP %s is used by both %s and %s" % (eni["primary_ip"], seen[key], eni["instance_id"]))
+            raise TopologyError(
+                "primary IP %s is used by both %s and %s" % (eni["primary_ip"], seen[key], eni["instance_id"])
+            )
         seen[key] = eni["instance_id"]
     return {
         "region": topo.get("region", "cn-beijing-6"),
-        "vpcs": vpcs, "subnets": subnets, "security_groups": groups, "instance_types": types,
-        "instances": instances, "network_interfaces": enis,
+        "vpcs": vpcs,
+        "subnets": subnets,
+        "security_groups": groups,
+        "instance_types": types,
+        "instances": instances,
+        "network_interfaces": enis,
         "ip_attributes": {},
     }

@@ -7,8 +7,14 @@ from .errors import ApiError, invalid
 from .paging import matches, next_token_page
 
 ENI_FILTERS = (
-    "vpc-id", "subnet-id", "securitygroup-id", "instance-type", "instance-id",
-    "private-ip-address", "availability-zone-name", "networkInterface-type",
+    "vpc-id",
+    "subnet-id",
+    "securitygroup-id",
+    "instance-type",
+    "instance-id",
+    "private-ip-address",
+    "availability-zone-name",
+    "networkInterface-type",
 )
 
 
@@ -22,7 +28,12 @@ def security_groups(state, subnet, params):
     for gid in ids:
         group = state.security_group(gid)
         if group["vpc_id"] != subnet["vpc_id"]:
-            raise invalid("SecurityGroupId", gid, "security group is in VPC %s, subnet %s is in VPC %s" % (group["vpc_id"], subnet["id"], subnet["vpc_id"]))
+            raise invalid(
+                "SecurityGroupId",
+                gid,
+                "security group is in VPC %s, subnet %s is in VPC %s"
+                % (group["vpc_id"], subnet["id"], subnet["vpc_id"]),
+            )
     return ids
 
 
@@ -30,16 +41,30 @@ def new_network_interface(state, params):
     """Validate and build (not store) a detached extension ENI from SubnetId/SecurityGroupId.N/PrivateIpAddress."""
     subnet = state.subnet(params.str("SubnetId", required=True))
     if subnet["type"] != "Normal":
-        raise invalid("SubnetId", subnet["id"], "subnet type is %s; network interfaces need a Normal subnet" % subnet["type"])
+        raise invalid(
+            "SubnetId", subnet["id"], "subnet type is %s; network interfaces need a Normal subnet" % subnet["type"]
+        )
     groups = security_groups(state, subnet, params)
     wanted = params.str("PrivateIpAddress")
-    ip = ipam.check_explicit(state, subnet, "PrivateIpAddress", wanted) if wanted else ipam.allocate_random(state, subnet, 1)[0]
+    ip = (
+        ipam.check_explicit(state, subnet, "PrivateIpAddress", wanted)
+        if wanted
+        else ipam.allocate_random(state, subnet, 1)[0]
+    )
     eni_id = state.new_id()
     return {
-        "id": eni_id, "name": params.str("NetworkInterfaceName", default=eni_id), "type": "extension",
-        "subnet_id": subnet["id"], "primary_ip": ip, "secondary_ips": [], "security_group_ids": groups,
-        "mac": params.str("MacAddress") or state.new_mac(eni_id), "instance_id": None, "state": "available",
-        "until": None, "created": now_text(),
+        "id": eni_id,
+        "name": params.str("NetworkInterfaceName", default=eni_id),
+        "type": "extension",
+        "subnet_id": subnet["id"],
+        "primary_ip": ip,
+        "secondary_ips": [],
+        "security_group_ids": groups,
+        "mac": params.str("MacAddress") or state.new_mac(eni_id),
+        "instance_id": None,
+        "state": "available",
+        "until": None,
+        "created": now_text(),
     }
 
 
@@ -52,14 +77,22 @@ def create_network_interface(state, params):
 def delete_network_interface(state, params):
     eni = state.eni(params.str("NetworkInterfaceId", required=True))
     if eni["type"] == "primary":
-        raise ApiError("OperationDenied.PrimaryNetworkInterface",
-                       "Network interface %s is the primary interface of instance %s and cannot be deleted." % (eni["id"], eni["instance_id"]))
+        raise ApiError(
+            "OperationDenied.PrimaryNetworkInterface",
+            "Network interface %s is the primary interface of instance %s and cannot be deleted."
+            % (eni["id"], eni["instance_id"]),
+        )
     if eni["state"] in ("attaching", "detaching"):
-        raise ApiError("IncorrectNetworkInterfaceState",
-                       "Network interface %s is %s; wait until it is available, then delete it." % (eni["id"], eni["state"]))
+        raise ApiError(
+            "IncorrectNetworkInterfaceState",
+            "Network interface %s is %s; wait until it is available, then delete it." % (eni["id"], eni["state"]),
+        )
     if eni["instance_id"]:
-        raise ApiError("NetworkInterfaceInUse",
-                       "Network interface %s is attached to instance %s; detach it before deleting it." % (eni["id"], eni["instance_id"]))
+        raise ApiError(
+            "NetworkInterfaceInUse",
+            "Network interface %s is attached to instance %s; detach it before deleting it."
+            % (eni["id"], eni["instance_id"]),
+        )
     del state.data["network_interfaces"][eni["id"]]
     return {"Return": True}
 
@@ -105,9 +138,15 @@ def assign_private_ip_address(state, params):
     named = params.list("PrivateIpAddress")
     count = params.int("SecondaryPrivateIpAddressCount", minimum=1, maximum=100)
     if named and count is not None:
-        raise invalid("SecondaryPrivateIpAddressCount", count, "give either PrivateIpAddress.N or SecondaryPrivateIpAddressCount, not both")
+        raise invalid(
+            "SecondaryPrivateIpAddressCount",
+            count,
+            "give either PrivateIpAddress.N or SecondaryPrivateIpAddressCount, not both",
+        )
     if not named and count is None:
-        raise ApiError("MissingParameter", "The request must contain PrivateIpAddress.1 or SecondaryPrivateIpAddressCount.")
+        raise ApiError(
+            "MissingParameter", "The request must contain PrivateIpAddress.1 or SecondaryPrivateIpAddressCount."
+        )
     quota.check_ip_quota(state, _attached_instance(state, eni), eni, len(named) if named else count)
     if named:
         ips = []
@@ -121,12 +160,21 @@ def assign_private_ip_address(state, params):
 
 def unassign_private_ip_address(state, params):
     eni = state.eni(params.str("NetworkInterfaceId", required=True))
-    ips = [ipam.parse_ip("PrivateIpAddress.%d" % pos, ip) for pos, ip in enumerate(params.list("PrivateIpAddress", required=True), start=1)]
+    ips = [
+        ipam.parse_ip("PrivateIpAddress.%d" % pos, ip)
+        for pos, ip in enumerate(params.list("PrivateIpAddress", required=True), start=1)
+    ]
     for pos, ip in enumerate(ips, start=1):
         if ip == eni["primary_ip"]:
-            raise invalid("PrivateIpAddress.%d" % pos, ip, "this is the primary IP of %s; only secondary IPs can be unassigned" % eni["id"])
+            raise invalid(
+                "PrivateIpAddress.%d" % pos,
+                ip,
+                "this is the primary IP of %s; only secondary IPs can be unassigned" % eni["id"],
+            )
         if ip not in eni["secondary_ips"]:
-            raise ApiError("InvalidPrivateIpAddress.NotFound",
-                           "The private IP address %s is not assigned to network interface %s (not found)." % (ip, eni["id"]))
+            raise ApiError(
+                "InvalidPrivateIpAddress.NotFound",
+                "The private IP address %s is not assigned to network interface %s (not found)." % (ip, eni["id"]),
+            )
     eni["secondary_ips"] = [ip for ip in eni["secondary_ips"] if ip not in ips]
     return {"Return": True}

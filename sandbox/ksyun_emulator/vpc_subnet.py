@@ -7,7 +7,15 @@ from . import ipam, render
 from .errors import ApiError, invalid, missing
 from .paging import matches, next_token_page
 
-SUBNET_FILTERS = ("vpc-id", "nat-id", "network-acl-id", "subnet-type", "availability-zone-name", "subnet-name", "route-table-id")
+SUBNET_FILTERS = (
+    "vpc-id",
+    "nat-id",
+    "network-acl-id",
+    "subnet-type",
+    "availability-zone-name",
+    "subnet-name",
+    "route-table-id",
+)
 _IP_ID_NAMESPACE = uuid.UUID("0f6b1a4e-52c9-4a8e-9a57-6f1d2f4c7a10")
 
 
@@ -51,7 +59,9 @@ def _address_page(state, params, ips):
 
 def describe_subnet_available_addresses(state, params):
     subnet = _one_subnet(state, params)
-    return _address_page(state, params, ipam.available(state, subnet, state.settings.available_addresses_include_specific))
+    return _address_page(
+        state, params, ipam.available(state, subnet, state.settings.available_addresses_include_specific)
+    )
 
 
 def describe_subnet_allocated_ip_addresses(state, params):
@@ -73,7 +83,8 @@ def modify_private_ip_address_attribute(state, params):
     if allocate == ipam.SPECIFIC and holder and not state.settings.allow_specific_on_assigned_ip:
         raise ApiError(
             "PrivateIpAddressInUse",
-            "The private IP address %s is assigned to network interface %s and cannot be marked specific; unassign it first." % (ip, holder),
+            "The private IP address %s is assigned to network interface %s and cannot be marked specific; unassign it first."
+            % (ip, holder),
         )
     table = state.data["ip_attributes"].setdefault(subnet["id"], {})
     attrs = table.setdefault(ip, {})
@@ -83,20 +94,25 @@ def modify_private_ip_address_attribute(state, params):
         attrs["status"] = status
     if attrs.get("allocate_status", ipam.RANDOM) == ipam.RANDOM and "status" not in attrs:
         del table[ip]
-    return {"PrivateIpAddressAttribute": {
-        "PrivateIpAddressId": str(uuid.uuid5(_IP_ID_NAMESPACE, "%s/%s" % (subnet["id"], ip))),
-        "SubnetId": subnet["id"],
-        "PrivateIpAddress": ip,
-        "Status": attrs.get("status") or ("inuse" if holder else "available"),
-        "AllocateStatus": attrs.get("allocate_status", ipam.RANDOM),
-    }}
+    return {
+        "PrivateIpAddressAttribute": {
+            "PrivateIpAddressId": str(uuid.uuid5(_IP_ID_NAMESPACE, "%s/%s" % (subnet["id"], ip))),
+            "SubnetId": subnet["id"],
+            "PrivateIpAddress": ip,
+            "Status": attrs.get("status") or ("inuse" if holder else "available"),
+            "AllocateStatus": attrs.get("allocate_status", ipam.RANDOM),
+        }
+    }
 
 
 def describe_security_groups(state, params):
     ids = set(params.list("SecurityGroupId"))
     filters = params.filters(("vpc-id",))
-    items = [g for g in state.data["security_groups"].values()
-             if (not ids or g["id"] in ids) and matches(filters, {"vpc-id": lambda g=g: g["vpc_id"]})]
+    items = [
+        g
+        for g in state.data["security_groups"].values()
+        if (not ids or g["id"] in ids) and matches(filters, {"vpc-id": lambda g=g: g["vpc_id"]})
+    ]
     page, extra = next_token_page(params, items, state.settings.default_page_size)
     extra.pop("TotalCount")
     return dict(extra, SecurityGroupSet=[render.security_group(g) for g in page])

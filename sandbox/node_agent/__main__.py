@@ -36,8 +36,13 @@ def main(argv=None) -> int:
 
     def cloud():
         # The emulator checks that requests are signed, not the signature: any key pair will do.
-        return KsyunClient(access_key_id="sandbox", secret_access_key="sandbox", region=region, endpoint=f"http://{args.ksyun_endpoint}",
-                           retry=RetryPolicy(attempts=3, base_delay=0.2, max_delay=1.0))
+        return KsyunClient(
+            access_key_id="sandbox",
+            secret_access_key="sandbox",
+            region=region,
+            endpoint=f"http://{args.ksyun_endpoint}",
+            retry=RetryPolicy(attempts=3, base_delay=0.2, max_delay=1.0),
+        )
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())

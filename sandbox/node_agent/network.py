@@ -25,18 +25,48 @@ def running_status(pod: dict, ip: str, host_ip: str) -> dict:
     meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
     status = dict(pod.get("status") or {})
     started = status.get("startTime") or now
-    conditions = [{"type": kind, "status": "True", "lastProbeTime": None, "lastTransitionTime": now}
-                  for kind in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")]
+    conditions = [
+        {"type": kind, "status": "True", "lastProbeTime": None, "lastTransitionTime": now}
+        for kind in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")
+    ]
     uid = (meta.get("uid") or "")[:8]
-    containers = [{"name": c["name"], "image": c.get("image", ""), "imageID": "", "containerID": f"sandbox://{uid}-{c['name']}",
-                   "ready": True, "started": True, "restartCount": 0, "state": {"running": {"startedAt": started}}}
-                  for c in spec.get("containers") or []]
-    inits = [{"name": c["name"], "image": c.get("image", ""), "imageID": "", "containerID": f"sandbox://{uid}-{c['name']}",
-              "ready": True, "restartCount": 0,
-              "state": {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": started, "finishedAt": started}}}
-             for c in spec.get("initContainers") or []]
-    status.update(phase="Running", podIP=ip, podIPs=[{"ip": ip}], hostIP=host_ip, hostIPs=[{"ip": host_ip}], startTime=started,
-                  conditions=conditions, containerStatuses=containers)
+    containers = [
+        {
+            "name": c["name"],
+            "image": c.get("image", ""),
+            "imageID": "",
+            "containerID": f"sandbox://{uid}-{c['name']}",
+            "ready": True,
+            "started": True,
+            "restartCount": 0,
+            "state": {"running": {"startedAt": started}},
+        }
+        for c in spec.get("containers") or []
+    ]
+    inits = [
+        {
+            "name": c["name"],
+            "image": c.get("image", ""),
+            "imageID": "",
+            "containerID": f"sandbox://{uid}-{c['name']}",
+            "ready": True,
+            "restartCount": 0,
+            "state": {
+                "terminated": {"exitCode": 0, "reason": "Completed", "startedAt": started, "finishedAt": started}
+            },
+        }
+        for c in spec.get("initContainers") or []
+    ]
+    status.update(
+        phase="Running",
+        podIP=ip,
+        podIPs=[{"ip": ip}],
+        hostIP=host_ip,
+        hostIPs=[{"ip": host_ip}],
+        startTime=started,
+        conditions=conditions,
+        containerStatuses=containers,
+    )
     if inits:
         status["initContainerStatuses"] = inits
     return status
@@ -45,21 +75,27 @@ def running_status(pod: dict, ip: str, host_ip: str) -> dict:
 def write_running(kube, pod: dict, uid: str, ip: str, host_ip: str) -> None:
     """Patch pods/status to Running/Ready with ip, only if the pod still has this uid."""
     meta = pod.get("metadata") or {}
-    body = [{"op": "test", "path": "/metadata/uid", "value": uid},
-            {"op": "replace", "path": "/status", "value": running_status(pod, ip, host_ip)}]
+    body = [
+        {"op": "test", "path": "/metadata/uid", "value": uid},
+        {"op": "replace", "path": "/status", "value": running_status(pod, ip, host_ip)},
+    ]
     pods = kube.resources.get(api_version="v1", kind="Pod")
     try:
         pods.status.patch(body=body, name=meta.get("name"), namespace=meta.get("namespace"), content_type=JSON_PATCH)
     except Exception as exc:  # the dynamic client's UnprocessibleEntityError / NotFoundError
         if getattr(exc, "status", None) in (404, 422):
-            raise PodReplaced(f"pod {meta.get('namespace')}/{meta.get('name')} no longer has uid {uid} (re-created or deleted), "
-                              f"so its status was not set to IP {ip}: {getattr(exc, 'summary', lambda: exc)()}") from exc
+            raise PodReplaced(
+                f"pod {meta.get('namespace')}/{meta.get('name')} no longer has uid {uid} (re-created or deleted), "
+                f"so its status was not set to IP {ip}: {getattr(exc, 'summary', lambda: exc)()}"
+            ) from exc
         raise
 
 
 def pod_network_writer(kube, host_ip_of):
     """The flows' SetPodNetwork writer: Running/Ready with the planned IP on the pod's node (host_ip_of(node name))."""
+
     def write(action, pod):
         node = (pod.get("spec") or {}).get("nodeName", "")
         write_running(kube, pod, action.uid, action.ip, host_ip_of(node))
+
     return write

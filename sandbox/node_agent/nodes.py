@@ -50,30 +50,58 @@ def _now() -> str:
 
 
 def _conditions(now: str) -> list:
-    healthy = [("MemoryPressure", "False", "KubeletHasSufficientMemory"),
-               ("DiskPressure", "False", "KubeletHasNoDiskPressure"),
-               ("PIDPressure", "False", "KubeletHasSufficientPID"),
-               ("Ready", "True", "KubeletReady")]
-    return [{"type": t, "status": s, "reason": r, "message": "sandbox node agent",
-             "lastHeartbeatTime": now, "lastTransitionTime": now} for t, s, r in healthy]
+    healthy = [
+        ("MemoryPressure", "False", "KubeletHasSufficientMemory"),
+        ("DiskPressure", "False", "KubeletHasNoDiskPressure"),
+        ("PIDPressure", "False", "KubeletHasSufficientPID"),
+        ("Ready", "True", "KubeletReady"),
+    ]
+    return [
+        {
+            "type": t,
+            "status": s,
+            "reason": r,
+            "message": "sandbox node agent",
+            "lastHeartbeatTime": now,
+            "lastTransitionTime": now,
+        }
+        for t, s, r in healthy
+    ]
 
 
 def status_body(spec: NodeSpec) -> dict:
     now = _now()
-    return {"status": {
-        "capacity": spec.resources(), "allocatable": spec.resources(), "conditions": _conditions(now),
-        "addresses": [{"type": "InternalIP", "address": spec.internal_ip}, {"type": "Hostname", "address": spec.name}],
-        "nodeInfo": {"kubeletVersion": KUBELET_VERSION, "kubeProxyVersion": "", "operatingSystem": "linux",
-                     "architecture": "amd64", "containerRuntimeVersion": "sandbox://0", "osImage": "ksyun.kce sandbox",
-                     "kernelVersion": "", "machineID": spec.instance_id, "systemUUID": spec.instance_id,
-                     "bootID": spec.instance_id},
-    }}
+    return {
+        "status": {
+            "capacity": spec.resources(),
+            "allocatable": spec.resources(),
+            "conditions": _conditions(now),
+            "addresses": [
+                {"type": "InternalIP", "address": spec.internal_ip},
+                {"type": "Hostname", "address": spec.name},
+            ],
+            "nodeInfo": {
+                "kubeletVersion": KUBELET_VERSION,
+                "kubeProxyVersion": "",
+                "operatingSystem": "linux",
+                "architecture": "amd64",
+                "containerRuntimeVersion": "sandbox://0",
+                "osImage": "ksyun.kce sandbox",
+                "kernelVersion": "",
+                "machineID": spec.instance_id,
+                "systemUUID": spec.instance_id,
+                "bootID": spec.instance_id,
+            },
+        }
+    }
 
 
 def register(core: client.CoreV1Api, spec: NodeSpec) -> None:
     """Create the Node (or update its labels), then report its status as a kubelet would."""
-    body = {"metadata": {"name": spec.name, "labels": spec.labels()},
-            "spec": {"providerID": f"ksyun://{spec.instance_id}"}}
+    body = {
+        "metadata": {"name": spec.name, "labels": spec.labels()},
+        "spec": {"providerID": f"ksyun://{spec.instance_id}"},
+    }
     try:
         core.create_node(body)
     except ApiException as e:
@@ -86,8 +114,14 @@ def register(core: client.CoreV1Api, spec: NodeSpec) -> None:
 def heartbeat(core: client.CoreV1Api, coord: client.CoordinationV1Api, spec: NodeSpec) -> None:
     """Renew the node Lease and the Ready condition, so node-lifecycle keeps the node Ready."""
     now = datetime.datetime.now(datetime.timezone.utc)
-    lease = {"metadata": {"name": spec.name, "namespace": "kube-node-lease"},
-             "spec": {"holderIdentity": spec.name, "leaseDurationSeconds": 40, "renewTime": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}}
+    lease = {
+        "metadata": {"name": spec.name, "namespace": "kube-node-lease"},
+        "spec": {
+            "holderIdentity": spec.name,
+            "leaseDurationSeconds": 40,
+            "renewTime": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        },
+    }
     try:
         coord.patch_namespaced_lease(spec.name, "kube-node-lease", {"spec": lease["spec"]})
     except ApiException as e:

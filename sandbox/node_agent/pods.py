@@ -13,9 +13,9 @@ import time
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError, InvalidPodRequest
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.pod import FIXED_ANNOTATION, may_hold_fixed_ip
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import read_cluster_config
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, get_or_none
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext, bind_pod, release_pod
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, get_or_none
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunError
 from sandbox.node_agent.network import PodReplaced, pod_network_writer, write_running
 from sandbox.node_agent.workqueue import WorkQueue
@@ -111,7 +111,7 @@ class PodController:
         self._attempts[(key, uid)] = attempt
         if attempt >= MAX_ATTEMPTS:
             return False
-        self.queue.add_after(key, min(0.5 * 2 ** attempt, 8.0))
+        self.queue.add_after(key, min(0.5 * 2**attempt, 8.0))
         return True
 
     def _flows(self) -> FlowContext:
@@ -122,9 +122,18 @@ class PodController:
         if config is None or time.monotonic() - read_at > CONFIG_TTL:
             config = read_cluster_config(self.kube)
             self._config = (time.monotonic(), config)
-        return FlowContext(self.kube, cloud, config, pod_network=pod_network_writer(self.kube, self._host_ip),
-                           identity=f"node-agent/{threading.current_thread().name}", lock_timeout=30.0, retry_delay=0.3,
-                           eni_wait_timeout=30.0, eni_wait_interval=0.1, log=LOG.info)
+        return FlowContext(
+            self.kube,
+            cloud,
+            config,
+            pod_network=pod_network_writer(self.kube, self._host_ip),
+            identity=f"node-agent/{threading.current_thread().name}",
+            lock_timeout=30.0,
+            retry_delay=0.3,
+            eni_wait_timeout=30.0,
+            eni_wait_interval=0.1,
+            log=LOG.info,
+        )
 
     def _host_ip(self, node_name: str) -> str:
         spec = self.nodes.get(node_name)
@@ -158,8 +167,13 @@ class PodController:
         try:
             result = release_pod(self._flows(), key[0], key[1], pod=last)
             if result.changed:
-                LOG.info("pod %s/%s (uid %s) was removed before its release; released: %s", key[0], key[1], uid,
-                         (result.reservation or {}).get("phase", "record deleted"))
+                LOG.info(
+                    "pod %s/%s (uid %s) was removed before its release; released: %s",
+                    key[0],
+                    key[1],
+                    uid,
+                    (result.reservation or {}).get("phase", "record deleted"),
+                )
         except (FixedIpError, KsyunError) as err:
             LOG.warning("pod %s/%s was removed; its release failed: %s", key[0], key[1], err)
 
@@ -186,16 +200,33 @@ class PodController:
         except (FixedIpError, KsyunError) as err:
             self._event(pod, "FailedIPAllocation", str(err))
             retried = self._retry(key, uid)
-            LOG.warning("pod %s/%s on node %s: no IP: %s%s", key[0], key[1], node, err, "; will retry" if retried else "; giving up")
+            LOG.warning(
+                "pod %s/%s on node %s: no IP: %s%s",
+                key[0],
+                key[1],
+                node,
+                err,
+                "; will retry" if retried else "; giving up",
+            )
             return
-        fixed_refused = snapshot.annotations.get(FIXED_ANNOTATION, "").strip().lower() == "true" and not may_hold_fixed_ip(snapshot)
+        fixed_refused = snapshot.annotations.get(
+            FIXED_ANNOTATION, ""
+        ).strip().lower() == "true" and not may_hold_fixed_ip(snapshot)
         for text in result.warnings:
             self._event(pod, "FixedIPNotSupported" if fixed_refused and "fixed IP" in text else "VpcCniWarning", text)
         record = result.reservation or {}
         self._networked.add(uid)
         self._attempts.pop((key, uid), None)
-        LOG.info("pod %s/%s on node %s: IP %s (%s, %s)%s", key[0], key[1], node, record.get("ip"), record.get("mode"),
-                 "fixed" if record.get("fixed") else "not fixed", "" if result.changed else " (already in place)")
+        LOG.info(
+            "pod %s/%s on node %s: IP %s (%s, %s)%s",
+            key[0],
+            key[1],
+            node,
+            record.get("ip"),
+            record.get("mode"),
+            "fixed" if record.get("fixed") else "not fixed",
+            "" if result.changed else " (already in place)",
+        )
 
     def _delete(self, key, pod) -> None:
         meta = pod["metadata"]
@@ -216,7 +247,13 @@ class PodController:
                     LOG.warning("pod %s/%s: release failed, will retry: %s", key[0], key[1], err)
                     return
                 self._event(pod, "FailedIPRelease", str(err))
-                LOG.warning("pod %s/%s: release failed %d times, completing the deletion anyway: %s", key[0], key[1], MAX_ATTEMPTS, err)
+                LOG.warning(
+                    "pod %s/%s: release failed %d times, completing the deletion anyway: %s",
+                    key[0],
+                    key[1],
+                    MAX_ATTEMPTS,
+                    err,
+                )
         self._networked.discard(uid)
         self._attempts.pop((key, uid), None)
         self._released.add(uid)
@@ -226,8 +263,11 @@ class PodController:
         meta = pod["metadata"]
         try:
             # The body's DeleteOptions win over query parameters, so the grace period goes in the body.
-            self._pods.delete(name=meta["name"], namespace=meta["namespace"],
-                              body={"gracePeriodSeconds": 0, "preconditions": {"uid": meta["uid"]}})
+            self._pods.delete(
+                name=meta["name"],
+                namespace=meta["namespace"],
+                body={"gracePeriodSeconds": 0, "preconditions": {"uid": meta["uid"]}},
+            )
             LOG.info("pod %s/%s deleted on node %s", meta["namespace"], meta["name"], pod["spec"]["nodeName"])
         except Exception as exc:  # noqa: BLE001 - gone already (404) or replaced (409) is fine
             if getattr(exc, "status", None) not in (404, 409):
@@ -241,14 +281,27 @@ class PodController:
             return
         self._warned.add(mark)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        body = {"apiVersion": "v1", "kind": "Event",
-                "metadata": {"generateName": f"{meta['name']}.", "namespace": meta["namespace"]},
-                "involvedObject": {"apiVersion": "v1", "kind": "Pod", "namespace": meta["namespace"], "name": meta["name"],
-                                   "uid": meta["uid"]},
-                "reason": reason, "message": message[:1024], "type": "Warning", "count": 1,
-                "source": {"component": COMPONENT, "host": pod["spec"].get("nodeName", "")},
-                "firstTimestamp": now, "lastTimestamp": now, "reportingComponent": COMPONENT,
-                "reportingInstance": pod["spec"].get("nodeName", "")}
+        body = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"generateName": f"{meta['name']}.", "namespace": meta["namespace"]},
+            "involvedObject": {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "namespace": meta["namespace"],
+                "name": meta["name"],
+                "uid": meta["uid"],
+            },
+            "reason": reason,
+            "message": message[:1024],
+            "type": "Warning",
+            "count": 1,
+            "source": {"component": COMPONENT, "host": pod["spec"].get("nodeName", "")},
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "reportingComponent": COMPONENT,
+            "reportingInstance": pod["spec"].get("nodeName", ""),
+        }
         try:
             self._events.create(body=body, namespace=meta["namespace"])
         except Exception as exc:  # noqa: BLE001 - an event is best effort (the namespace may be terminating)

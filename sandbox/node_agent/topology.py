@@ -20,10 +20,18 @@ def node_specs(topology_path) -> list:
         extension_enis = max(int(itype["eni_quota"]) - 1, 0)  # the primary ENI is not for pods
         secondary_per_eni = max(int(itype["ip_quota"]) - 1, 0)  # nor is each ENI's primary IP
         vpc_cni = inst.get("vpc_cni", True)
-        specs.append(NodeSpec(
-            name=inst["primary_ip"], instance_id=inst["id"], zone=inst.get("zone") or zones[inst["subnet"]],
-            region=topo.get("region", "cn-beijing-6"), instance_type=inst["type"], internal_ip=inst["primary_ip"],
-            eni=extension_enis if vpc_cni else 0,
-            eni_private_ip=extension_enis * secondary_per_eni if vpc_cni else 0,
-            cpu=str(itype.get("cpu", 8)), memory=f"{int(itype.get('memory', 32))}Gi"))
+        specs.append(
+            NodeSpec(
+                name=inst["primary_ip"],
+                instance_id=inst["id"],
+                zone=inst.get("zone") or zones[inst["subnet"]],
+                region=topo.get("region", "cn-beijing-6"),
+                instance_type=inst["type"],
+                internal_ip=inst["primary_ip"],
+                eni=extension_enis if vpc_cni else 0,
+                eni_private_ip=extension_enis * secondary_per_eni if vpc_cni else 0,
+                cpu=str(itype.get("cpu", 8)),
+                memory=f"{int(itype.get('memory', 32))}Gi",
+            )
+        )
     return specs

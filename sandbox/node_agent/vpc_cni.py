@@ -11,7 +11,11 @@ from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import Settings
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import DEFAULT_NAME, DEFAULT_NAMESPACE, config_map_data
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import (
+    DEFAULT_NAME,
+    DEFAULT_NAMESPACE,
+    config_map_data,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
 
 CLUSTER_NAME = "sandbox"
@@ -48,9 +52,14 @@ def install(kubeconfig, topology_path, timeout=60.0) -> Settings:
             body["metadata"]["resourceVersion"] = current.metadata.resource_version
             ext.replace_custom_resource_definition(body["metadata"]["name"], body)
     settings = sandbox_settings(topology_path)
-    config_map = {"metadata": {"name": DEFAULT_NAME, "namespace": DEFAULT_NAMESPACE,
-                               "labels": {"app.kubernetes.io/part-of": "ksyun.kce"}},
-                  "data": config_map_data(settings)}
+    config_map = {
+        "metadata": {
+            "name": DEFAULT_NAME,
+            "namespace": DEFAULT_NAMESPACE,
+            "labels": {"app.kubernetes.io/part-of": "ksyun.kce"},
+        },
+        "data": config_map_data(settings),
+    }
     try:
         core.create_namespaced_config_map(DEFAULT_NAMESPACE, config_map)
     except ApiException as e:

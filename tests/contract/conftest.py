@@ -7,10 +7,10 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from sandbox.ksyun_emulator import Emulator
-from sandbox.ksyun_emulator.admin_client import AdminClient
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.retry import RetryPolicy
+from sandbox.ksyun_emulator import Emulator
+from sandbox.ksyun_emulator.admin_client import AdminClient
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TOPOLOGY = REPO / "sandbox" / "topologies" / "default.yml"
@@ -59,7 +59,12 @@ def start_emulator(topology):
     started = []
 
     def start(topology_override=None, state_file=None, faults=None, **settings):
-        emu = Emulator(topology_override or topology, settings=dict(FAST_SETTINGS, **settings), faults=faults, state_file=state_file)
+        emu = Emulator(
+            topology_override or topology,
+            settings=dict(FAST_SETTINGS, **settings),
+            faults=faults,
+            state_file=state_file,
+        )
         emu.start()
         started.append(emu)
         return emu
@@ -102,4 +107,5 @@ def admin(emulator):
 def wait_attached(client):
     def wait(eni_id, instance_id=None):
         return client.wait_network_interface(eni_id, instance_id, timeout=5, interval=0.01)
+
     return wait

@@ -87,15 +87,30 @@ def test_state_survives_a_restart_with_a_state_file(tmp_path, start_emulator, ma
     second = start_emulator(state_file=state_file)
     again = make_client(second)
     eni = again.get_network_interface(eni_id)
-    assert eni["NetworkInterfaceName"] == "kept" and eni["AssignedPrivateIpAddressSet"] == [{"PrivateIpAddress": "10.0.0.236"}]
+    assert eni["NetworkInterfaceName"] == "kept" and eni["AssignedPrivateIpAddressSet"] == [
+        {"PrivateIpAddress": "10.0.0.236"}
+    ]
     assert "10.0.0.237" not in again.describe_subnet_available_addresses(ids.subnet_6a, page_size=1000)
     assert again.create_network_interface(ids.subnet_6a, [ids.sg]) != eni_id
 
 
 def _start_cli(state_file, *settings):
-    cmd = [sys.executable, "-m", "sandbox.ksyun_emulator", "--topology", str(DEFAULT_TOPOLOGY), "--listen", "127.0.0.1:0",
-           "--state-file", str(state_file), "--settings", *settings]
-    proc = subprocess.Popen(cmd, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    cmd = [
+        sys.executable,
+        "-m",
+        "sandbox.ksyun_emulator",
+        "--topology",
+        str(DEFAULT_TOPOLOGY),
+        "--listen",
+        "127.0.0.1:0",
+        "--state-file",
+        str(state_file),
+        "--settings",
+        *settings,
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ)
+    )
     line = proc.stdout.readline()
     match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
     if not match:
@@ -124,6 +139,12 @@ def test_the_command_line_prints_its_url_and_keeps_state_across_a_restart(tmp_pa
 
 
 def test_the_command_line_refuses_a_bad_setting_with_a_message():
-    result = subprocess.run(check=False, args=[sys.executable, "-m", "sandbox.ksyun_emulator", "--settings", "ip_quota_scope=zone"],
-                            cwd=str(REPO), capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        check=False,
+        args=[sys.executable, "-m", "sandbox.ksyun_emulator", "--settings", "ip_quota_scope=zone"],
+        cwd=str(REPO),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2 and "ip_quota_scope" in result.stderr

@@ -19,8 +19,12 @@ SECRET = "SKcontract-9f3e1b7d-never-print-me"
 
 
 def _env(emulator, **extra):
-    env = {"KSYUN_ACCESS_KEY_ID": "AKLTenv", "KSYUN_SECRET_ACCESS_KEY": "SKenv", "KSYUN_REGION": "cn-beijing-6",
-           "KSYUN_ENDPOINT": "http://" + emulator.endpoint}
+    env = {
+        "KSYUN_ACCESS_KEY_ID": "AKLTenv",
+        "KSYUN_SECRET_ACCESS_KEY": "SKenv",
+        "KSYUN_REGION": "cn-beijing-6",
+        "KSYUN_ENDPOINT": "http://" + emulator.endpoint,
+    }
     env.update(extra)
     return env
 
@@ -53,9 +57,14 @@ def test_an_endpoint_template_names_each_service():
     assert client.config.endpoint_for("kec") == "kec.cn-beijing-6.api.ksyun.com"
 
 
-@pytest.mark.parametrize("missing,variable", [("KSYUN_ACCESS_KEY_ID", "KSYUN_ACCESS_KEY_ID"),
-                                              ("KSYUN_SECRET_ACCESS_KEY", "KSYUN_SECRET_ACCESS_KEY"),
-                                              ("KSYUN_REGION", "KSYUN_REGION")])
+@pytest.mark.parametrize(
+    "missing,variable",
+    [
+        ("KSYUN_ACCESS_KEY_ID", "KSYUN_ACCESS_KEY_ID"),
+        ("KSYUN_SECRET_ACCESS_KEY", "KSYUN_SECRET_ACCESS_KEY"),
+        ("KSYUN_REGION", "KSYUN_REGION"),
+    ],
+)
 def test_missing_settings_name_the_variable_to_set(emulator, missing, variable):
     env = _env(emulator)
     del env[missing]
@@ -64,12 +73,15 @@ def test_missing_settings_name_the_variable_to_set(emulator, missing, variable):
     assert variable in str(err.value)
 
 
-@pytest.mark.parametrize("kwargs,fragment", [
-    ({"scheme": "https", "endpoint": "http://127.0.0.1:1"}, "contradicts"),
-    ({"scheme": "ftp"}, "ftp"),
-    ({"endpoint": "http://127.0.0.1:1/api"}, "path"),
-    ({"method": "PUT"}, "PUT"),
-])
+@pytest.mark.parametrize(
+    "kwargs,fragment",
+    [
+        ({"scheme": "https", "endpoint": "http://127.0.0.1:1"}, "contradicts"),
+        ({"scheme": "ftp"}, "ftp"),
+        ({"endpoint": "http://127.0.0.1:1/api"}, "path"),
+        ({"method": "PUT"}, "PUT"),
+    ],
+)
 def test_inconsistent_settings_are_refused_with_the_bad_value(kwargs, fragment):
     with pytest.raises(KsyunConfigError) as err:
         KsyunClient("AK", "SK", "cn-beijing-6", **kwargs)
@@ -80,8 +92,17 @@ def test_the_secret_key_never_appears_in_errors_reprs_or_logs(client, caplog):
     caplog.set_level(logging.DEBUG)
     with pytest.raises(KsyunApiError) as err:
         client.modify_network_interface(SECRET, "echoes-the-id")
-    texts = [str(err.value), repr(err.value), err.value.message, str(err.value.args), repr(client), str(client.config),
-             repr(client.config), caplog.text, repr(client.call_log.records)]
+    texts = [
+        str(err.value),
+        repr(err.value),
+        err.value.message,
+        str(err.value.args),
+        repr(client),
+        str(client.config),
+        repr(client.config),
+        caplog.text,
+        repr(client.call_log.records),
+    ]
     assert err.value.status == 404, "the emulator echoes the unknown id (the secret) in its message"
     assert all(SECRET not in text for text in texts)
     assert "********" in err.value.message
@@ -97,15 +118,20 @@ def test_loopback_endpoints_bypass_the_proxy_without_changing_the_environment(em
 
 
 def test_the_stock_sdk_would_send_loopback_calls_to_the_proxy(emulator, monkeypatch):
-    from ksyun.client.vpc.v20160304 import client as vpc_client, models
+    from ksyun.client.vpc.v20160304 import client as vpc_client
+    from ksyun.client.vpc.v20160304 import models
     from ksyun.common.credential import Credential
     from ksyun.common.exception.ksyun_sdk_exception import KsyunSDKException
     from ksyun.common.profile.client_profile import ClientProfile
     from ksyun.common.profile.http_profile import HttpProfile
+
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    stock = vpc_client.VpcClient(Credential("AK", "SK"), "cn-beijing-6",
-                                 ClientProfile(httpProfile=HttpProfile(protocol="http", endpoint=emulator.endpoint, reqTimeout=2)))
+    stock = vpc_client.VpcClient(
+        Credential("AK", "SK"),
+        "cn-beijing-6",
+        ClientProfile(httpProfile=HttpProfile(protocol="http", endpoint=emulator.endpoint, reqTimeout=2)),
+    )
     with pytest.raises(KsyunSDKException) as err:
         stock.DescribeSubnets(models.DescribeSubnetsRequest())
     assert err.value.code == "ClientNetworkError"
@@ -115,7 +141,14 @@ def test_other_endpoints_follow_the_proxy_environment(emulator, monkeypatch, ids
     monkeypatch.setenv("HTTP_PROXY", emulator.url)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    client = KsyunClient("AK", "SK", "cn-beijing-6", endpoint="{service}.ksyun-emulator.test", scheme="http", retry=RetryPolicy(attempts=1))
+    client = KsyunClient(
+        "AK",
+        "SK",
+        "cn-beijing-6",
+        endpoint="{service}.ksyun-emulator.test",
+        scheme="http",
+        retry=RetryPolicy(attempts=1),
+    )
     assert client.get_subnet(ids.subnet_6a)["SubnetId"] == ids.subnet_6a, "the emulator answered as the proxy"
 
 

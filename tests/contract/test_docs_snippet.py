@@ -21,13 +21,21 @@ def _snippet():
 
 @pytest.mark.emulator_settings(transition_seconds=0)
 def test_the_documented_snippet_creates_attaches_and_describes_an_eni(emulator, monkeypatch, ids):
-    for key, value in {"KSYUN_ACCESS_KEY_ID": "AKLTdocs", "KSYUN_SECRET_ACCESS_KEY": "SKdocs", "KSYUN_REGION": ids.region,
-                       "KSYUN_ENDPOINT": emulator.url, "KCE_SUBNET_ID": ids.subnet_6a, "KCE_SECURITY_GROUP_ID": ids.sg,
-                       "KCE_INSTANCE_ID": ids.node_47}.items():
+    for key, value in {
+        "KSYUN_ACCESS_KEY_ID": "AKLTdocs",
+        "KSYUN_SECRET_ACCESS_KEY": "SKdocs",
+        "KSYUN_REGION": ids.region,
+        "KSYUN_ENDPOINT": emulator.url,
+        "KCE_SUBNET_ID": ids.subnet_6a,
+        "KCE_SECURITY_GROUP_ID": ids.sg,
+        "KCE_INSTANCE_ID": ids.node_47,
+    }.items():
         monkeypatch.setenv(key, value)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(_snippet(), str(DOC), "exec"), {"__name__": "docs_snippet"})  # noqa: S102 - running the documented code is the point
+        exec(
+            compile(_snippet(), str(DOC), "exec"), {"__name__": "docs_snippet"}
+        )  # noqa: S102 - running the documented code is the point
     eni_id, ip, mac, count = out.getvalue().split()
     state = emulator.state.data["network_interfaces"][eni_id]
     assert state["instance_id"] == ids.node_47 and state["name"] == "sts-0-fixed-ip"

@@ -39,14 +39,21 @@ def test_throttling_is_answered_with_http_400_and_code_throttling_by_default(cli
 
 @pytest.mark.parametrize("status", [429, 503])
 def test_throttling_with_another_http_status_is_retried_too(client, emulator, status):
-    emulator.faults.configure({"throttle_status": status, "throttle_code": "RequestLimitExceeded",
-                               "fail_nth": [{"nth": 1, "mode": "throttle"}]})
+    emulator.faults.configure(
+        {
+            "throttle_status": status,
+            "throttle_code": "RequestLimitExceeded",
+            "fail_nth": [{"nth": 1, "mode": "throttle"}],
+        }
+    )
     assert len(client.describe_subnets()) == 4
     assert _reads(emulator, "DescribeSubnets") == 2
 
 
 def test_server_errors_are_retried(client, emulator, ids):
-    emulator.faults.configure({"fail_nth": [{"nth": 1, "times": 2, "mode": "error", "status": 503, "code": "ServiceUnavailable"}]})
+    emulator.faults.configure(
+        {"fail_nth": [{"nth": 1, "times": 2, "mode": "error", "status": 503, "code": "ServiceUnavailable"}]}
+    )
     eni_id = client.create_network_interface(ids.subnet_6a, [ids.sg])
     assert client.get_network_interface(eni_id) is not None
     assert _writes(emulator, "CreateNetworkInterface") == 3
@@ -70,7 +77,9 @@ def test_a_client_error_from_the_api_is_not_retried(client, emulator, ids):
 
 
 def test_an_injected_4xx_is_not_retried(client, emulator):
-    emulator.faults.configure({"fail_nth": [{"nth": 1, "mode": "error", "status": 403, "code": "SignatureDoesNotMatch"}]})
+    emulator.faults.configure(
+        {"fail_nth": [{"nth": 1, "mode": "error", "status": 403, "code": "SignatureDoesNotMatch"}]}
+    )
     with pytest.raises(KsyunApiError) as err:
         client.describe_subnets()
     assert (err.value.status, err.value.code, err.value.attempts) == (403, "SignatureDoesNotMatch", 1)
@@ -112,7 +121,9 @@ def test_repeating_an_ambiguous_write_can_be_switched_on(emulator, make_client, 
 
 
 def test_the_nth_mutating_call_can_be_failed_while_reads_pass(client, emulator, ids):
-    emulator.faults.configure({"fail_nth": [{"nth": 2, "scope": "writes", "mode": "error", "status": 400, "code": "InvalidParameterValue"}]})
+    emulator.faults.configure(
+        {"fail_nth": [{"nth": 2, "scope": "writes", "mode": "error", "status": 400, "code": "InvalidParameterValue"}]}
+    )
     client.describe_subnets()
     client.describe_subnets()
     first = client.create_network_interface(ids.subnet_6a, [ids.sg])
@@ -125,7 +136,9 @@ def test_the_nth_mutating_call_can_be_failed_while_reads_pass(client, emulator, 
 
 
 def test_a_fault_can_target_one_action(client, emulator, ids):
-    emulator.faults.configure({"fail_nth": [{"nth": 1, "action": "DescribeInstances", "mode": "error", "status": 400, "code": "Boom"}]})
+    emulator.faults.configure(
+        {"fail_nth": [{"nth": 1, "action": "DescribeInstances", "mode": "error", "status": 400, "code": "Boom"}]}
+    )
     assert client.describe_subnets()
     with pytest.raises(KsyunApiError) as err:
         client.describe_instances()
@@ -169,8 +182,14 @@ def test_a_server_that_is_not_there_is_retried_and_reported_as_a_network_error()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    client = KsyunClient("AKLTx", "SKx", "cn-beijing-6", endpoint="127.0.0.1:%d" % port, scheme="http",
-                         retry=RetryPolicy(attempts=3, base_delay=0.001))
+    client = KsyunClient(
+        "AKLTx",
+        "SKx",
+        "cn-beijing-6",
+        endpoint="127.0.0.1:%d" % port,
+        scheme="http",
+        retry=RetryPolicy(attempts=3, base_delay=0.001),
+    )
     with pytest.raises(KsyunApiError) as err:
         client.create_network_interface("s", ["g"])
     assert err.value.code == "ClientNetworkError" and err.value.attempts == 3 and not err.value.ambiguous

@@ -5,7 +5,11 @@ import time
 
 import pytest
 
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunApiError, is_not_found, is_quota_exceeded
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import (
+    KsyunApiError,
+    is_not_found,
+    is_quota_exceeded,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import CloudReader
 
 pytestmark = pytest.mark.emulator
@@ -148,29 +152,50 @@ def test_unknown_instances_and_enis_are_not_found_on_attach(client, ids):
 
 
 def test_an_eni_can_be_created_and_attached_in_one_call(client, ids, wait_attached):
-    params = {"InstanceId": ids.node_48, "SubnetId": ids.subnet_6a, "SecurityGroupId": {"1": ids.sg}, "PrivateIpAddress": "10.0.0.200"}
+    params = {
+        "InstanceId": ids.node_48,
+        "SubnetId": ids.subnet_6a,
+        "SecurityGroupId": {"1": ids.sg},
+        "PrivateIpAddress": "10.0.0.200",
+    }
     client.call("kec", "AttachNetworkInterface", params, "create and attach")
     eni = client.describe_network_interfaces(filters={"private-ip-address": "10.0.0.200"})[0]
     assert wait_attached(eni["NetworkInterfaceId"], ids.node_48)["NetworkInterfaceType"] == "extension"
     with pytest.raises(KsyunApiError) as err:
-        client.call("kec", "AttachNetworkInterface", dict(params, NetworkInterfaceId=eni["NetworkInterfaceId"]), "mix both modes")
+        client.call(
+            "kec",
+            "AttachNetworkInterface",
+            dict(params, NetworkInterfaceId=eni["NetworkInterfaceId"]),
+            "mix both modes",
+        )
     assert err.value.code == "InvalidParameterValue"
 
 
 def test_instances_are_found_by_filters(client, ids):
-    assert [i["InstanceId"] for i in client.describe_instances(filters={"private-ip-address": "10.0.0.48"})] == [ids.node_48]
+    assert [i["InstanceId"] for i in client.describe_instances(filters={"private-ip-address": "10.0.0.48"})] == [
+        ids.node_48
+    ]
     assert len(client.describe_instances(filters={"availability-zone-name": "cn-beijing-6a"})) == 4
-    assert [i["InstanceId"] for i in client.describe_instances(filters={"network-interface.network-interface-id": ids.eni_tiny})] == [ids.node_tiny]
+    assert [
+        i["InstanceId"]
+        for i in client.describe_instances(filters={"network-interface.network-interface-id": ids.eni_tiny})
+    ] == [ids.node_tiny]
 
 
 def test_instances_are_listed_across_pages_with_marker_and_instance_count(start_emulator, make_client, topology):
     many = copy.deepcopy(topology)
     for n in range(12):
-        many["instances"].append({
-            "id": "5f2c7a10-0004-4a6e-9c1b-0000000005%02d" % n, "name": "extra-%d" % n, "type": "N3.2B", "zone": "cn-beijing-6a",
-            "subnet": "5f2c7a10-0002-4a6e-9c1b-000000000001", "primary_ip": "10.0.0.%d" % (100 + n),
-            "primary_eni_id": "5f2c7a10-0005-4a6e-9c1b-0000000005%02d" % n,
-        })
+        many["instances"].append(
+            {
+                "id": "5f2c7a10-0004-4a6e-9c1b-0000000005%02d" % n,
+                "name": "extra-%d" % n,
+                "type": "N3.2B",
+                "zone": "cn-beijing-6a",
+                "subnet": "5f2c7a10-0002-4a6e-9c1b-000000000001",
+                "primary_ip": "10.0.0.%d" % (100 + n),
+                "primary_eni_id": "5f2c7a10-0005-4a6e-9c1b-0000000005%02d" % n,
+            }
+        )
     emu = start_emulator(many)
     found = make_client(emu).describe_instances(page_size=5)
     assert len(found) == 17 and len({i["InstanceId"] for i in found}) == 17
@@ -191,7 +216,12 @@ def test_instance_type_quotas_are_read_by_the_read_model_in_one_call(client):
 
 
 def test_instance_type_filters_are_accepted_with_and_without_the_name_index(client):
-    plain = client.call("kec", "DescribeInstanceTypeConfigs", {"Filter": {"1": {"Name": "instance-family", "Value": {"1": "N3"}}}}, "plain")
+    plain = client.call(
+        "kec",
+        "DescribeInstanceTypeConfigs",
+        {"Filter": {"1": {"Name": "instance-family", "Value": {"1": "N3"}}}},
+        "plain",
+    )
     indexed = client.describe_instance_type_configs(filters={"instance-family": "N3"})
     assert len(plain["InstanceTypeConfigSet"]) == len(indexed) == 2
 

@@ -20,7 +20,9 @@ def test_a_new_network_interface_is_detached_in_its_subnet_with_a_uuid_and_a_mac
     eni = client.get_network_interface(eni_id)
     assert UUID.match(eni_id)
     assert eni["NetworkInterfaceType"] == "extension"
-    assert eni["SubnetId"] == ids.subnet_6a and eni["VpcId"] == ids.vpc and eni["AvailabilityZoneName"] == "cn-beijing-6a"
+    assert (
+        eni["SubnetId"] == ids.subnet_6a and eni["VpcId"] == ids.vpc and eni["AvailabilityZoneName"] == "cn-beijing-6a"
+    )
     assert eni["NetworkInterfaceName"] == "sts-0"
     assert eni["State"] == "available" and "InstanceId" not in eni
     assert re.match(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$", eni["MacAddress"])
@@ -29,8 +31,13 @@ def test_a_new_network_interface_is_detached_in_its_subnet_with_a_uuid_and_a_mac
 
 
 def test_every_network_interface_gets_its_own_mac_address(client, ids):
-    macs = {client.get_network_interface(client.create_network_interface(ids.subnet_6a, [ids.sg]))["MacAddress"] for _n in range(5)}
-    primary = {e["MacAddress"] for e in client.describe_network_interfaces(filters={"networkInterface-type": "primary"})}
+    macs = {
+        client.get_network_interface(client.create_network_interface(ids.subnet_6a, [ids.sg]))["MacAddress"]
+        for _n in range(5)
+    }
+    primary = {
+        e["MacAddress"] for e in client.describe_network_interfaces(filters={"networkInterface-type": "primary"})
+    }
     assert len(macs) == 5 and not macs & primary
 
 
@@ -48,8 +55,11 @@ def test_an_ip_outside_the_subnet_is_refused_and_nothing_is_created(client, admi
     assert _count_enis(admin) == before
 
 
-@pytest.mark.parametrize("address", ["10.0.0.0", "10.0.0.1", "10.0.0.255", "10.0.0.2", "10.0.0.3"],
-                         ids=["network", "gateway", "broadcast", "platform-reserved-2", "platform-reserved-3"])
+@pytest.mark.parametrize(
+    "address",
+    ["10.0.0.0", "10.0.0.1", "10.0.0.255", "10.0.0.2", "10.0.0.3"],
+    ids=["network", "gateway", "broadcast", "platform-reserved-2", "platform-reserved-3"],
+)
 def test_gateway_network_broadcast_and_platform_reserved_addresses_are_refused(client, ids, address):
     with pytest.raises(KsyunApiError) as err:
         client.create_network_interface(ids.subnet_6a, [ids.sg], private_ip=address)
@@ -94,7 +104,9 @@ def test_a_deleted_network_interface_is_gone_and_deleting_it_again_is_not_found(
     assert client.get_network_interface(eni_id) is None
     with pytest.raises(KsyunApiError) as err:
         client.delete_network_interface(eni_id)
-    assert err.value.code == "InvalidNetworkInterfaceId.NotFound" and err.value.status == 404 and is_not_found(err.value)
+    assert (
+        err.value.code == "InvalidNetworkInterfaceId.NotFound" and err.value.status == 404 and is_not_found(err.value)
+    )
 
 
 def test_an_attached_network_interface_cannot_be_deleted_until_detached(client, ids, wait_attached):
@@ -112,30 +124,40 @@ def test_an_attached_network_interface_cannot_be_deleted_until_detached(client, 
 
 
 def test_a_primary_network_interface_cannot_be_deleted_or_detached(client, ids):
-    for call in (lambda: client.delete_network_interface(ids.eni_47), lambda: client.detach_network_interface(ids.node_47, ids.eni_47)):
+    for call in (
+        lambda: client.delete_network_interface(ids.eni_47),
+        lambda: client.detach_network_interface(ids.node_47, ids.eni_47),
+    ):
         with pytest.raises(KsyunApiError) as err:
             call()
         assert err.value.code == "OperationDenied.PrimaryNetworkInterface"
 
 
-@pytest.mark.parametrize("name,value,expected", [
-    ("vpc-id", "5f2c7a10-0001-4a6e-9c1b-000000000001", 5),
-    ("subnet-id", "5f2c7a10-0002-4a6e-9c1b-000000000002", 1),
-    ("securitygroup-id", "5f2c7a10-0003-4a6e-9c1b-000000000001", 5),
-    ("instance-id", "5f2c7a10-0004-4a6e-9c1b-000000000048", 1),
-    ("private-ip-address", "10.0.1.20", 1),
-    ("availability-zone-name", "cn-beijing-6a", 4),
-    ("networkInterface-type", "primary", 5),
-    ("instance-type", "kec", 5),
-])
+@pytest.mark.parametrize(
+    "name,value,expected",
+    [
+        ("vpc-id", "5f2c7a10-0001-4a6e-9c1b-000000000001", 5),
+        ("subnet-id", "5f2c7a10-0002-4a6e-9c1b-000000000002", 1),
+        ("securitygroup-id", "5f2c7a10-0003-4a6e-9c1b-000000000001", 5),
+        ("instance-id", "5f2c7a10-0004-4a6e-9c1b-000000000048", 1),
+        ("private-ip-address", "10.0.1.20", 1),
+        ("availability-zone-name", "cn-beijing-6a", 4),
+        ("networkInterface-type", "primary", 5),
+        ("instance-type", "kec", 5),
+    ],
+)
 def test_network_interfaces_are_found_by_each_documented_filter(client, name, value, expected):
     found = client.describe_network_interfaces(filters={name: value})
     assert len(found) == expected
 
 
 def test_filters_combine_and_values_within_one_filter_are_alternatives(client, ids):
-    both_zones = client.describe_network_interfaces(filters={"availability-zone-name": ["cn-beijing-6a", "cn-beijing-6b"]})
-    narrowed = client.describe_network_interfaces(filters={"availability-zone-name": "cn-beijing-6a", "instance-id": ids.node_48})
+    both_zones = client.describe_network_interfaces(
+        filters={"availability-zone-name": ["cn-beijing-6a", "cn-beijing-6b"]}
+    )
+    narrowed = client.describe_network_interfaces(
+        filters={"availability-zone-name": "cn-beijing-6a", "instance-id": ids.node_48}
+    )
     assert len(both_zones) == 5
     assert [e["NetworkInterfaceId"] for e in narrowed] == ["5f2c7a10-0005-4a6e-9c1b-000000000048"]
 

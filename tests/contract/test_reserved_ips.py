@@ -43,7 +43,10 @@ def test_naming_a_reserved_ip_can_be_switched_to_be_refused_until_the_reservatio
         client.assign_private_ips(ids.eni_47, ["10.0.0.236"])
     assert err.value.code == "PrivateIpAddressReserved"
     client.release_private_ip_reservation(ids.subnet_6a, "10.0.0.236")
-    assert client.assign_private_ips(ids.eni_47, ["10.0.0.236"])["AssignedPrivateIpAddressSet"][0]["PrivateIpAddress"] == "10.0.0.236"
+    assert (
+        client.assign_private_ips(ids.eni_47, ["10.0.0.236"])["AssignedPrivateIpAddressSet"][0]["PrivateIpAddress"]
+        == "10.0.0.236"
+    )
 
 
 def test_an_assigned_ip_cannot_be_marked_specific_by_default(client, ids):
@@ -81,8 +84,10 @@ def test_releasing_a_reservation_returns_the_ip_to_random_allocation(client, ids
     client.reserve_private_ip(ids.subnet_small, "10.0.2.7")
     attr = client.release_private_ip_reservation(ids.subnet_small, "10.0.2.7")
     assert attr["AllocateStatus"] == "random"
-    handed_out = [client.get_network_interface(client.create_network_interface(ids.subnet_small, [ids.sg]))["PrivateIpAddress"]
-                  for _n in range(13)]
+    handed_out = [
+        client.get_network_interface(client.create_network_interface(ids.subnet_small, [ids.sg]))["PrivateIpAddress"]
+        for _n in range(13)
+    ]
     assert "10.0.2.7" in handed_out
 
 

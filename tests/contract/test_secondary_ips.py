@@ -2,7 +2,11 @@
 
 import pytest
 
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunApiError, is_not_found, is_quota_exceeded
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import (
+    KsyunApiError,
+    is_not_found,
+    is_quota_exceeded,
+)
 
 pytestmark = pytest.mark.emulator
 
@@ -70,8 +74,16 @@ def test_count_and_names_together_are_refused_by_the_client_and_by_the_api(clien
     with pytest.raises(ValueError):
         client.assign_private_ips(ids.eni_47, ["10.0.0.236"], count=1)
     with pytest.raises(KsyunApiError) as err:
-        client.call("vpc", "AssignPrivateIpAddress", {"NetworkInterfaceId": ids.eni_47, "PrivateIpAddress": {"1": "10.0.0.236"},
-                                                      "SecondaryPrivateIpAddressCount": 1}, "assign both")
+        client.call(
+            "vpc",
+            "AssignPrivateIpAddress",
+            {
+                "NetworkInterfaceId": ids.eni_47,
+                "PrivateIpAddress": {"1": "10.0.0.236"},
+                "SecondaryPrivateIpAddressCount": 1,
+            },
+            "assign both",
+        )
     assert err.value.code == "InvalidParameterValue"
 
 

@@ -36,14 +36,20 @@ def test_zero_based_filter_keys_are_refused_by_default(client, ids):
 
 @pytest.mark.emulator_settings(accept_zero_based_lists=True)
 def test_zero_based_list_keys_are_accepted_when_switched_on(client, ids):
-    found = client.call("vpc", "DescribeNetworkInterfaces", {"NetworkInterfaceId": [ids.eni_47, ids.eni_tiny]}, "describe by list")
-    subnets = client.call("vpc", "DescribeSubnets", {"Filter": [{"Name": "availability-zone-name", "Value": ["cn-beijing-6b"]}]}, "zone")
+    found = client.call(
+        "vpc", "DescribeNetworkInterfaces", {"NetworkInterfaceId": [ids.eni_47, ids.eni_tiny]}, "describe by list"
+    )
+    subnets = client.call(
+        "vpc", "DescribeSubnets", {"Filter": [{"Name": "availability-zone-name", "Value": ["cn-beijing-6b"]}]}, "zone"
+    )
     assert len(found["NetworkInterfaceSet"]) == 2
     assert [s["SubnetId"] for s in subnets["SubnetSet"]] == [ids.subnet_6b]
 
 
 def test_the_client_sends_one_based_keys(emulator, client, ids):
-    found = client.describe_network_interfaces(network_interface_ids=[ids.eni_47, ids.eni_tiny], filters={"vpc-id": [ids.vpc]})
+    found = client.describe_network_interfaces(
+        network_interface_ids=[ids.eni_47, ids.eni_tiny], filters={"vpc-id": [ids.vpc]}
+    )
     assert len(found) == 2
 
 
@@ -54,8 +60,11 @@ def test_a_bare_key_for_a_list_parameter_is_refused(client, ids):
 
 
 def test_query_string_and_form_body_parameters_are_merged(emulator, ids):
-    resp = _raw(emulator, query={"Action": "DescribeNetworkInterfaces", "Version": "2016-03-04"},
-                form={"NetworkInterfaceId.1": ids.eni_47})
+    resp = _raw(
+        emulator,
+        query={"Action": "DescribeNetworkInterfaces", "Version": "2016-03-04"},
+        form={"NetworkInterfaceId.1": ids.eni_47},
+    )
     assert resp.status_code == 200
     assert [e["NetworkInterfaceId"] for e in resp.json()["NetworkInterfaceSet"]] == [ids.eni_47]
 
@@ -66,8 +75,14 @@ def test_reads_work_over_get_as_the_older_sdk_sends_them(emulator, make_client, 
 
 
 def test_errors_are_http_4xx_with_request_id_and_error_type_code_message(emulator):
-    resp = _raw(emulator, form={"Action": "DeleteNetworkInterface", "Version": "2016-03-04",
-                                "NetworkInterfaceId": "00000000-0000-4000-8000-000000000000"})
+    resp = _raw(
+        emulator,
+        form={
+            "Action": "DeleteNetworkInterface",
+            "Version": "2016-03-04",
+            "NetworkInterfaceId": "00000000-0000-4000-8000-000000000000",
+        },
+    )
     body = resp.json()
     assert resp.status_code == 404
     assert set(body) == {"RequestId", "Error"} and set(body["Error"]) == {"Type", "Code", "Message"}
@@ -96,6 +111,7 @@ def test_a_kec_action_signed_for_the_vpc_service_is_refused(emulator, ids):
 
 def test_a_client_configured_for_another_region_is_refused(emulator, make_client):
     from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
+
     other = KsyunClient("AKLTx", "SKx", "cn-shanghai-2", endpoint=emulator.endpoint, scheme="http")
     with pytest.raises(KsyunApiError) as err:
         other.describe_subnets()
@@ -110,7 +126,11 @@ def test_unknown_actions_and_versions_are_refused(emulator):
 
 
 def test_a_parameter_sent_twice_with_different_values_is_refused(emulator):
-    resp = _raw(emulator, query={"Action": "DescribeSubnets", "Version": "2016-03-04", "MaxResults": "5"}, form={"MaxResults": "6"})
+    resp = _raw(
+        emulator,
+        query={"Action": "DescribeSubnets", "Version": "2016-03-04", "MaxResults": "5"},
+        form={"MaxResults": "6"},
+    )
     assert resp.status_code == 400 and "MaxResults" in resp.json()["Error"]["Message"]
 
 
@@ -138,8 +158,12 @@ def test_the_subnet_address_calls_need_exactly_one_subnet(client, ids):
 
 def test_subnets_show_gateway_dhcp_range_and_ip_counts(client, ids):
     subnet = client.get_subnet(ids.subnet_6a)
-    assert subnet["GatewayIp"] == "10.0.0.1" and subnet["DhcpIpFrom"] == "10.0.0.4" and subnet["DhcpIpTo"] == "10.0.0.254"
-    assert subnet["AvailableIpNumber"] == subnet["AvailbleIPNumber"] == 256 - 5 - 4, "minus network, gateway, broadcast, 2 reserved, 4 nodes"
+    assert (
+        subnet["GatewayIp"] == "10.0.0.1" and subnet["DhcpIpFrom"] == "10.0.0.4" and subnet["DhcpIpTo"] == "10.0.0.254"
+    )
+    assert (
+        subnet["AvailableIpNumber"] == subnet["AvailbleIPNumber"] == 256 - 5 - 4
+    ), "minus network, gateway, broadcast, 2 reserved, 4 nodes"
     assert subnet["Dns1"] and subnet["AvailabilityZoneName"] == "cn-beijing-6a" and subnet["SubnetType"] == "Normal"
 
 
@@ -153,4 +177,6 @@ def test_subnets_and_security_groups_are_listed_across_pages(client, emulator, i
 
 
 def test_subnets_are_found_by_zone(client, ids):
-    assert [s["SubnetId"] for s in client.describe_subnets(filters={"availability-zone-name": "cn-beijing-6b"})] == [ids.subnet_6b]
+    assert [s["SubnetId"] for s in client.describe_subnets(filters={"availability-zone-name": "cn-beijing-6b"})] == [
+        ids.subnet_6b
+    ]

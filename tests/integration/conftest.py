@@ -2,12 +2,11 @@
 tasks with the real ``ansible-playbook`` against it and returns each task's result with the API calls it made."""
 
 import pytest
+from kce_cloud import ACCESS_KEY_ID, FAST, REGION, SECRET_ACCESS_KEY, TOPOLOGY, Cloud
 
+from playbook_runner import run_playbook
 from sandbox.ksyun_emulator import Emulator
 from sandbox.ksyun_emulator.settings import Settings
-
-from kce_cloud import ACCESS_KEY_ID, FAST, REGION, SECRET_ACCESS_KEY, TOPOLOGY, Cloud
-from playbook_runner import run_playbook
 
 
 @pytest.fixture(scope="session")

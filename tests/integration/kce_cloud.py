@@ -45,7 +45,10 @@ class Cloud:
         return found[0] if found else None
 
     def is_reserved(self, subnet_id, ip):
-        return self.emulator.state.data["ip_attributes"].get(subnet_id, {}).get(ip, {}).get("allocate_status") == "specific"
+        return (
+            self.emulator.state.data["ip_attributes"].get(subnet_id, {}).get(ip, {}).get("allocate_status")
+            == "specific"
+        )
 
     def holder(self, ip):
         return next((e["id"] for e in self.enis().values() if ip == e["primary_ip"] or ip in e["secondary_ips"]), None)
@@ -63,5 +66,13 @@ def task(name, module, args, check=False, diff=True, **keywords):
 
 def emulator_task(name, path, body):
     """A task that changes the emulator between two module tasks (``faults`` or ``settings``)."""
-    return {"name": name, "ansible.builtin.uri": {"url": "{{ emulator_url }}/_emulator/" + path, "method": "POST",
-                                                  "body_format": "json", "body": body, "use_proxy": False}}
+    return {
+        "name": name,
+        "ansible.builtin.uri": {
+            "url": "{{ emulator_url }}/_emulator/" + path,
+            "method": "POST",
+            "body_format": "json",
+            "body": body,
+            "use_proxy": False,
+        },
+    }

@@ -1,7 +1,6 @@
 """ksyun.kce.eni_private_ip: secondary IPs by name and by count, and reserved IPs that are never left free."""
 
 import pytest
-
 from kce_cloud import ENI_47, ENI_48, ENI_TINY, NODE_TINY, SG, SUBNET_6A, SUBNET_SMALL, UNKNOWN, emulator_task, task
 
 pytestmark = pytest.mark.emulator
@@ -15,20 +14,26 @@ def ips(eni_id, addresses, **extra):
 
 
 def test_secondary_ips_are_assigned_by_name_purged_and_unassigned_and_every_rerun_changes_nothing(play, cloud):
-    steps = play([
-        task("assign in check mode", "eni_private_ip", ips(ENI_47, ["10.0.0.236", "10.0.0.237"]), check=True),
-        task("assign", "eni_private_ip", ips(ENI_47, ["10.0.0.236", "10.0.0.237"])),
-        task("assign again", "eni_private_ip", ips(ENI_47, ["10.0.0.236", "10.0.0.237"])),
-        task("purge to another list", "eni_private_ip", ips(ENI_47, ["10.0.0.237", "10.0.0.238"], purge=True)),
-        task("unassign", "eni_private_ip", ips(ENI_47, ["10.0.0.238"], state="absent")),
-        task("unassign again", "eni_private_ip", ips(ENI_47, ["10.0.0.238"], state="absent")),
-    ])
+    steps = play(
+        [
+            task("assign in check mode", "eni_private_ip", ips(ENI_47, ["10.0.0.236", "10.0.0.237"]), check=True),
+            task("assign", "eni_private_ip", ips(ENI_47, ["10.0.0.236", "10.0.0.237"])),
+            task("assign again", "eni_private_ip", ips(ENI_47, ["10.0.0.236", "10.0.0.237"])),
+            task("purge to another list", "eni_private_ip", ips(ENI_47, ["10.0.0.237", "10.0.0.238"], purge=True)),
+            task("unassign", "eni_private_ip", ips(ENI_47, ["10.0.0.238"], state="absent")),
+            task("unassign again", "eni_private_ip", ips(ENI_47, ["10.0.0.238"], state="absent")),
+        ]
+    )
     check = steps["assign in check mode"]
     assert check.changed and check.total_writes == 0
     assert check.diff["before"]["secondary_private_ip_addresses"] == []
     assert check.diff["after"]["secondary_private_ip_addresses"] == ["10.0.0.236", "10.0.0.237"]
     assign = steps["assign"]
-    assert assign.changed and assign.writes == {"AssignPrivateIpAddress": 1} and assign.result["assigned"] == ["10.0.0.236", "10.0.0.237"]
+    assert (
+        assign.changed
+        and assign.writes == {"AssignPrivateIpAddress": 1}
+        and assign.result["assigned"] == ["10.0.0.236", "10.0.0.237"]
+    )
     assert assign.diff["after"]["secondary_private_ip_addresses"] == ["10.0.0.236", "10.0.0.237"]
     assert steps["assign again"].is_noop, steps["assign again"]
     purge = steps["purge to another list"]
@@ -43,13 +48,15 @@ def test_secondary_ips_are_assigned_by_name_purged_and_unassigned_and_every_reru
 
 
 def test_a_count_is_filled_with_random_ips_and_purge_trims_the_surplus(play, cloud):
-    steps = play([
-        task("three in check mode", "eni_private_ip", {"id": ENI_47, "count": 3}, check=True),
-        task("three", "eni_private_ip", {"id": ENI_47, "count": 3}),
-        task("three again", "eni_private_ip", {"id": ENI_47, "count": 3}),
-        task("one without purge", "eni_private_ip", {"id": ENI_47, "count": 1}),
-        task("one with purge", "eni_private_ip", {"id": ENI_47, "count": 1, "purge": True}),
-    ])
+    steps = play(
+        [
+            task("three in check mode", "eni_private_ip", {"id": ENI_47, "count": 3}, check=True),
+            task("three", "eni_private_ip", {"id": ENI_47, "count": 3}),
+            task("three again", "eni_private_ip", {"id": ENI_47, "count": 3}),
+            task("one without purge", "eni_private_ip", {"id": ENI_47, "count": 1}),
+            task("one with purge", "eni_private_ip", {"id": ENI_47, "count": 1, "purge": True}),
+        ]
+    )
     check = steps["three in check mode"]
     assert check.changed and check.total_writes == 0 and len(check.diff["after"]["secondary_private_ip_addresses"]) == 3
     three = steps["three"]
@@ -62,23 +69,37 @@ def test_a_count_is_filled_with_random_ips_and_purge_trims_the_surplus(play, clo
 
 
 def test_a_pod_ip_released_into_a_reservation_and_moved_to_another_node_keeps_its_address(play, cloud):
-    steps = play([
-        task("assign on node 47", "eni_private_ip", ips(ENI_47, [POD_IP])),
-        task("release into a reservation in check mode", "eni_private_ip", ips(ENI_47, [POD_IP], state="absent", reserved=True), check=True),
-        task("release into a reservation", "eni_private_ip", ips(ENI_47, [POD_IP], state="absent", reserved=True)),
-        task("release again", "eni_private_ip", ips(ENI_47, [POD_IP], state="absent", reserved=True)),
-        task("subnet lists the reservation", "subnet_info", {"subnet_ids": [SUBNET_6A]}),
-        task("move onto node 48 in check mode", "eni_private_ip", ips(ENI_48, [POD_IP], reserved=False), check=True),
-        task("move onto node 48", "eni_private_ip", ips(ENI_48, [POD_IP], reserved=False)),
-        task("move again", "eni_private_ip", ips(ENI_48, [POD_IP], reserved=False)),
-    ])
-    assert steps["release into a reservation in check mode"].changed and steps["release into a reservation in check mode"].total_writes == 0
+    steps = play(
+        [
+            task("assign on node 47", "eni_private_ip", ips(ENI_47, [POD_IP])),
+            task(
+                "release into a reservation in check mode",
+                "eni_private_ip",
+                ips(ENI_47, [POD_IP], state="absent", reserved=True),
+                check=True,
+            ),
+            task("release into a reservation", "eni_private_ip", ips(ENI_47, [POD_IP], state="absent", reserved=True)),
+            task("release again", "eni_private_ip", ips(ENI_47, [POD_IP], state="absent", reserved=True)),
+            task("subnet lists the reservation", "subnet_info", {"subnet_ids": [SUBNET_6A]}),
+            task(
+                "move onto node 48 in check mode", "eni_private_ip", ips(ENI_48, [POD_IP], reserved=False), check=True
+            ),
+            task("move onto node 48", "eni_private_ip", ips(ENI_48, [POD_IP], reserved=False)),
+            task("move again", "eni_private_ip", ips(ENI_48, [POD_IP], reserved=False)),
+        ]
+    )
+    assert (
+        steps["release into a reservation in check mode"].changed
+        and steps["release into a reservation in check mode"].total_writes == 0
+    )
     release = steps["release into a reservation"]
     # By default the cloud cannot mark an assigned IP (cloud_behaviour, like the emulator): unassign, then mark right after.
     assert not release.failed and release.changed
     assert release.writes == {"ModifyPrivateIpAddressAttribute": 1, "UnassignPrivateIpAddress": 1}
     assert release.result["reserved"] == [POD_IP] and release.result["unassigned"] == [POD_IP]
-    assert release.diff["before"]["reserved_addresses"] == [] and release.diff["after"]["reserved_addresses"] == [POD_IP]
+    assert release.diff["before"]["reserved_addresses"] == [] and release.diff["after"]["reserved_addresses"] == [
+        POD_IP
+    ]
     assert steps["release again"].is_noop, steps["release again"]
     subnet = steps["subnet lists the reservation"].result["subnets"][0]
     assert subnet["reserved_addresses"] == [POD_IP] and POD_IP not in subnet["available_addresses"]
@@ -93,13 +114,24 @@ def test_a_pod_ip_released_into_a_reservation_and_moved_to_another_node_keeps_it
     assert cloud.holder(POD_IP) == ENI_48 and not cloud.is_reserved(SUBNET_6A, POD_IP)
 
 
-def test_a_move_assigns_the_reserved_ip_before_releasing_it_so_a_failed_release_leaves_it_assigned_and_reserved(play, cloud):
-    steps = play([
-        task("reserve the pod ip", "eni_private_ip", {"subnet_id": SUBNET_6A, "private_ip_addresses": [POD_IP], "reserved": True}),
-        emulator_task("refuse the next reservation change", "faults",
-                      {"fail_nth": [dict(INJECTED, nth=1, action="ModifyPrivateIpAddressAttribute")]}),
-        task("move onto node 48", "eni_private_ip", ips(ENI_48, [POD_IP], reserved=False)),
-    ])
+def test_a_move_assigns_the_reserved_ip_before_releasing_it_so_a_failed_release_leaves_it_assigned_and_reserved(
+    play, cloud
+):
+    steps = play(
+        [
+            task(
+                "reserve the pod ip",
+                "eni_private_ip",
+                {"subnet_id": SUBNET_6A, "private_ip_addresses": [POD_IP], "reserved": True},
+            ),
+            emulator_task(
+                "refuse the next reservation change",
+                "faults",
+                {"fail_nth": [dict(INJECTED, nth=1, action="ModifyPrivateIpAddressAttribute")]},
+            ),
+            task("move onto node 48", "eni_private_ip", ips(ENI_48, [POD_IP], reserved=False)),
+        ]
+    )
     assert steps["reserve the pod ip"].writes == {"ModifyPrivateIpAddressAttribute": 1}
     move = steps["move onto node 48"]
     assert move.failed and POD_IP in move.msg and "still reserved" in move.msg
@@ -107,19 +139,37 @@ def test_a_move_assigns_the_reserved_ip_before_releasing_it_so_a_failed_release_
     assert cloud.holder(POD_IP) == ENI_48 and cloud.is_reserved(SUBNET_6A, POD_IP)
 
 
-def test_when_the_cloud_refuses_to_assign_a_reserved_ip_the_move_releases_first_and_restores_the_reservation_on_failure(play, emu, cloud):
+def test_when_the_cloud_refuses_to_assign_a_reserved_ip_the_move_releases_first_and_restores_the_reservation_on_failure(
+    play, emu, cloud
+):
     emu.settings.update({"explicit_assign_takes_specific": False})
     refuses = {"cloud_behaviour": {"assign_specific_ip": False}}
-    steps = play([
-        task("reserve two ips", "eni_private_ip", {"subnet_id": SUBNET_6A, "private_ip_addresses": [POD_IP, "10.0.0.240"], "reserved": True}),
-        task("move the first onto node 48", "eni_private_ip", ips(ENI_48, [POD_IP], reserved=False, **refuses)),
-        emulator_task("refuse the next assignment", "faults", {"fail_nth": [dict(INJECTED, nth=1, action="AssignPrivateIpAddress")]}),
-        task("move the second onto node 48", "eni_private_ip", ips(ENI_48, ["10.0.0.240"], reserved=False, **refuses)),
-        task("assign a reserved ip without saying so", "eni_private_ip", ips(ENI_47, ["10.0.0.240"], **refuses)),
-    ])
+    steps = play(
+        [
+            task(
+                "reserve two ips",
+                "eni_private_ip",
+                {"subnet_id": SUBNET_6A, "private_ip_addresses": [POD_IP, "10.0.0.240"], "reserved": True},
+            ),
+            task("move the first onto node 48", "eni_private_ip", ips(ENI_48, [POD_IP], reserved=False, **refuses)),
+            emulator_task(
+                "refuse the next assignment",
+                "faults",
+                {"fail_nth": [dict(INJECTED, nth=1, action="AssignPrivateIpAddress")]},
+            ),
+            task(
+                "move the second onto node 48", "eni_private_ip", ips(ENI_48, ["10.0.0.240"], reserved=False, **refuses)
+            ),
+            task("assign a reserved ip without saying so", "eni_private_ip", ips(ENI_47, ["10.0.0.240"], **refuses)),
+        ]
+    )
     assert steps["reserve two ips"].writes == {"ModifyPrivateIpAddressAttribute": 2}
     first = steps["move the first onto node 48"]
-    assert not first.failed and first.changed and first.writes == {"AssignPrivateIpAddress": 1, "ModifyPrivateIpAddressAttribute": 1}
+    assert (
+        not first.failed
+        and first.changed
+        and first.writes == {"AssignPrivateIpAddress": 1, "ModifyPrivateIpAddressAttribute": 1}
+    )
     assert first.result["actions"][0].startswith("unreserve IP %s" % POD_IP), "released first, then assigned at once"
     assert cloud.holder(POD_IP) == ENI_48 and not cloud.is_reserved(SUBNET_6A, POD_IP)
     second = steps["move the second onto node 48"]
@@ -132,24 +182,37 @@ def test_when_the_cloud_refuses_to_assign_a_reserved_ip_the_move_releases_first_
 
 def test_when_the_cloud_may_mark_an_assigned_ip_the_release_reserves_before_it_unassigns(play, emu, cloud):
     emu.settings.update({"allow_specific_on_assigned_ip": True})
-    steps = play([
-        task("assign on node 47", "eni_private_ip", ips(ENI_47, [POD_IP])),
-        task("release into a reservation", "eni_private_ip", ips(ENI_47, [POD_IP], state="absent", reserved=True,
-                                                                 cloud_behaviour={"reserve_assigned_ip": True})),
-    ])
+    steps = play(
+        [
+            task("assign on node 47", "eni_private_ip", ips(ENI_47, [POD_IP])),
+            task(
+                "release into a reservation",
+                "eni_private_ip",
+                ips(ENI_47, [POD_IP], state="absent", reserved=True, cloud_behaviour={"reserve_assigned_ip": True}),
+            ),
+        ]
+    )
     release = steps["release into a reservation"]
-    assert not release.failed and release.writes == {"ModifyPrivateIpAddressAttribute": 1, "UnassignPrivateIpAddress": 1}
+    assert not release.failed and release.writes == {
+        "ModifyPrivateIpAddressAttribute": 1,
+        "UnassignPrivateIpAddress": 1,
+    }
     assert release.result["actions"][0].startswith("reserve IP %s" % POD_IP), "reserved before it is unassigned"
     assert cloud.holder(POD_IP) is None and cloud.is_reserved(SUBNET_6A, POD_IP)
 
 
 def test_an_ip_assigned_with_reserved_true_stays_reserved_after_it_is_unassigned(play, cloud):
-    steps = play([
-        task("assign and keep reserved", "eni_private_ip", ips(ENI_47, [POD_IP], reserved=True)),
-        task("assign and keep reserved again", "eni_private_ip", ips(ENI_47, [POD_IP], reserved=True)),
-        task("plain unassign", "eni_private_ip", ips(ENI_47, [POD_IP], state="absent")),
-    ])
-    assert steps["assign and keep reserved"].writes == {"ModifyPrivateIpAddressAttribute": 1, "AssignPrivateIpAddress": 1}
+    steps = play(
+        [
+            task("assign and keep reserved", "eni_private_ip", ips(ENI_47, [POD_IP], reserved=True)),
+            task("assign and keep reserved again", "eni_private_ip", ips(ENI_47, [POD_IP], reserved=True)),
+            task("plain unassign", "eni_private_ip", ips(ENI_47, [POD_IP], state="absent")),
+        ]
+    )
+    assert steps["assign and keep reserved"].writes == {
+        "ModifyPrivateIpAddressAttribute": 1,
+        "AssignPrivateIpAddress": 1,
+    }
     assert steps["assign and keep reserved again"].total_writes == 0
     assert steps["plain unassign"].writes == {"UnassignPrivateIpAddress": 1}
     assert cloud.holder(POD_IP) is None and cloud.is_reserved(SUBNET_6A, POD_IP)
@@ -158,14 +221,16 @@ def test_an_ip_assigned_with_reserved_true_stays_reserved_after_it_is_unassigned
 def test_free_subnet_ips_are_reserved_and_released_without_an_eni(play, cloud):
     reserve = {"subnet_id": SUBNET_6A, "private_ip_addresses": ["10.0.0.240"], "reserved": True}
     release = dict(reserve, reserved=False)
-    steps = play([
-        task("reserve in check mode", "eni_private_ip", reserve, check=True),
-        task("reserve", "eni_private_ip", reserve),
-        task("reserve again", "eni_private_ip", reserve),
-        task("release", "eni_private_ip", release),
-        task("release again", "eni_private_ip", release),
-        task("reserve an ip a node holds", "eni_private_ip", dict(reserve, private_ip_addresses=["10.0.0.48"])),
-    ])
+    steps = play(
+        [
+            task("reserve in check mode", "eni_private_ip", reserve, check=True),
+            task("reserve", "eni_private_ip", reserve),
+            task("reserve again", "eni_private_ip", reserve),
+            task("release", "eni_private_ip", release),
+            task("release again", "eni_private_ip", release),
+            task("reserve an ip a node holds", "eni_private_ip", dict(reserve, private_ip_addresses=["10.0.0.48"])),
+        ]
+    )
     assert steps["reserve in check mode"].changed and steps["reserve in check mode"].total_writes == 0
     assert steps["reserve"].changed and steps["reserve"].writes == {"ModifyPrivateIpAddressAttribute": 1}
     assert steps["reserve"].diff["after"]["reserved_addresses"] == ["10.0.0.240"]
@@ -178,19 +243,30 @@ def test_free_subnet_ips_are_reserved_and_released_without_an_eni(play, cloud):
 
 
 def test_bad_ip_input_is_refused_with_the_value_named_before_any_change(play, cloud):
-    steps = play([
-        task("ip outside the subnet", "eni_private_ip", ips(ENI_47, ["10.0.1.5"])),
-        task("malformed ip", "eni_private_ip", ips(ENI_47, ["10.0.0.x"])),
-        task("ip list and count", "eni_private_ip", ips(ENI_47, [POD_IP], count=2)),
-        task("ip held by another eni", "eni_private_ip", ips(ENI_47, ["10.0.0.48"])),
-        task("primary ip of the eni", "eni_private_ip", ips(ENI_47, ["10.0.0.47"])),
-        task("platform address", "eni_private_ip", ips(ENI_47, ["10.0.0.2"])),
-        task("unknown eni", "eni_private_ip", ips(UNKNOWN, [POD_IP])),
-        task("ip quota exceeded", "eni_private_ip", ips(ENI_TINY, ["10.0.0.240", "10.0.0.241", "10.0.0.242"])),
-        task("eni in the small subnet", "eni", {"name": "small", "subnet_id": SUBNET_SMALL, "security_groups": [SG]}, register="small"),
-        task("count beyond the free addresses", "eni_private_ip", {"id": "{{ small.network_interface.id }}", "count": 20}),
-        task("absent without ips", "eni_private_ip", {"id": ENI_47, "state": "absent"}),
-    ])
+    steps = play(
+        [
+            task("ip outside the subnet", "eni_private_ip", ips(ENI_47, ["10.0.1.5"])),
+            task("malformed ip", "eni_private_ip", ips(ENI_47, ["10.0.0.x"])),
+            task("ip list and count", "eni_private_ip", ips(ENI_47, [POD_IP], count=2)),
+            task("ip held by another eni", "eni_private_ip", ips(ENI_47, ["10.0.0.48"])),
+            task("primary ip of the eni", "eni_private_ip", ips(ENI_47, ["10.0.0.47"])),
+            task("platform address", "eni_private_ip", ips(ENI_47, ["10.0.0.2"])),
+            task("unknown eni", "eni_private_ip", ips(UNKNOWN, [POD_IP])),
+            task("ip quota exceeded", "eni_private_ip", ips(ENI_TINY, ["10.0.0.240", "10.0.0.241", "10.0.0.242"])),
+            task(
+                "eni in the small subnet",
+                "eni",
+                {"name": "small", "subnet_id": SUBNET_SMALL, "security_groups": [SG]},
+                register="small",
+            ),
+            task(
+                "count beyond the free addresses",
+                "eni_private_ip",
+                {"id": "{{ small.network_interface.id }}", "count": 20},
+            ),
+            task("absent without ips", "eni_private_ip", {"id": ENI_47, "state": "absent"}),
+        ]
+    )
     expected = {
         "ip outside the subnet": ["10.0.1.5", "10.0.0.0/24"],
         "malformed ip": ["10.0.0.x", "IPv4"],

@@ -14,13 +14,12 @@ import uuid
 import pytest
 from kubernetes import client, dynamic
 from kubernetes.client.rest import ApiException
+from sandbox_reset import Baseline
 
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
-from sandbox.ksyun_emulator.admin_client import AdminClient
-
 from fixtures_sandbox import wait_until
-from sandbox_reset import Baseline
+from sandbox.ksyun_emulator.admin_client import AdminClient
 
 ORDER_VARIABLE = "KSYUN_KCE_TEST_ORDER"
 
@@ -35,7 +34,7 @@ def pytest_collection_modifyitems(config, items):
         items.reverse()
         how = "reversed"
     elif kind == "random":
-        seed = int(seed) if seed else random.SystemRandom().randrange(1, 10 ** 6)
+        seed = int(seed) if seed else random.SystemRandom().randrange(1, 10**6)
         random.Random(seed).shuffle(items)
         how = f"shuffled with seed {seed} ({ORDER_VARIABLE}=random:{seed} repeats it)"
     else:
@@ -61,12 +60,24 @@ def namespace(core):
 # --- fixed Pod IP: the sandbox as a KCE cluster with VPC-CNI (node agent + KSYUN emulator) ---------------------
 
 SUBNET_6A = "5f2c7a10-0002-4a6e-9c1b-000000000001"
-NODE_INSTANCES = {"10.0.0.47": "5f2c7a10-0004-4a6e-9c1b-000000000047", "10.0.0.48": "5f2c7a10-0004-4a6e-9c1b-000000000048",
-                  "10.0.0.49": "5f2c7a10-0004-4a6e-9c1b-000000000049", "10.0.1.20": "5f2c7a10-0004-4a6e-9c1b-000000001020"}
+NODE_INSTANCES = {
+    "10.0.0.47": "5f2c7a10-0004-4a6e-9c1b-000000000047",
+    "10.0.0.48": "5f2c7a10-0004-4a6e-9c1b-000000000048",
+    "10.0.0.49": "5f2c7a10-0004-4a6e-9c1b-000000000049",
+    "10.0.1.20": "5f2c7a10-0004-4a6e-9c1b-000000001020",
+}
 SHARED, EXCLUSIVE = "shared", "exclusive"
 ANNOTATIONS = {
-    SHARED: {"k8s.ksyun.com/pod-eniip": "true", "k8s.ksyun.com/pod-ip-fixed": "true", "v1.multus-cni.io/default-network": "kube-system/vpc-cni"},
-    EXCLUSIVE: {"k8s.ksyun.com/pod-eni": "true", "k8s.ksyun.com/pod-ip-fixed": "true", "v1.multus-cni.io/default-network": "kube-system/vpc-cni"},
+    SHARED: {
+        "k8s.ksyun.com/pod-eniip": "true",
+        "k8s.ksyun.com/pod-ip-fixed": "true",
+        "v1.multus-cni.io/default-network": "kube-system/vpc-cni",
+    },
+    EXCLUSIVE: {
+        "k8s.ksyun.com/pod-eni": "true",
+        "k8s.ksyun.com/pod-ip-fixed": "true",
+        "v1.multus-cni.io/default-network": "kube-system/vpc-cni",
+    },
 }
 RESOURCES = {SHARED: {"ksyun/eni-private-ip": "1"}, EXCLUSIVE: {"ksyun/eni": "1"}}
 
@@ -79,22 +90,48 @@ def pod_template(mode=None, fixed=True, node_selector=None, hosts=None, labels=N
     container = {"name": "app", "image": "hub.kce.ksyun.com/ksyun/nginx:latest"}
     if mode:
         container["resources"] = {"requests": dict(RESOURCES[mode]), "limits": dict(RESOURCES[mode])}
-    spec = {"containers": [container], "imagePullSecrets": [{"name": "ksyunregistrykey"}], "terminationGracePeriodSeconds": 30}
+    spec = {
+        "containers": [container],
+        "imagePullSecrets": [{"name": "ksyunregistrykey"}],
+        "terminationGracePeriodSeconds": 30,
+    }
     if node_selector:
         spec["nodeSelector"] = dict(node_selector)
     if hosts:
-        spec["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-            {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": list(hosts)}]}]}}}
+        spec["affinity"] = {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {"key": "kubernetes.io/hostname", "operator": "In", "values": list(hosts)}
+                            ]
+                        }
+                    ]
+                }
+            }
+        }
     return {"metadata": {"labels": dict(labels or {}), "annotations": annotations}, "spec": spec}
 
 
 def statefulset(name, mode, hosts=None, replicas=1, fixed=True):
     """A StatefulSet as on the product page (OrderedReady, label ksyun-app), kept in the zone of subnet 10.0.0.0/24."""
     labels = {"ksyun-app": name}
-    template = pod_template(mode, fixed=fixed, node_selector={"topology.kubernetes.io/zone": "cn-beijing-6a"}, hosts=hosts, labels=labels)
-    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name},
-            "spec": {"replicas": replicas, "serviceName": name, "podManagementPolicy": "OrderedReady",
-                     "selector": {"matchLabels": labels}, "template": template}}
+    template = pod_template(
+        mode, fixed=fixed, node_selector={"topology.kubernetes.io/zone": "cn-beijing-6a"}, hosts=hosts, labels=labels
+    )
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "serviceName": name,
+            "podManagementPolicy": "OrderedReady",
+            "selector": {"matchLabels": labels},
+            "template": template,
+        },
+    }
 
 
 def bare_pod(name, mode=None, fixed=True, node=None):
@@ -120,8 +157,12 @@ class Cluster:
         self.dynamic = dynamic.DynamicClient(kube)
         self.store = ReservationStore(self.dynamic)
         self.admin = AdminClient("http://" + state["ksyun_endpoint"])
-        self.cloud = KsyunClient(access_key_id="test", secret_access_key="test", region="cn-beijing-6",
-                                 endpoint="http://" + state["ksyun_endpoint"])
+        self.cloud = KsyunClient(
+            access_key_id="test",
+            secret_access_key="test",
+            region="cn-beijing-6",
+            endpoint="http://" + state["ksyun_endpoint"],
+        )
         self.wait = wait
 
     def pod(self, namespace, name):
@@ -134,18 +175,26 @@ class Cluster:
 
     def running(self, namespace, name, other_than=None, timeout=60.0):
         """Wait until the pod (a new one if other_than names a uid) is Running and Ready with an IP."""
+
         def ready():
             pod = self.pod(namespace, name)
-            if pod is None or pod.metadata.uid == other_than or pod.metadata.deletion_timestamp or not pod.status.pod_ip:
+            if (
+                pod is None
+                or pod.metadata.uid == other_than
+                or pod.metadata.deletion_timestamp
+                or not pod.status.pod_ip
+            ):
                 return None
             conditions = {c.type: c.status for c in pod.status.conditions or []}
             return pod if pod.status.phase == "Running" and conditions.get("Ready") == "True" else None
+
         return self.wait(f"pod {namespace}/{name} Running and Ready with an IP", ready, timeout=timeout)
 
     def gone(self, namespace, name, uid, timeout=60.0):
         def replaced_or_gone():
             pod = self.pod(namespace, name)
             return pod is None or pod.metadata.uid != uid
+
         self.wait(f"pod {namespace}/{name} (uid {uid}) deleted", replaced_or_gone, timeout=timeout)
 
     def records(self, namespace):
@@ -159,7 +208,14 @@ class Cluster:
 
     def holder(self, ip):
         """The ENI holding ip (primary or secondary), or None."""
-        return next((e for e in self.cloud_state()["network_interfaces"].values() if ip == e["primary_ip"] or ip in e["secondary_ips"]), None)
+        return next(
+            (
+                e
+                for e in self.cloud_state()["network_interfaces"].values()
+                if ip == e["primary_ip"] or ip in e["secondary_ips"]
+            ),
+            None,
+        )
 
     def allocate_status(self, ip, subnet=SUBNET_6A):
         return self.cloud_state()["ip_attributes"].get(subnet, {}).get(ip, {}).get("allocate_status", "random")
@@ -176,7 +232,11 @@ class Cluster:
         for deploy in self.apps.list_namespaced_deployment(namespace).items:
             self.apps.delete_namespaced_deployment(deploy.metadata.name, namespace)
         self.core.delete_collection_namespaced_pod(namespace)
-        self.wait(f"every pod of {namespace} deleted and released", lambda: not self.core.list_namespaced_pod(namespace).items, timeout=90)
+        self.wait(
+            f"every pod of {namespace} deleted and released",
+            lambda: not self.core.list_namespaced_pod(namespace).items,
+            timeout=90,
+        )
         for stored in self.store.list(namespace=namespace):
             record = stored.reservation
             if record.mode.value == SHARED:

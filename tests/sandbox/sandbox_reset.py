@@ -20,7 +20,11 @@ import time
 from kubernetes import client, dynamic
 from kubernetes.client.rest import ApiException
 
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import DEFAULT_NAME, DEFAULT_NAMESPACE, config_map_data
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import (
+    DEFAULT_NAME,
+    DEFAULT_NAMESPACE,
+    config_map_data,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
 from sandbox.controlplane.cluster import DEFAULT_TOPOLOGY, EMULATOR_SETTINGS
 from sandbox.ksyun_emulator.faults import Faults
@@ -75,8 +79,14 @@ class Baseline:
                 raise
             found = None
         if found is None or dict(found.data or {}) != data:
-            body = {"metadata": {"name": DEFAULT_NAME, "namespace": DEFAULT_NAMESPACE, "labels": {"app.kubernetes.io/part-of": "ksyun.kce"}},
-                    "data": data}
+            body = {
+                "metadata": {
+                    "name": DEFAULT_NAME,
+                    "namespace": DEFAULT_NAMESPACE,
+                    "labels": {"app.kubernetes.io/part-of": "ksyun.kce"},
+                },
+                "data": data,
+            }
             if found is None:
                 self.core.create_namespaced_config_map(DEFAULT_NAMESPACE, body)
             else:
@@ -99,17 +109,24 @@ class Baseline:
 
     def quiesce(self, settle=0.3, timeout=90.0):
         """Wait until no pod on a sandbox node is terminating and the cloud saw no write for settle seconds."""
+
         def quiet():
             if any(pod.metadata.deletion_timestamp for pod in self._pods_on_sandbox_nodes()):
                 return False
             before = self.admin.counters()["total_writes"]
             time.sleep(settle)
             return self.admin.counters()["total_writes"] == before
+
         self.wait("the node agent idle (no pod terminating, no cloud writes)", quiet, timeout=timeout)
 
     def _leftover_namespaces(self, keep=()):
-        return [ns.metadata.name for ns in self.core.list_namespace().items
-                if TEST_NAMESPACE.fullmatch(ns.metadata.name) and ns.metadata.name not in keep and not ns.metadata.deletion_timestamp]
+        return [
+            ns.metadata.name
+            for ns in self.core.list_namespace().items
+            if TEST_NAMESPACE.fullmatch(ns.metadata.name)
+            and ns.metadata.name not in keep
+            and not ns.metadata.deletion_timestamp
+        ]
 
     def remove_leftover_namespaces(self, keep=()):
         """Test namespaces no running test owns: delete their workloads and pods (the node agent releases them), records, themselves."""
@@ -126,8 +143,11 @@ class Baseline:
                 # No kubelet runs other nodes (the faults and cloud-behaviour tests' nodes): only a zero grace period removes those pods.
                 grace = None if pod.spec.node_name in sandbox_nodes else 0
                 self.core.delete_namespaced_pod(pod.metadata.name, ns, grace_period_seconds=grace)
-        self.wait(f"the pods of {leftovers} deleted and released",
-                  lambda: not any(self.core.list_namespaced_pod(ns).items for ns in leftovers), timeout=90)
+        self.wait(
+            f"the pods of {leftovers} deleted and released",
+            lambda: not any(self.core.list_namespaced_pod(ns).items for ns in leftovers),
+            timeout=90,
+        )
         for ns in leftovers:
             for stored in self.store.list(namespace=ns):
                 self.store.delete(stored)

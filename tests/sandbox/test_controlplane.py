@@ -21,7 +21,10 @@ def test_sandbox_nodes_are_registered_ready_and_untainted(core, wait_for):
     nodes = core.list_node(label_selector=f"{MANAGED_LABEL}=true").items
     assert len(nodes) >= 3
     for node in nodes:
-        wait_for(f"node {node.metadata.name} Ready without not-ready taints", lambda n=node.metadata.name: _schedulable(core, n))
+        wait_for(
+            f"node {node.metadata.name} Ready without not-ready taints",
+            lambda n=node.metadata.name: _schedulable(core, n),
+        )
 
 
 def _schedulable(core, name):
@@ -36,15 +39,36 @@ def widget_crd(kube, wait_for):
     ext = client.ApiextensionsV1Api(kube)
     name = f"widgets.{GROUP}"
     body = {
-        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
         "metadata": {"name": name},
-        "spec": {"group": GROUP, "scope": "Namespaced",
-                 "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-                 "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-                     "type": "object", "properties": {"spec": {
-                         "type": "object", "required": ["ip"],
-                         "properties": {"ip": {"type": "string", "format": "ipv4"},
-                                        "mode": {"type": "string", "enum": ["shared", "exclusive"]}}}}}}}]},
+        "spec": {
+            "group": GROUP,
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "spec": {
+                                    "type": "object",
+                                    "required": ["ip"],
+                                    "properties": {
+                                        "ip": {"type": "string", "format": "ipv4"},
+                                        "mode": {"type": "string", "enum": ["shared", "exclusive"]},
+                                    },
+                                }
+                            },
+                        }
+                    },
+                }
+            ],
+        },
     }
     try:
         ext.create_custom_resource_definition(body)
@@ -56,11 +80,20 @@ def widget_crd(kube, wait_for):
 
 def test_a_crd_becomes_established_and_its_schema_is_enforced(kube, widget_crd, namespace, wait_for):
     ext = client.ApiextensionsV1Api(kube)
-    wait_for("CRD Established", lambda: any(
-        c.type == "Established" and c.status == "True"
-        for c in (ext.read_custom_resource_definition(widget_crd).status.conditions or [])))
+    wait_for(
+        "CRD Established",
+        lambda: any(
+            c.type == "Established" and c.status == "True"
+            for c in (ext.read_custom_resource_definition(widget_crd).status.conditions or [])
+        ),
+    )
     custom = client.CustomObjectsApi(kube)
-    good = {"apiVersion": f"{GROUP}/v1", "kind": "Widget", "metadata": {"name": "ok"}, "spec": {"ip": "10.0.0.236", "mode": "shared"}}
+    good = {
+        "apiVersion": f"{GROUP}/v1",
+        "kind": "Widget",
+        "metadata": {"name": "ok"},
+        "spec": {"ip": "10.0.0.236", "mode": "shared"},
+    }
     created = wait_for("custom resource accepted", lambda: _try_create(custom, namespace, good))
     assert created["spec"]["ip"] == "10.0.0.236"
 
@@ -84,19 +117,39 @@ def _try_create(custom, namespace, body):
 
 
 def _statefulset(name, resources, node_selector=None):
-    pod_spec = {"containers": [{"name": "app", "image": "hub.kce.ksyun.com/ksyun/nginx:latest",
-                                "resources": {"requests": resources, "limits": resources}}]}
+    pod_spec = {
+        "containers": [
+            {
+                "name": "app",
+                "image": "hub.kce.ksyun.com/ksyun/nginx:latest",
+                "resources": {"requests": resources, "limits": resources},
+            }
+        ]
+    }
     if node_selector:
         pod_spec["nodeSelector"] = node_selector
-    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name},
-            "spec": {"replicas": 1, "serviceName": name, "podManagementPolicy": "OrderedReady",
-                     "selector": {"matchLabels": {"ksyun-app": name}},
-                     "template": {"metadata": {"labels": {"ksyun-app": name}}, "spec": pod_spec}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 1,
+            "serviceName": name,
+            "podManagementPolicy": "OrderedReady",
+            "selector": {"matchLabels": {"ksyun-app": name}},
+            "template": {"metadata": {"labels": {"ksyun-app": name}}, "spec": pod_spec},
+        },
+    }
 
 
-def test_the_scheduler_places_a_statefulset_pod_only_on_a_node_with_the_extended_resource(kube, core, namespace, wait_for):
-    with_eni = {n.metadata.name for n in core.list_node(label_selector=f"{MANAGED_LABEL}=true").items
-                if "ksyun/eni-private-ip" in (n.status.allocatable or {})}
+def test_the_scheduler_places_a_statefulset_pod_only_on_a_node_with_the_extended_resource(
+    kube, core, namespace, wait_for
+):
+    with_eni = {
+        n.metadata.name
+        for n in core.list_node(label_selector=f"{MANAGED_LABEL}=true").items
+        if "ksyun/eni-private-ip" in (n.status.allocatable or {})
+    }
     without = {n.metadata.name for n in core.list_node(label_selector=f"{MANAGED_LABEL}=true").items} - with_eni
     assert with_eni and without, "the sandbox must have nodes with and without VPC-CNI resources"
 
@@ -106,8 +159,9 @@ def test_the_scheduler_places_a_statefulset_pod_only_on_a_node_with_the_extended
     assert pod.spec.node_name in with_eni
 
     target = sorted(without)[0]
-    apps.create_namespaced_stateful_set(namespace, _statefulset(
-        "pinned", {"ksyun/eni-private-ip": "1"}, {"kubernetes.io/hostname": target}))
+    apps.create_namespaced_stateful_set(
+        namespace, _statefulset("pinned", {"ksyun/eni-private-ip": "1"}, {"kubernetes.io/hostname": target})
+    )
     reason = wait_for("pinned-0 reported unschedulable", lambda: _unschedulable(core, namespace, "pinned-0"))
     assert "ksyun/eni-private-ip" in reason
     assert core.read_namespaced_pod("pinned-0", namespace).spec.node_name is None
@@ -137,11 +191,16 @@ def _unschedulable(core, namespace, name):
 
 
 def test_an_update_with_a_stale_resource_version_is_rejected_with_409(core, namespace):
-    cm = core.create_namespaced_config_map(namespace, {"metadata": {"name": "reservation"}, "data": {"ip": "10.0.0.236"}})
+    cm = core.create_namespaced_config_map(
+        namespace, {"metadata": {"name": "reservation"}, "data": {"ip": "10.0.0.236"}}
+    )
     stale = cm.metadata.resource_version
     core.patch_namespaced_config_map("reservation", namespace, {"data": {"ip": "10.0.0.237"}})
     with pytest.raises(ApiException) as err:
-        core.replace_namespaced_config_map("reservation", namespace, {
-            "metadata": {"name": "reservation", "resourceVersion": stale}, "data": {"ip": "10.0.0.238"}})
+        core.replace_namespaced_config_map(
+            "reservation",
+            namespace,
+            {"metadata": {"name": "reservation", "resourceVersion": stale}, "data": {"ip": "10.0.0.238"}},
+        )
     assert err.value.status == 409
     assert core.read_namespaced_config_map("reservation", namespace).data["ip"] == "10.0.0.237"

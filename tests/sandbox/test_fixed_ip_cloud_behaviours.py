@@ -25,8 +25,12 @@ from collections import defaultdict
 import pytest
 from kubernetes import client, dynamic
 from kubernetes.client.rest import ApiException
+from sandbox_reset import delete_group_records
 
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import config_map_data, parse_cluster_config
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import (
+    config_map_data,
+    parse_cluster_config,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext, FlowError, bind_pod, release_pod
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
@@ -37,16 +41,17 @@ from sandbox.ksyun_emulator.actions import is_write
 from sandbox.node_agent.network import pod_network_writer
 from sandbox.node_agent.vpc_cni import sandbox_settings
 
-from sandbox_reset import delete_group_records
-
 pytestmark = pytest.mark.controlplane
 
 GROUP = "behaviours-test.ksyun.com"
 SUBNET = "5f2c7a10-0002-4a6e-9c1b-000000000001"
 SECURITY_GROUP = "5f2c7a10-0003-4a6e-9c1b-000000000001"
 NODES = {"ub-47": "10.0.0.47", "ub-48": "10.0.0.48", "ub-49": "10.0.0.49"}
-INSTANCES = {"ub-47": "5f2c7a10-0004-4a6e-9c1b-000000000047", "ub-48": "5f2c7a10-0004-4a6e-9c1b-000000000048",
-             "ub-49": "5f2c7a10-0004-4a6e-9c1b-000000000049"}
+INSTANCES = {
+    "ub-47": "5f2c7a10-0004-4a6e-9c1b-000000000047",
+    "ub-48": "5f2c7a10-0004-4a6e-9c1b-000000000048",
+    "ub-49": "5f2c7a10-0004-4a6e-9c1b-000000000049",
+}
 SHARED, EXCLUSIVE = "shared", "exclusive"
 FAST = {"transition_seconds": 0.05}
 
@@ -59,12 +64,16 @@ BEHAVIOURS = {
     "available-lists-specific": ({"available_addresses_include_specific": True}, {}),
     "reserve-assigned-and-assign-refuses-specific": (
         {"allow_specific_on_assigned_ip": True, "explicit_assign_takes_specific": False},
-        {"reserveAssignedIpSupported": "true", "assignSpecificIpSupported": "false"}),
+        {"reserveAssignedIpSupported": "true", "assignSpecificIpSupported": "false"},
+    ),
     "available-lists-specific-and-assign-refuses-specific": (
-        {"available_addresses_include_specific": True, "explicit_assign_takes_specific": False}, {"assignSpecificIpSupported": "false"}),
+        {"available_addresses_include_specific": True, "explicit_assign_takes_specific": False},
+        {"assignSpecificIpSupported": "false"},
+    ),
     "available-lists-specific-with-flag": (
         {"available_addresses_include_specific": True, "explicit_assign_takes_specific": False},
-        {"assignSpecificIpSupported": "false", "availableExcludesReserved": "false"}),
+        {"assignSpecificIpSupported": "false", "availableExcludesReserved": "false"},
+    ),
 }
 LIFECYCLES = [(case, mode) for case in BEHAVIOURS for mode in (SHARED, EXCLUSIVE)]
 
@@ -74,7 +83,10 @@ QUOTAS = {
     "ip-quota-without-primary": {"ip_quota_counts_primary": False},
     "ip-quota-per-instance": {"ip_quota_scope": "instance"},
     "ip-quota-per-instance-without-primary": {"ip_quota_scope": "instance", "ip_quota_counts_primary": False},
-    "eni-quota-without-primary-ip-quota-per-instance": {"eni_quota_counts_primary": False, "ip_quota_scope": "instance"},
+    "eni-quota-without-primary-ip-quota-per-instance": {
+        "eni_quota_counts_primary": False,
+        "ip_quota_scope": "instance",
+    },
     "all-three": {"eni_quota_counts_primary": False, "ip_quota_counts_primary": False, "ip_quota_scope": "instance"},
 }
 SEQUENCES = [(SHARED, EXCLUSIVE), (EXCLUSIVE, SHARED)]
@@ -105,7 +117,9 @@ class RecordingEmulator(Emulator):
         status, payload = super().execute(flat, headers)
         action = flat.get("Action", "")
         if is_write(action):
-            ips = tuple(v for k, v in sorted(flat.items()) if k == "PrivateIpAddress" or k.startswith("PrivateIpAddress."))
+            ips = tuple(
+                v for k, v in sorted(flat.items()) if k == "PrivateIpAddress" or k.startswith("PrivateIpAddress.")
+            )
             code = "" if status == 200 else (payload.get("Error") or {}).get("Code", str(status))
             self.writes.append((action, ips, flat.get("AllocateStatus", ""), code))
         return status, payload
@@ -122,14 +136,23 @@ def dyn(kube, wait_for):
             if e.status != 409:
                 raise
     for name in KINDS:
-        wait_for(f"{name} in {GROUP} Established", lambda k=name: any(
-            c.type == "Established" and c.status == "True"
-            for c in ext.read_custom_resource_definition(crd(k, group=GROUP)["metadata"]["name"]).status.conditions or []))
+        wait_for(
+            f"{name} in {GROUP} Established",
+            lambda k=name: any(
+                c.type == "Established" and c.status == "True"
+                for c in ext.read_custom_resource_definition(crd(k, group=GROUP)["metadata"]["name"]).status.conditions
+                or []
+            ),
+        )
     delete_group_records(kube, GROUP)
     for node, instance in INSTANCES.items():
         try:
-            core.create_node({"metadata": {"name": node, "labels": {"topology.kubernetes.io/zone": "cn-beijing-6a"}},
-                              "spec": {"providerID": f"ksyun://{instance}"}})
+            core.create_node(
+                {
+                    "metadata": {"name": node, "labels": {"topology.kubernetes.io/zone": "cn-beijing-6a"}},
+                    "spec": {"providerID": f"ksyun://{instance}"},
+                }
+            )
         except ApiException as e:
             if e.status != 409:
                 raise
@@ -157,22 +180,46 @@ class World:
         self.emulator = RecordingEmulator(DEFAULT_TOPOLOGY, settings=dict(FAST, **settings))
         self.emulator.start()
         self.settings = dict(FAST, **settings)
-        self.cloud = KsyunClient(access_key_id="test", secret_access_key="test", region="cn-beijing-6", endpoint=self.emulator.url)
+        self.cloud = KsyunClient(
+            access_key_id="test", secret_access_key="test", region="cn-beijing-6", endpoint=self.emulator.url
+        )
         self.store = ReservationStore(dyn, group=GROUP)
-        self.ctx = FlowContext(dyn, self.cloud, cluster_config(flags), store=self.store, pod_network=pod_network_writer(dyn, NODES.get),
-                               lock_namespace=self.ns, max_rounds=3, retry_delay=0.0, eni_wait_interval=0.02, eni_wait_timeout=10)
+        self.ctx = FlowContext(
+            dyn,
+            self.cloud,
+            cluster_config(flags),
+            store=self.store,
+            pod_network=pod_network_writer(dyn, NODES.get),
+            lock_namespace=self.ns,
+            max_rounds=3,
+            retry_delay=0.0,
+            eni_wait_interval=0.02,
+            eni_wait_timeout=10,
+        )
         self.violations = []
 
     # --- the cluster --------------------------------------------------------------------------------------------
 
     def create_pod(self, name, node, mode, fixed=True):
-        annotations = {"v1.multus-cni.io/default-network": "kube-system/vpc-cni",
-                       "k8s.ksyun.com/pod-eniip" if mode == SHARED else "k8s.ksyun.com/pod-eni": "true"}
+        annotations = {
+            "v1.multus-cni.io/default-network": "kube-system/vpc-cni",
+            "k8s.ksyun.com/pod-eniip" if mode == SHARED else "k8s.ksyun.com/pod-eni": "true",
+        }
         if fixed:
             annotations["k8s.ksyun.com/pod-ip-fixed"] = "true"
         resources = {"ksyun/eni-private-ip" if mode == SHARED else "ksyun/eni": "1"}
-        self.core.create_namespaced_pod(self.ns, {"metadata": {"name": name, "annotations": annotations}, "spec": {
-            "nodeName": node, "containers": [{"name": "app", "image": "x", "resources": {"requests": resources, "limits": resources}}]}})
+        self.core.create_namespaced_pod(
+            self.ns,
+            {
+                "metadata": {"name": name, "annotations": annotations},
+                "spec": {
+                    "nodeName": node,
+                    "containers": [
+                        {"name": "app", "image": "x", "resources": {"requests": resources, "limits": resources}}
+                    ],
+                },
+            },
+        )
 
     def pod(self, name):
         try:
@@ -192,7 +239,8 @@ class World:
             raise AssertionError(
                 f"[{step}] {err}\n  record: {record}\n  IP {ip}: holders {[(h['id'], h['instance_id']) for h in self.holders(ip)]}, "
                 f"specific: {ip in self.specific()}, writes naming it: {self.ip_writes(ip)}\n  earlier violations:\n    "
-                + "\n    ".join(self.violations or ["none"])) from err
+                + "\n    ".join(self.violations or ["none"])
+            ) from err
         return self.pod(name).status.pod_ip
 
     def remove(self, name):
@@ -218,10 +266,16 @@ class World:
     # --- the cloud ----------------------------------------------------------------------------------------------
 
     def enis(self):
-        return {e["id"]: dict(e) for e in self.emulator.state.data["network_interfaces"].values() if e["type"] != "primary"}
+        return {
+            e["id"]: dict(e) for e in self.emulator.state.data["network_interfaces"].values() if e["type"] != "primary"
+        }
 
     def holders(self, ip):
-        return [e for e in self.emulator.state.data["network_interfaces"].values() if ip == e["primary_ip"] or ip in e["secondary_ips"]]
+        return [
+            e
+            for e in self.emulator.state.data["network_interfaces"].values()
+            if ip == e["primary_ip"] or ip in e["secondary_ips"]
+        ]
 
     def specific(self):
         table = self.emulator.state.data["ip_attributes"].get(SUBNET, {})
@@ -261,8 +315,11 @@ class World:
         reserved_shared = {r["ip"] for r in records if r["mode"] == SHARED and r["phase"] == "Reserved"}
         for ip in sorted(self.specific() - reserved_shared):
             owner = next((r for r in records if r["ip"] == ip), None)
-            self.violate(step, f"IP {ip} is AllocateStatus=specific but no Reserved PodEniIP keeps it (record: "
-                               f"{(owner['podName'], owner['phase'], owner['fixed']) if owner else 'none'}; holders: {held.get(ip, [])})")
+            self.violate(
+                step,
+                f"IP {ip} is AllocateStatus=specific but no Reserved PodEniIP keeps it (record: "
+                f"{(owner['podName'], owner['phase'], owner['fixed']) if owner else 'none'}; holders: {held.get(ip, [])})",
+            )
         for ip in sorted(reserved_shared - self.specific()):
             self.violate(step, f"IP {ip} is kept by a Reserved PodEniIP but not AllocateStatus=specific in the subnet")
         for ip in sorted(reserved_shared & set(held)):
@@ -270,32 +327,50 @@ class World:
         pods = [p for p in self.core.list_namespaced_pod(self.ns).items if p.status.pod_ip]
         ips = [p.status.pod_ip for p in pods]
         for ip in {ip for ip in ips if ips.count(ip) > 1}:
-            self.violate(step, f"IP {ip} is the IP of two pods: {[p.metadata.name for p in pods if p.status.pod_ip == ip]}")
+            self.violate(
+                step, f"IP {ip} is the IP of two pods: {[p.metadata.name for p in pods if p.status.pod_ip == ip]}"
+            )
         for pod in pods:
             if pod.metadata.deletion_timestamp:
                 continue
             holders = self.holders(pod.status.pod_ip)
             if not holders or holders[0]["instance_id"] != INSTANCES[pod.spec.node_name]:
-                self.violate(step, f"pod {pod.metadata.name} on {pod.spec.node_name} has IP {pod.status.pod_ip} but the ENIs holding it "
-                                   f"are {[(h['id'], h['instance_id']) for h in holders]}")
+                self.violate(
+                    step,
+                    f"pod {pod.metadata.name} on {pod.spec.node_name} has IP {pod.status.pod_ip} but the ENIs holding it "
+                    f"are {[(h['id'], h['instance_id']) for h in holders]}",
+                )
         by_eni = {r["eniId"]: r for r in records if r["mode"] == EXCLUSIVE and r["eniId"]}
         for eni in self.enis().values():
             record = by_eni.get(eni["id"])
             if eni["state"] not in ("inuse", "available"):
                 self.violate(step, f"ENI {eni['id']} ({eni['name']}) is left {eni['state']}")
-            if eni["instance_id"] is None and not (record and record["phase"] == "Reserved" and record["ip"] == eni["primary_ip"]):
-                self.violate(step, f"ENI {eni['id']} ({eni['name']}, {eni['primary_ip']}) is detached and no Reserved PodEni keeps it "
-                                   f"(record: {record and (record['podName'], record['phase'])})")
+            if eni["instance_id"] is None and not (
+                record and record["phase"] == "Reserved" and record["ip"] == eni["primary_ip"]
+            ):
+                self.violate(
+                    step,
+                    f"ENI {eni['id']} ({eni['name']}, {eni['primary_ip']}) is detached and no Reserved PodEni keeps it "
+                    f"(record: {record and (record['podName'], record['phase'])})",
+                )
             if "_ex_" in eni["name"] and record is None:
                 self.violate(step, f"exclusive ENI {eni['id']} ({eni['name']}) has no PodEni record")
         for record in records:
             if record["mode"] == EXCLUSIVE and record["phase"] == "Reserved":
                 eni = self.enis().get(record["eniId"])
                 if eni is None or eni["instance_id"] is not None or eni["primary_ip"] != record["ip"]:
-                    self.violate(step, f"PodEni of {record['podName']} is Reserved with IP {record['ip']} but its ENI is "
-                                       f"{eni and (eni['id'], eni['instance_id'], eni['primary_ip'])}")
-            if record["phase"] == "Bound" and not any(h["instance_id"] == record["instanceId"] for h in self.holders(record["ip"])):
-                self.violate(step, f"record of {record['podName']} is Bound to {record['nodeName']} but no ENI there holds {record['ip']}")
+                    self.violate(
+                        step,
+                        f"PodEni of {record['podName']} is Reserved with IP {record['ip']} but its ENI is "
+                        f"{eni and (eni['id'], eni['instance_id'], eni['primary_ip'])}",
+                    )
+            if record["phase"] == "Bound" and not any(
+                h["instance_id"] == record["instanceId"] for h in self.holders(record["ip"])
+            ):
+                self.violate(
+                    step,
+                    f"record of {record['podName']} is Bound to {record['nodeName']} but no ENI there holds {record['ip']}",
+                )
             if record["phase"] in ("Binding", "Releasing"):
                 self.violate(step, f"record of {record['podName']} is left {record['phase']}")
 
@@ -327,7 +402,9 @@ def sweep_shared_enis(world):
         if "_sh_" not in eni["name"]:
             continue
         if eni["secondary_ips"]:
-            world.violate("cleanup", f"shared ENI {eni['id']} still holds {eni['secondary_ips']} after every pod was released")
+            world.violate(
+                "cleanup", f"shared ENI {eni['id']} still holds {eni['secondary_ips']} after every pod was released"
+            )
             continue
         if eni["instance_id"]:
             world.cloud.detach_network_interface(eni["instance_id"], eni["id"])
@@ -359,12 +436,19 @@ def test_a_fixed_ip_lifecycle_keeps_the_product_guarantees_under_each_cloud_beha
     record = w.record_of("sts-0")
     assert record and record["phase"] == "Reserved" and record["ip"] == ip, record
     if mode == SHARED:
-        assert not w.holders(ip) and ip in w.specific(), "a released shared fixed IP is held by no ENI and reserved in its subnet"
+        assert (
+            not w.holders(ip) and ip in w.specific()
+        ), "a released shared fixed IP is held by no ENI and reserved in its subnet"
         expected = ["reserve", "unassign"] if safe_order else ["unassign", "reserve"]
-        assert w.ip_writes(ip, since) == expected, f"release order of {ip}: {w.ip_writes(ip, since)}, expected {expected}"
+        assert (
+            w.ip_writes(ip, since) == expected
+        ), f"release order of {ip}: {w.ip_writes(ip, since)}, expected {expected}"
     else:
         kept = w.enis()[own_eni]
-        assert (kept["instance_id"], kept["primary_ip"]) == (None, ip), "the released exclusive ENI is detached and keeps the IP"
+        assert (kept["instance_id"], kept["primary_ip"]) == (
+            None,
+            ip,
+        ), "the released exclusive ENI is detached and keeps the IP"
         assert ip not in w.specific()
 
     others = []
@@ -429,6 +513,7 @@ def test_a_fixed_ip_lifecycle_keeps_the_product_guarantees_under_each_cloud_beha
 
 # --- quotas ------------------------------------------------------------------------------------------------------
 
+
 def _take_one(cloud, data, mode, instance, label):
     """Put one more pod of mode on instance with plain cloud calls, as the cloud allows; False on a quota refusal."""
     made = None
@@ -480,7 +565,9 @@ def _is_domain_error(err):
     return isinstance(err, FlowError) or any(kind.__name__ == "FixedIpError" for kind in type(err).__mro__)
 
 
-@pytest.mark.parametrize("case,sequence", QUOTA_CASES, ids=[f"{case}-{'-then-'.join(seq)}" for case, seq in QUOTA_CASES])
+@pytest.mark.parametrize(
+    "case,sequence", QUOTA_CASES, ids=[f"{case}-{'-then-'.join(seq)}" for case, seq in QUOTA_CASES]
+)
 def test_a_full_node_is_refused_cleanly_and_not_before_the_cloud_is_full(world, case, sequence):
     settings = QUOTAS[case]
     w = world(settings, quota_flags(settings))
@@ -501,7 +588,9 @@ def test_a_full_node_is_refused_cleanly_and_not_before_the_cloud_is_full(world, 
                 if not _is_domain_error(err):
                     w.violate(step, f"not a refusal of the flows: {type(err).__name__}: {err}")
                 if failed:
-                    w.violate(step, f"the refusal came from failed cloud calls {failed}, not from the flows' own check: {err}")
+                    w.violate(
+                        step, f"the refusal came from failed cloud calls {failed}, not from the flows' own check: {err}"
+                    )
                 if w.cloud_view() != before:
                     w.violate(step, f"the refused bind changed the cloud: writes {w.emulator.writes[writes:]}")
                 if w.record_of(name) is not None:
@@ -517,11 +606,16 @@ def test_a_full_node_is_refused_cleanly_and_not_before_the_cloud_is_full(world, 
         data = w.emulator.state.data
         room[mode] = cloud_room(data, w.settings, mode, instance)
         if room[mode]:
-            w.violate(f"{mode} fill", f"the flows refused a {mode} pod after {count} while the cloud, counting as the ConfigMap says "
-                                      f"it does, still has room")
+            w.violate(
+                f"{mode} fill",
+                f"the flows refused a {mode} pod after {count} while the cloud, counting as the ConfigMap says "
+                f"it does, still has room",
+            )
     capacity = cloud_capacity(w.settings, sequence, instance)
-    print(f"\n{case} {'-then-'.join(sequence)}: flows fit {fits}; the cloud alone takes {capacity} from an empty node; "
-          f"cloud room left after the flows refused: {room}; refusals: {refusals}")
+    print(
+        f"\n{case} {'-then-'.join(sequence)}: flows fit {fits}; the cloud alone takes {capacity} from an empty node; "
+        f"cloud room left after the flows refused: {room}; refusals: {refusals}"
+    )
 
     for name in sorted(p.metadata.name for p in w.core.list_namespaced_pod(w.ns).items):
         w.remove(name)
@@ -530,4 +624,6 @@ def test_a_full_node_is_refused_cleanly_and_not_before_the_cloud_is_full(world, 
     left = {"records": w.records(), "enis": sorted(w.enis()), "specific": sorted(w.specific())}
     if any(left.values()):
         w.violate("cleanup", f"left behind: {left}")
-    assert not w.violations, f"{case} {sequence}: flows fit {fits}, cloud alone {capacity}, room {room}:\n" + "\n".join(w.violations)
+    assert not w.violations, f"{case} {sequence}: flows fit {fits}, cloud alone {capacity}, room {room}:\n" + "\n".join(
+        w.violations
+    )

@@ -8,7 +8,11 @@ from kubernetes import dynamic
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import (
-    ClusterConfigError, config_map_data, parse_cluster_config, read_cluster_config)
+    ClusterConfigError,
+    config_map_data,
+    parse_cluster_config,
+    read_cluster_config,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.lock import LockLost, LockTimeout, SubnetLock, lease_name
 
 pytestmark = pytest.mark.controlplane
@@ -27,18 +31,23 @@ def test_the_sandbox_cluster_config_is_read_from_its_configmap_with_the_product_
     assert (settings.cluster_name, config.crd_group, config.crd_version) == ("sandbox", "k8s.ksyun.com", "v1")
     assert settings.subnets_in("cn-beijing-6a") == (SUBNET,)
     assert str(settings.default_retention) == "never"
-    assert settings.cloud == CloudBehaviour(), "the sandbox runs with the default cloud behaviour (the emulator's defaults)"
+    assert (
+        settings.cloud == CloudBehaviour()
+    ), "the sandbox runs with the default cloud behaviour (the emulator's defaults)"
     assert parse_cluster_config(config_map_data(settings)).settings == settings
 
 
-@pytest.mark.parametrize("key,value", [
-    ("ipRetention", "soon"),
-    ("podSubnets", "cn-beijing-6a=subnet-1"),
-    ("securityGroupIds", "sg-1"),
-    ("reserveAssignedIpSupported", "yes"),
-    ("crdGroup", "ksyun"),
-    ("clusterName", "Bad_Name"),
-])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("ipRetention", "soon"),
+        ("podSubnets", "cn-beijing-6a=subnet-1"),
+        ("securityGroupIds", "sg-1"),
+        ("reserveAssignedIpSupported", "yes"),
+        ("crdGroup", "ksyun"),
+        ("clusterName", "Bad_Name"),
+    ],
+)
 def test_a_bad_configuration_value_fails_naming_the_key_and_the_value(dyn, key, value):
     data = dict(config_map_data(read_cluster_config(dyn).settings), **{key: value})
     with pytest.raises(ClusterConfigError) as err:
@@ -68,14 +77,22 @@ def test_the_subnet_lock_is_exclusive_and_a_waiter_gets_it_when_it_is_released(d
     first.release()
     thread.join(10)
     assert got.is_set() and waiter.held
-    lease = dyn.resources.get(api_version="coordination.k8s.io/v1", kind="Lease").get(name=lease_name(SUBNET), namespace=namespace)
+    lease = dyn.resources.get(api_version="coordination.k8s.io/v1", kind="Lease").get(
+        name=lease_name(SUBNET), namespace=namespace
+    )
     assert lease.spec.holderIdentity == "flow-b" and lease.spec.leaseDurationSeconds == 30
     waiter.release()
 
 
 def test_a_crashed_holders_lock_expires_and_the_old_holder_learns_it_lost_it(dyn, namespace):
-    crashed = SubnetLock(dyn, SUBNET, "crashed", namespace=namespace, duration=1,
-                         clock=lambda: datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5))
+    crashed = SubnetLock(
+        dyn,
+        SUBNET,
+        "crashed",
+        namespace=namespace,
+        duration=1,
+        clock=lambda: datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5),
+    )
     crashed.acquire()
     taker = SubnetLock(dyn, SUBNET, "taker", namespace=namespace, duration=30, timeout=2, poll=0.05)
     taker.acquire()

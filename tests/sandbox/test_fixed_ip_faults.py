@@ -14,6 +14,7 @@ import uuid
 import pytest
 from kubernetes import client, dynamic
 from kubernetes.client.rest import ApiException
+from sandbox_reset import delete_group_records
 
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import ClusterConfig
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext, FlowError, bind_pod, release_pod
@@ -26,8 +27,6 @@ from sandbox.ksyun_emulator import Emulator
 from sandbox.node_agent.network import pod_network_writer
 from sandbox.node_agent.vpc_cni import sandbox_settings
 
-from sandbox_reset import delete_group_records
-
 pytestmark = pytest.mark.controlplane
 
 GROUP = "faults-test.ksyun.com"
@@ -35,12 +34,24 @@ NODES = {"fault-47": "10.0.0.47", "fault-48": "10.0.0.48"}
 INSTANCES = {"fault-47": "5f2c7a10-0004-4a6e-9c1b-000000000047", "fault-48": "5f2c7a10-0004-4a6e-9c1b-000000000048"}
 # scenario: (ENI mode, fixed, cloud writes of the undisturbed lifecycle)
 SCENARIOS = {
-    "shared-fixed": ("shared", True, 9),        # bind: create+attach ENI, assign; release: unassign, reserve; rebind: +unreserve
+    "shared-fixed": (
+        "shared",
+        True,
+        9,
+    ),  # bind: create+attach ENI, assign; release: unassign, reserve; rebind: +unreserve
     "exclusive-fixed": ("exclusive", True, 4),  # bind: create+attach ENI; release: detach; rebind: attach elsewhere
-    "shared-non-fixed": ("shared", False, 7),   # bind: create+attach ENI, assign; release: unassign; bind: create+attach, assign
+    "shared-non-fixed": (
+        "shared",
+        False,
+        7,
+    ),  # bind: create+attach ENI, assign; release: unassign; bind: create+attach, assign
 }
-CASES = [(scenario, fault, nth) for scenario, (mode, fixed, writes) in SCENARIOS.items()
-         for fault in ("drop", "drop_after") for nth in range(1, writes + 1)]
+CASES = [
+    (scenario, fault, nth)
+    for scenario, (mode, fixed, writes) in SCENARIOS.items()
+    for fault in ("drop", "drop_after")
+    for nth in range(1, writes + 1)
+]
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +65,25 @@ def dyn(kube, wait_for):
             if e.status != 409:
                 raise
     for name in KINDS:
-        wait_for(f"{name} in {GROUP} Established", lambda k=name: any(
-            c.type == "Established" and c.status == "True"
-            for c in ext.read_custom_resource_definition(crd(k, group=GROUP)["metadata"]["name"]).status.conditions or []))
-    delete_group_records(kube, GROUP)  # every flow reads all PodEniIPs of the group: start without a crashed run's records
+        wait_for(
+            f"{name} in {GROUP} Established",
+            lambda k=name: any(
+                c.type == "Established" and c.status == "True"
+                for c in ext.read_custom_resource_definition(crd(k, group=GROUP)["metadata"]["name"]).status.conditions
+                or []
+            ),
+        )
+    delete_group_records(
+        kube, GROUP
+    )  # every flow reads all PodEniIPs of the group: start without a crashed run's records
     for node, instance in INSTANCES.items():
         try:
-            core.create_node({"metadata": {"name": node, "labels": {"topology.kubernetes.io/zone": "cn-beijing-6a"}},
-                              "spec": {"providerID": f"ksyun://{instance}"}})
+            core.create_node(
+                {
+                    "metadata": {"name": node, "labels": {"topology.kubernetes.io/zone": "cn-beijing-6a"}},
+                    "spec": {"providerID": f"ksyun://{instance}"},
+                }
+            )
         except ApiException as e:
             if e.status != 409:
                 raise
@@ -77,12 +99,22 @@ class World:
         self.dyn, self.core, self.ns, self.mode, self.fixed = dyn, core, namespace, mode, fixed
         self.emulator = Emulator(DEFAULT_TOPOLOGY, settings={"transition_seconds": 0})
         self.emulator.start()
-        cloud = KsyunClient(access_key_id="test", secret_access_key="test", region="cn-beijing-6", endpoint=self.emulator.url,
-                            retry=RetryPolicy(attempts=2, base_delay=0.0))
+        cloud = KsyunClient(
+            access_key_id="test",
+            secret_access_key="test",
+            region="cn-beijing-6",
+            endpoint=self.emulator.url,
+            retry=RetryPolicy(attempts=2, base_delay=0.0),
+        )
         config = ClusterConfig(settings=sandbox_settings(DEFAULT_TOPOLOGY), crd_group=GROUP)
         self.store = ReservationStore(dyn, group=GROUP)
-        options = {"store": self.store, "pod_network": pod_network_writer(dyn, NODES.get), "lock_namespace": namespace,
-                   "eni_wait_interval": 0.02, "retry_delay": 0.0}
+        options = {
+            "store": self.store,
+            "pod_network": pod_network_writer(dyn, NODES.get),
+            "lock_namespace": namespace,
+            "eni_wait_interval": 0.02,
+            "retry_delay": 0.0,
+        }
         self.flaky = FlowContext(dyn, cloud, config, max_rounds=1, **options)
         self.calm = FlowContext(dyn, cloud, config, max_rounds=3, **options)
         self.failures = []
@@ -91,13 +123,25 @@ class World:
         self.emulator.stop()
 
     def create_pod(self, node):
-        annotations = {"v1.multus-cni.io/default-network": "kube-system/vpc-cni",
-                       "k8s.ksyun.com/pod-eniip" if self.mode == "shared" else "k8s.ksyun.com/pod-eni": "true"}
+        annotations = {
+            "v1.multus-cni.io/default-network": "kube-system/vpc-cni",
+            "k8s.ksyun.com/pod-eniip" if self.mode == "shared" else "k8s.ksyun.com/pod-eni": "true",
+        }
         if self.fixed:
             annotations["k8s.ksyun.com/pod-ip-fixed"] = "true"
         resources = {"ksyun/eni-private-ip" if self.mode == "shared" else "ksyun/eni": "1"}
-        self.core.create_namespaced_pod(self.ns, {"metadata": {"name": "sts-0", "annotations": annotations}, "spec": {
-            "nodeName": node, "containers": [{"name": "app", "image": "x", "resources": {"requests": resources, "limits": resources}}]}})
+        self.core.create_namespaced_pod(
+            self.ns,
+            {
+                "metadata": {"name": "sts-0", "annotations": annotations},
+                "spec": {
+                    "nodeName": node,
+                    "containers": [
+                        {"name": "app", "image": "x", "resources": {"requests": resources, "limits": resources}}
+                    ],
+                },
+            },
+        )
 
     def remove_pod(self):
         """Delete as a user does (the pod turns Terminating), release, then confirm as a kubelet does."""
@@ -134,17 +178,38 @@ class World:
     def end_state(self):
         """What the cloud and the cluster hold, without the values a rerun may legitimately change (uids, times, ids)."""
         data = self.emulator.state.data
-        enis = [dict(e, name=e["name"].replace(self.ns, "<namespace>")) for e in data["network_interfaces"].values() if e["type"] != "primary"]
+        enis = [
+            dict(e, name=e["name"].replace(self.ns, "<namespace>"))
+            for e in data["network_interfaces"].values()
+            if e["type"] != "primary"
+        ]
         names = {e["id"]: e["name"] for e in enis}
         records = []
         for stored in self.store.list(namespace=self.ns):
             content = stored.reservation.to_dict()
             content["eniId"] = names.get(content["eniId"], content["eniId"])
-            records.append((stored.kind, stored.name, sorted((k, v) for k, v in content.items() if k not in ("podNamespace", "podUID", "releasedAt", "mac"))))
+            records.append(
+                (
+                    stored.kind,
+                    stored.name,
+                    sorted(
+                        (k, v) for k, v in content.items() if k not in ("podNamespace", "podUID", "releasedAt", "mac")
+                    ),
+                )
+            )
         pod = self.core.read_namespaced_pod("sts-0", self.ns)
         return {
-            "enis": sorted((e["name"], e["subnet_id"], e["instance_id"] or "", e["primary_ip"], tuple(sorted(e["secondary_ips"])), e["state"])
-                           for e in enis),
+            "enis": sorted(
+                (
+                    e["name"],
+                    e["subnet_id"],
+                    e["instance_id"] or "",
+                    e["primary_ip"],
+                    tuple(sorted(e["secondary_ips"])),
+                    e["state"],
+                )
+                for e in enis
+            ),
             "ip_attributes": {subnet: table for subnet, table in data["ip_attributes"].items() if table},
             "records": sorted(records),
             "pod": (pod.status.pod_ip, pod.status.phase, pod.spec.node_name),
@@ -176,7 +241,9 @@ def undisturbed(dyn, kube):
         world = _world(dyn, kube, mode, fixed)
         try:
             world.lifecycle()
-            assert world.emulator.counters.as_dict()["total_writes"] == writes, f"{scenario}: the test's write count is out of date"
+            assert (
+                world.emulator.counters.as_dict()["total_writes"] == writes
+            ), f"{scenario}: the test's write count is out of date"
             assert world.failures == []
             results[scenario] = world.end_state()
         finally:
@@ -192,7 +259,9 @@ def test_a_flow_failing_at_any_cloud_write_converges_when_run_again(dyn, kube, u
         world.emulator.faults.configure({"fail_nth": [{"nth": nth, "scope": "writes", "mode": fault}]})
         world.lifecycle()
         fired = world.emulator.faults.as_dict()["fail_nth"][0]["seen"] >= nth
-        assert fired and len(world.failures) == 1, f"write {nth} of {writes} was failed once and stopped one flow: {world.failures}"
+        assert (
+            fired and len(world.failures) == 1
+        ), f"write {nth} of {writes} was failed once and stopped one flow: {world.failures}"
         assert world.end_state() == undisturbed[scenario]
         again = bind_pod(world.calm, world.ns, "sts-0")
         assert not again.changed, f"a bind after convergence still does {again.actions}"
@@ -200,8 +269,12 @@ def test_a_flow_failing_at_any_cloud_write_converges_when_run_again(dyn, kube, u
         _drop(world)
 
 
-BIND_CASES = [(scenario, fault, nth) for scenario, writes in (("shared-fixed", 3), ("exclusive-fixed", 2))
-              for fault in ("drop", "drop_after") for nth in range(1, writes + 1)]
+BIND_CASES = [
+    (scenario, fault, nth)
+    for scenario, writes in (("shared-fixed", 3), ("exclusive-fixed", 2))
+    for fault in ("drop", "drop_after")
+    for nth in range(1, writes + 1)
+]
 
 
 @pytest.mark.parametrize("scenario,fault,nth", BIND_CASES, ids=[f"{s}-{f}-{n}" for s, f, n in BIND_CASES])
@@ -220,7 +293,9 @@ def test_a_pod_deleted_while_its_bind_was_cut_short_keeps_its_fixed_ip_out_of_re
             [record] = [stored.reservation for stored in records]
             ip = record.ip
             assert record.phase.value == "Reserved"
-            assert not any(ip == e["primary_ip"] or ip in e["secondary_ips"] for e in enis), "the IP is back in the subnet"
+            assert not any(
+                ip == e["primary_ip"] or ip in e["secondary_ips"] for e in enis
+            ), "the IP is back in the subnet"
             assert world.emulator.state.data["ip_attributes"][record.subnet_id][ip]["allocate_status"] == "specific"
         else:
             own = [e for e in enis if e["name"].endswith(f"_{world.ns}_sts-0")]

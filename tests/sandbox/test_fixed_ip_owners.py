@@ -8,9 +8,18 @@ pytestmark = pytest.mark.controlplane
 def test_a_deployment_pod_asking_for_a_fixed_ip_gets_a_non_fixed_ip_and_a_warning_event(cluster, fixed_ip_namespace):
     ns = fixed_ip_namespace
     labels = {"ksyun-app": "web"}
-    template = cluster.pod_template("shared", labels=labels, node_selector={"topology.kubernetes.io/zone": "cn-beijing-6a"})
-    cluster.apps.create_namespaced_deployment(ns, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-                                                   "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": template}})
+    template = cluster.pod_template(
+        "shared", labels=labels, node_selector={"topology.kubernetes.io/zone": "cn-beijing-6a"}
+    )
+    cluster.apps.create_namespaced_deployment(
+        ns,
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": template},
+        },
+    )
     pod = cluster.wait("the Deployment's pod", lambda: next(iter(cluster.core.list_namespaced_pod(ns).items), None))
     name = pod.metadata.name
     running = cluster.running(ns, name)

@@ -8,13 +8,21 @@ pytestmark = pytest.mark.controlplane
 def _ours_on(cluster, node):
     """The cluster's shared ENIs attached to the node, by id."""
     instance = cluster.NODE_INSTANCES[node]
-    return {e["id"]: e for e in cluster.enis().values() if e["instance_id"] == instance and e["name"].startswith("kcefip_sandbox_sh_")}
+    return {
+        e["id"]: e
+        for e in cluster.enis().values()
+        if e["instance_id"] == instance and e["name"].startswith("kcefip_sandbox_sh_")
+    }
 
 
-def test_a_tiny_node_shares_one_eni_until_its_ip_slots_are_used_and_refuses_an_eni_beyond_its_type(cluster, fixed_ip_namespace):
+def test_a_tiny_node_shares_one_eni_until_its_ip_slots_are_used_and_refuses_an_eni_beyond_its_type(
+    cluster, fixed_ip_namespace
+):
     ns, node = fixed_ip_namespace, "10.0.0.49"
     before = _ours_on(cluster, node)
-    assert all(not e["secondary_ips"] for e in before.values()), "no pod of an earlier test holds an IP on node 10.0.0.49"
+    assert all(
+        not e["secondary_ips"] for e in before.values()
+    ), "no pod of an earlier test holds an IP on node 10.0.0.49"
     cluster.core.create_namespaced_pod(ns, cluster.bare_pod("tiny-a", mode="shared", node=node))
     ip_a = cluster.running(ns, "tiny-a").status.pod_ip
     [eni] = _ours_on(cluster, node).values()
@@ -23,7 +31,9 @@ def test_a_tiny_node_shares_one_eni_until_its_ip_slots_are_used_and_refuses_an_e
 
     cluster.core.create_namespaced_pod(ns, cluster.bare_pod("tiny-b", mode="shared", node=node))
     ip_b = cluster.running(ns, "tiny-b").status.pod_ip
-    assert _ours_on(cluster, node) == {eni["id"]: dict(eni, secondary_ips=[ip_a, ip_b])}, "the ENI with a free slot is reused"
+    assert _ours_on(cluster, node) == {
+        eni["id"]: dict(eni, secondary_ips=[ip_a, ip_b])
+    }, "the ENI with a free slot is reused"
 
     # N3.1A: 2 ENIs (the primary counts) and 3 IPs per ENI (its primary IP counts): the node is full.
     cluster.core.create_namespaced_pod(ns, cluster.bare_pod("tiny-c", mode="shared", node=node))
@@ -41,10 +51,14 @@ def test_a_full_shared_eni_makes_the_next_pod_get_a_new_eni_on_the_node(cluster,
     free = sum(slots - len(e["secondary_ips"]) for e in existing.values())
     assert 0 <= free < slots * len(existing)
     for number in range(1, free + 1):
-        cluster.core.create_namespaced_pod(ns, cluster.bare_pod(f"fill-{number}", mode="shared", fixed=False, node=node))
+        cluster.core.create_namespaced_pod(
+            ns, cluster.bare_pod(f"fill-{number}", mode="shared", fixed=False, node=node)
+        )
         cluster.running(ns, f"fill-{number}")
     full = _ours_on(cluster, node)
-    assert set(full) == set(existing) and all(len(e["secondary_ips"]) == slots for e in full.values()), "free slots are used first"
+    assert set(full) == set(existing) and all(
+        len(e["secondary_ips"]) == slots for e in full.values()
+    ), "free slots are used first"
 
     cluster.core.create_namespaced_pod(ns, cluster.bare_pod("overflow", mode="shared", fixed=False, node=node))
     ip = cluster.running(ns, "overflow").status.pod_ip

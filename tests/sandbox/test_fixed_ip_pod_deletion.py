@@ -10,7 +10,9 @@ SUBNET = "5f2c7a10-0002-4a6e-9c1b-000000000001"
 SECURITY_GROUP = "5f2c7a10-0003-4a6e-9c1b-000000000001"
 
 
-def test_a_non_fixed_pod_gets_an_ip_of_its_nodes_subnet_and_the_ip_is_released_at_once_on_deletion(cluster, fixed_ip_namespace):
+def test_a_non_fixed_pod_gets_an_ip_of_its_nodes_subnet_and_the_ip_is_released_at_once_on_deletion(
+    cluster, fixed_ip_namespace
+):
     ns = fixed_ip_namespace
     cluster.core.create_namespaced_pod(ns, cluster.bare_pod("web", node="10.0.0.47"))
     pod = cluster.running(ns, "web")
@@ -46,19 +48,27 @@ def test_a_fixed_ip_stays_reserved_in_the_subnet_and_is_never_handed_to_another_
     cluster.apps.patch_namespaced_stateful_set_scale("db", ns, {"spec": {"replicas": 0}})
     cluster.gone(ns, "db-0", first.metadata.uid)
     record = cluster.records(ns)[("PodEniIP", ip)]
-    assert (record.phase.value, record.pod_uid, record.released_at is not None) == ("Reserved", first.metadata.uid, True)
+    assert (record.phase.value, record.pod_uid, record.released_at is not None) == (
+        "Reserved",
+        first.metadata.uid,
+        True,
+    )
     assert cluster.holder(ip) is None and cluster.allocate_status(ip) == "specific"
 
     filler = _fill_subnet(cluster)
     try:
         taken = cluster.cloud.get_network_interface(filler)
-        handed_out = {taken["PrivateIpAddress"]} | {item["PrivateIpAddress"] for item in taken["AssignedPrivateIpAddressSet"]}
+        handed_out = {taken["PrivateIpAddress"]} | {
+            item["PrivateIpAddress"] for item in taken["AssignedPrivateIpAddressSet"]
+        }
         assert len(handed_out) > 100 and ip not in handed_out, "random allocation never takes the reserved IP"
         with pytest.raises(KsyunApiError) as exhausted:
             cluster.cloud.assign_private_ips(filler, count=1)
         assert exhausted.value.code == "InsufficientFreeAddressesInSubnet"
 
-        cluster.core.create_namespaced_pod(ns, cluster.bare_pod("latecomer", mode="shared", fixed=False, node="10.0.0.48"))
+        cluster.core.create_namespaced_pod(
+            ns, cluster.bare_pod("latecomer", mode="shared", fixed=False, node="10.0.0.48")
+        )
         reasons = cluster.wait("a Warning that latecomer got no IP", lambda: cluster.warnings(ns, "latecomer"))
         assert reasons[0][0] == "FailedIPAllocation" and "no free IP" in reasons[0][1]
         assert not cluster.pod(ns, "latecomer").status.pod_ip

@@ -11,8 +11,18 @@ def test_a_pre_provisioned_reservation_with_a_chosen_ip_is_the_ip_the_pod_gets(c
     ns = fixed_ip_namespace
     free = cluster.cloud.describe_subnet_available_addresses(cluster.SUBNET_6A, page_size=1000)
     chosen = free[len(free) // 2]
-    cluster.store.create(Reservation(namespace=ns, pod_name="pinned-0", mode=Mode.SHARED, fixed=True, ip=chosen,
-                                     subnet_id=cluster.SUBNET_6A, zone="cn-beijing-6a", phase=Phase.RESERVED))
+    cluster.store.create(
+        Reservation(
+            namespace=ns,
+            pod_name="pinned-0",
+            mode=Mode.SHARED,
+            fixed=True,
+            ip=chosen,
+            subnet_id=cluster.SUBNET_6A,
+            zone="cn-beijing-6a",
+            phase=Phase.RESERVED,
+        )
+    )
     cluster.cloud.reserve_private_ip(cluster.SUBNET_6A, chosen)
     assert cluster.allocate_status(chosen) == "specific"
 

@@ -13,7 +13,9 @@ def _cordon(cluster, node, unschedulable):
 
 
 @pytest.mark.parametrize("mode", [SHARED, EXCLUSIVE])
-def test_sts_0_comes_back_with_the_same_ip_after_deletion_also_on_another_node_of_the_subnet(cluster, fixed_ip_namespace, mode):
+def test_sts_0_comes_back_with_the_same_ip_after_deletion_also_on_another_node_of_the_subnet(
+    cluster, fixed_ip_namespace, mode
+):
     ns = fixed_ip_namespace
     cluster.apps.create_namespaced_stateful_set(ns, cluster.statefulset("sts", mode, hosts=NODES))
     first = cluster.running(ns, "sts-0")
@@ -26,7 +28,11 @@ def test_sts_0_comes_back_with_the_same_ip_after_deletion_also_on_another_node_o
     if mode == SHARED:
         assert ip in holder["secondary_ips"] and holder["name"].startswith("kcefip_sandbox_sh_")
     else:
-        assert ip == holder["primary_ip"] and holder["name"] == f"kcefip_sandbox_ex_{ns}_sts-0" and record.eni_id == holder["id"]
+        assert (
+            ip == holder["primary_ip"]
+            and holder["name"] == f"kcefip_sandbox_ex_{ns}_sts-0"
+            and record.eni_id == holder["id"]
+        )
 
     cluster.core.delete_namespaced_pod("sts-0", ns)
     again = cluster.running(ns, "sts-0", other_than=first.metadata.uid)

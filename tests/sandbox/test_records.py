@@ -26,15 +26,30 @@ def store(kube, wait_for):
         except ApiException as e:
             if e.status != 409:
                 raise
-        wait_for(f"{kind} Established", lambda k=kind: any(
-            c.type == "Established" and c.status == "True"
-            for c in ext.read_custom_resource_definition(crd(k, group=GROUP)["metadata"]["name"]).status.conditions or []))
+        wait_for(
+            f"{kind} Established",
+            lambda k=kind: any(
+                c.type == "Established" and c.status == "True"
+                for c in ext.read_custom_resource_definition(crd(k, group=GROUP)["metadata"]["name"]).status.conditions
+                or []
+            ),
+        )
     return ReservationStore(dynamic.DynamicClient(kube), group=GROUP)
 
 
 def shared(namespace, **changes):
-    base = dict(namespace=namespace, pod_name="sts-0", mode=Mode.SHARED, pod_uid="uid-1", fixed=True, ip="10.0.0.236",
-                subnet_id=SUBNET, zone="cn-beijing-6a", retention=Retention.parse("24h"), phase=Phase.BINDING)
+    base = dict(
+        namespace=namespace,
+        pod_name="sts-0",
+        mode=Mode.SHARED,
+        pod_uid="uid-1",
+        fixed=True,
+        ip="10.0.0.236",
+        subnet_id=SUBNET,
+        zone="cn-beijing-6a",
+        retention=Retention.parse("24h"),
+        phase=Phase.BINDING,
+    )
     base.update(changes)
     return Reservation(**base)
 
@@ -52,8 +67,12 @@ def test_status_is_written_through_the_status_subresource_with_reclaim_at(store,
     released = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=datetime.timezone.utc)
     updated = store.update(stored, shared(namespace, phase=Phase.RESERVED, released_at=released, node_name="10.0.0.47"))
     raw = client.CustomObjectsApi(kube).get_namespaced_custom_object(GROUP, "v1", namespace, "podeniips", "10.0.0.236")
-    assert raw["status"] == {"phase": "Reserved", "nodeName": "10.0.0.47", "releasedAt": "2026-11-26T12:00:00Z",
-                             "reclaimAt": "2026-11-27T12:00:00Z"}
+    assert raw["status"] == {
+        "phase": "Reserved",
+        "nodeName": "10.0.0.47",
+        "releasedAt": "2026-11-26T12:00:00Z",
+        "reclaimAt": "2026-11-27T12:00:00Z",
+    }
     assert updated.reservation.phase is Phase.RESERVED and updated.resource_version != stored.resource_version
 
 
@@ -71,8 +90,15 @@ def test_a_write_based_on_a_stale_read_is_refused_and_changes_nothing(store, nam
 
 
 def test_an_exclusive_record_may_exist_before_its_eni_and_ip(store, namespace):
-    binding = Reservation(namespace=namespace, pod_name="db-0", mode=Mode.EXCLUSIVE, pod_uid="uid-9", fixed=True,
-                          retention=Retention.never(), phase=Phase.BINDING)
+    binding = Reservation(
+        namespace=namespace,
+        pod_name="db-0",
+        mode=Mode.EXCLUSIVE,
+        pod_uid="uid-9",
+        fixed=True,
+        retention=Retention.never(),
+        phase=Phase.BINDING,
+    )
     stored = store.create(binding)
     assert stored.name == "db-0" and stored.reservation.ip == ""
     store.delete(stored)
@@ -80,8 +106,12 @@ def test_an_exclusive_record_may_exist_before_its_eni_and_ip(store, namespace):
 
 
 def test_the_schema_refuses_a_malformed_ip(kube, store, namespace):
-    body = {"apiVersion": f"{GROUP}/v1", "kind": "PodEniIP", "metadata": {"name": "x"},
-            "spec": {"podName": "a", "mode": "shared", "fixed": True, "retention": "never", "ip": "10.0.0.300"}}
+    body = {
+        "apiVersion": f"{GROUP}/v1",
+        "kind": "PodEniIP",
+        "metadata": {"name": "x"},
+        "spec": {"podName": "a", "mode": "shared", "fixed": True, "retention": "never", "ip": "10.0.0.300"},
+    }
     with pytest.raises(ApiException) as err:
         client.CustomObjectsApi(kube).create_namespaced_custom_object(GROUP, "v1", namespace, "podeniips", body)
     assert err.value.status == 422 and "spec.ip" in err.value.body

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.ksyun.kce.plugins.doc_fragments import k8s_auth_options as ours_fragment
 from ansible_collections.kubernetes.core.plugins.doc_fragments import k8s_auth_options as upstream_fragment
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+
+from ansible_collections.ksyun.kce.plugins.doc_fragments import k8s_auth_options as ours_fragment
 
 REPO = Path(__file__).resolve().parents[2]
 CLUSTER_MODULES = ("fixed_ip_crds", "pod_eni", "pod_eni_ip", "fixed_ip", "fixed_ip_info")
@@ -54,8 +55,9 @@ def drift(ours: dict, upstream: dict, path: str = "") -> list[str]:
             if a.get(key) != b.get(key):
                 problems.append(f"{where}: {key} is {a.get(key)!r}, kubernetes.core says {b.get(key)!r}")
         if env_vars(a) != env_vars(b):
-            problems.append(f"{where}: environment variables {sorted(env_vars(a))}, "
-                            f"kubernetes.core says {sorted(env_vars(b))}")
+            problems.append(
+                f"{where}: environment variables {sorted(env_vars(a))}, " f"kubernetes.core says {sorted(env_vars(b))}"
+            )
         problems += drift(a.get("suboptions") or {}, b.get("suboptions") or {}, f"{where}.")
     return problems
 
@@ -69,11 +71,17 @@ def spec_drift(documented: dict, spec: dict, path: str = "") -> list[str]:
             problems.append(f"{where}: {'documented' if name in documented else 'accepted'} only")
             continue
         doc, arg = documented[name], spec[name]
-        for key, default in (("type", "str"), ("elements", None), ("default", None), ("choices", None),
-                             ("required", False)):
+        for key, default in (
+            ("type", "str"),
+            ("elements", None),
+            ("default", None),
+            ("choices", None),
+            ("required", False),
+        ):
             if doc.get(key, default) != arg.get(key, default):
-                problems.append(f"{where}: {key} documented {doc.get(key, default)!r}, "
-                                f"accepted {arg.get(key, default)!r}")
+                problems.append(
+                    f"{where}: {key} documented {doc.get(key, default)!r}, " f"accepted {arg.get(key, default)!r}"
+                )
         if sorted(doc.get("aliases", [])) != sorted(arg.get("aliases", [])):
             problems.append(f"{where}: aliases documented {doc.get('aliases', [])}, accepted {arg.get('aliases', [])}")
         problems += spec_drift(doc.get("suboptions") or {}, arg.get("options") or {}, f"{where}.")
@@ -92,8 +100,9 @@ def test_every_option_names_its_environment_variable():
     # kubernetes.core names one for each option but proxy_headers (its suboptions name theirs).
     ours = options(ours_fragment)
     missing = [name for name, option in ours.items() if name != "proxy_headers" and not env_vars(option)]
-    missing += [f"proxy_headers.{name}" for name, option in ours["proxy_headers"]["suboptions"].items()
-                if not env_vars(option)]
+    missing += [
+        f"proxy_headers.{name}" for name, option in ours["proxy_headers"]["suboptions"].items() if not env_vars(option)
+    ]
     assert missing == []
 
 

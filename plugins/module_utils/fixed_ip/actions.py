@@ -29,7 +29,9 @@ class WriteReservation:
     def describe(self) -> str:
         r = self.reservation
         details = ["phase %s" % r.phase.value, "pod %s/%s" % (r.namespace, r.pod_name)]
-        details += ["%s %s" % (what, value) for what, value in (("IP", r.ip), ("ENI", r.eni_id), ("node", r.node_name)) if value]
+        details += [
+            "%s %s" % (what, value) for what, value in (("IP", r.ip), ("ENI", r.eni_id), ("node", r.node_name)) if value
+        ]
         if r.released_at is not None:
             details.append("released %s" % r.released_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
         return "write %s: %s" % (r.label(), ", ".join(str(item) for item in details))
@@ -58,7 +60,12 @@ class CreateEni:
     def describe(self) -> str:
         ip = " with primary IP %s" % self.primary_ip if self.primary_ip else ""
         return "create ENI %s in subnet %s%s (security groups %s) as %s" % (
-            self.name, self.subnet_id, ip, ", ".join(self.security_group_ids), Ref(self.ref))
+            self.name,
+            self.subnet_id,
+            ip,
+            ", ".join(self.security_group_ids),
+            Ref(self.ref),
+        )
 
 
 @dataclass(frozen=True)
@@ -166,12 +173,42 @@ class SetPodNetwork:
     mac: Union[str, Ref]
 
     def describe(self) -> str:
-        return "set pod %s/%s network: IP %s on ENI %s (MAC %s)" % (self.namespace, self.pod, self.ip, self.eni_id, self.mac)
+        return "set pod %s/%s network: IP %s on ENI %s (MAC %s)" % (
+            self.namespace,
+            self.pod,
+            self.ip,
+            self.eni_id,
+            self.mac,
+        )
 
 
-Action = Union[WriteReservation, DeleteReservation, CreateEni, RenameEni, AttachEni, DetachEni, DeleteEni,
-               AssignIp, AssignRandomIps, UnassignIp, ReserveIp, UnreserveIp, SetPodNetwork]
-CLOUD_WRITES = (CreateEni, RenameEni, AttachEni, DetachEni, DeleteEni, AssignIp, AssignRandomIps, UnassignIp, ReserveIp, UnreserveIp)
+Action = Union[
+    WriteReservation,
+    DeleteReservation,
+    CreateEni,
+    RenameEni,
+    AttachEni,
+    DetachEni,
+    DeleteEni,
+    AssignIp,
+    AssignRandomIps,
+    UnassignIp,
+    ReserveIp,
+    UnreserveIp,
+    SetPodNetwork,
+]
+CLOUD_WRITES = (
+    CreateEni,
+    RenameEni,
+    AttachEni,
+    DetachEni,
+    DeleteEni,
+    AssignIp,
+    AssignRandomIps,
+    UnassignIp,
+    ReserveIp,
+    UnreserveIp,
+)
 
 
 def new_eni_refs() -> Tuple[Ref, Ref, Ref]:
@@ -181,8 +218,11 @@ def new_eni_refs() -> Tuple[Ref, Ref, Ref]:
 
 def _resolved(value: Any, results: Mapping[str, Any]) -> Any:
     if isinstance(value, Reservation):
-        changes = {item.name: resolve(getattr(value, item.name), results) for item in dataclasses.fields(value)
-                   if isinstance(getattr(value, item.name), Ref)}
+        changes = {
+            item.name: resolve(getattr(value, item.name), results)
+            for item in dataclasses.fields(value)
+            if isinstance(getattr(value, item.name), Ref)
+        }
         return dataclasses.replace(value, **changes) if changes else value
     return resolve(value, results)
 

@@ -25,8 +25,14 @@ def eni_view(eni: Optional[EniSnapshot]) -> Optional[Dict[str, Any]]:
 def pod_view(record: Reservation, pod: Optional[PodSnapshot]) -> Dict[str, Any]:
     if pod is None:
         return {"exists": False, "uid": "", "uid_matches": False, "node_name": "", "pod_ip": "", "deleting": False}
-    return {"exists": True, "uid": pod.uid, "uid_matches": bool(record.pod_uid) and pod.uid == record.pod_uid,
-            "node_name": pod.node_name, "pod_ip": pod.pod_ip, "deleting": pod.deleting}
+    return {
+        "exists": True,
+        "uid": pod.uid,
+        "uid_matches": bool(record.pod_uid) and pod.uid == record.pod_uid,
+        "node_name": pod.node_name,
+        "pod_ip": pod.pod_ip,
+        "deleting": pod.deleting,
+    }
 
 
 def _shared_cloud(record: Reservation, cloud: CloudSnapshot, drift: List[str]) -> Dict[str, Any]:
@@ -38,20 +44,35 @@ def _shared_cloud(record: Reservation, cloud: CloudSnapshot, drift: List[str]) -
     elif not subnet.contains(record.ip):
         drift.append("IP %s is outside the record's subnet %s (%s)" % (record.ip, subnet.subnet_id, subnet.cidr))
     if holder is not None and record.phase is Phase.RESERVED:
-        drift.append("record says Reserved but IP %s is assigned to ENI %s (instance %s)" % (record.ip, holder.eni_id, holder.instance_id or "detached"))
+        drift.append(
+            "record says Reserved but IP %s is assigned to ENI %s (instance %s)"
+            % (record.ip, holder.eni_id, holder.instance_id or "detached")
+        )
     elif holder is not None and record.eni_id and holder.eni_id != record.eni_id:
-        drift.append("IP %s is assigned to ENI %s, but the record says ENI %s" % (record.ip, holder.eni_id, record.eni_id))
+        drift.append(
+            "IP %s is assigned to ENI %s, but the record says ENI %s" % (record.ip, holder.eni_id, record.eni_id)
+        )
     if holder is None and record.phase in HELD:
         drift.append("record says %s but no ENI holds IP %s" % (record.phase.value, record.ip))
     if holder is None and reserved is False and record.phase is Phase.RESERVED and subnet is not None:
-        drift.append("IP %s is neither assigned nor reserved in subnet %s, so random allocation may hand it out" % (record.ip, record.subnet_id))
-    return {"subnet_found": subnet is not None, "ip_reserved": reserved, "eni": eni_view(holder), "eni_holds_ip": holder is not None}
+        drift.append(
+            "IP %s is neither assigned nor reserved in subnet %s, so random allocation may hand it out"
+            % (record.ip, record.subnet_id)
+        )
+    return {
+        "subnet_found": subnet is not None,
+        "ip_reserved": reserved,
+        "eni": eni_view(holder),
+        "eni_holds_ip": holder is not None,
+    }
 
 
 def _exclusive_cloud(record: Reservation, cloud: CloudSnapshot, cluster: str, drift: List[str]) -> Dict[str, Any]:
     eni = exclusive_eni(record, cloud, cluster) if (record.eni_id or cluster) else None
     if eni is None and record.eni_id:
-        drift.append("ENI %s of the record is missing from the cloud, so IP %s is lost" % (record.eni_id, record.ip or "?"))
+        drift.append(
+            "ENI %s of the record is missing from the cloud, so IP %s is lost" % (record.eni_id, record.ip or "?")
+        )
     if eni is not None:
         if record.ip and eni.primary_ip != record.ip:
             drift.append("ENI %s has primary IP %s, but the record says %s" % (eni.eni_id, eni.primary_ip, record.ip))
@@ -60,9 +81,16 @@ def _exclusive_cloud(record: Reservation, cloud: CloudSnapshot, cluster: str, dr
         if record.phase in HELD and not eni.instance_id:
             drift.append("record says %s but ENI %s is detached" % (record.phase.value, eni.eni_id))
         elif record.phase in HELD and record.instance_id and eni.instance_id != record.instance_id:
-            drift.append("ENI %s is attached to instance %s, but the record says instance %s" % (eni.eni_id, eni.instance_id, record.instance_id))
-    return {"subnet_found": cloud.subnet(record.subnet_id) is not None if record.subnet_id else False, "ip_reserved": None,
-            "eni": eni_view(eni), "eni_holds_ip": eni is not None and bool(record.ip) and eni.holds(record.ip)}
+            drift.append(
+                "ENI %s is attached to instance %s, but the record says instance %s"
+                % (eni.eni_id, eni.instance_id, record.instance_id)
+            )
+    return {
+        "subnet_found": cloud.subnet(record.subnet_id) is not None if record.subnet_id else False,
+        "ip_reserved": None,
+        "eni": eni_view(eni),
+        "eni_holds_ip": eni is not None and bool(record.ip) and eni.holds(record.ip),
+    }
 
 
 def _pod_drift(record: Reservation, pod: Optional[PodSnapshot], drift: List[str]) -> None:
@@ -70,13 +98,20 @@ def _pod_drift(record: Reservation, pod: Optional[PodSnapshot], drift: List[str]
     if record.phase in HELD and pod is None:
         drift.append("record says %s but pod %s is gone (its release did not run)" % (record.phase.value, ref))
     elif record.phase in HELD and record.pod_uid and pod.uid != record.pod_uid and not pod.deleting:
-        drift.append("record names pod uid %s but pod %s now has uid %s (a new pod not bound yet)" % (record.pod_uid, ref, pod.uid))
+        drift.append(
+            "record names pod uid %s but pod %s now has uid %s (a new pod not bound yet)"
+            % (record.pod_uid, ref, pod.uid)
+        )
     elif record.phase in HELD and pod.pod_ip and isinstance(record.ip, str) and record.ip and pod.pod_ip != record.ip:
         drift.append("pod %s has IP %s, but the record says %s" % (ref, pod.pod_ip, record.ip))
 
 
-def inspect(stored: Iterable[Any], cloud: Optional[CloudSnapshot], pods: Mapping[Tuple[str, str], PodSnapshot],
-            cluster_name: str = "") -> List[Dict[str, Any]]:
+def inspect(
+    stored: Iterable[Any],
+    cloud: Optional[CloudSnapshot],
+    pods: Mapping[Tuple[str, str], PodSnapshot],
+    cluster_name: str = "",
+) -> List[Dict[str, Any]]:
     """One entry per record: its content, cloud state (None when the cloud was not read), pod state and drift."""
     out = []
     for item in sorted(stored, key=lambda s: (s.kind, s.namespace, s.name)):
@@ -90,6 +125,16 @@ def inspect(stored: Iterable[Any], cloud: Optional[CloudSnapshot], pods: Mapping
         else:
             cloud_state = _exclusive_cloud(record, cloud, cluster_name, drift)
         _pod_drift(record, pod, drift)
-        out.append({"kind": item.kind, "namespace": item.namespace, "name": item.name, "reservation": record.to_dict(),
-                    "cloud": cloud_state, "pod": pod_view(record, pod), "drift": drift, "in_sync": not drift})
+        out.append(
+            {
+                "kind": item.kind,
+                "namespace": item.namespace,
+                "name": item.name,
+                "reservation": record.to_dict(),
+                "cloud": cloud_state,
+                "pod": pod_view(record, pod),
+                "drift": drift,
+                "in_sync": not drift,
+            }
+        )
     return out

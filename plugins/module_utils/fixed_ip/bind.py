@@ -15,21 +15,52 @@ from datetime import datetime
 from typing import AbstractSet, Any, Optional
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
-    AssignIp, AttachEni, CreateEni, DeleteEni, DetachEni, SetPodNetwork, UnreserveIp, new_eni_refs)
+    AssignIp,
+    AttachEni,
+    CreateEni,
+    DeleteEni,
+    DetachEni,
+    SetPodNetwork,
+    UnreserveIp,
+    new_eni_refs,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import (
-    FixedIpError, InvalidSettings, PlacementError, ReservationConflict, ReservationHeld)
+    FixedIpError,
+    InvalidSettings,
+    PlacementError,
+    ReservationConflict,
+    ReservationHeld,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import exclusive_eni_name
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.placement import (
-    Retry, check_zone, choose_ip, is_cluster_shared_eni, shared_eni)
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.quota import check_room_for_eni
+    Retry,
+    check_zone,
+    choose_ip,
+    is_cluster_shared_eni,
+    shared_eni,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan, Steps
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.pod import pod_request
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.quota import check_room_for_eni
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_ENI, Ref
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import (
-    exclusive_conflict, exclusive_eni, free_steps, held_where_recorded, keep_steps, may_be_kept, releasing, shared_conflict)
+    exclusive_conflict,
+    exclusive_eni,
+    free_steps,
+    held_where_recorded,
+    keep_steps,
+    may_be_kept,
+    releasing,
+    shared_conflict,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import Settings
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot, NodeSnapshot, PodSnapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
+    CloudSnapshot,
+    EniSnapshot,
+    NodeSnapshot,
+    PodSnapshot,
+)
 
 
 class LivePodCheckMissing(FixedIpError):
@@ -39,8 +70,17 @@ class LivePodCheckMissing(FixedIpError):
 class _Context:
     """The inputs one bind works from (kept together so helpers take one argument)."""
 
-    def __init__(self, pod: PodSnapshot, node: NodeSnapshot, fixed: bool, cloud: CloudSnapshot, settings: Settings, now: datetime,
-                 live_pod_uids: Optional[AbstractSet[str]], recorded_ips: AbstractSet[str]) -> None:
+    def __init__(
+        self,
+        pod: PodSnapshot,
+        node: NodeSnapshot,
+        fixed: bool,
+        cloud: CloudSnapshot,
+        settings: Settings,
+        now: datetime,
+        live_pod_uids: Optional[AbstractSet[str]],
+        recorded_ips: AbstractSet[str],
+    ) -> None:
         self.pod: PodSnapshot = pod
         self.node: NodeSnapshot = node
         self.fixed: bool = fixed
@@ -51,17 +91,32 @@ class _Context:
         self.recorded_ips = frozenset(recorded_ips)
 
     def fresh(self, mode: Mode, **fields: Any) -> Reservation:
-        return Reservation(namespace=self.pod.namespace, pod_name=self.pod.name, mode=mode, retention=self.settings.default_retention,
-                           **dict(self.owner(), **fields))
+        return Reservation(
+            namespace=self.pod.namespace,
+            pod_name=self.pod.name,
+            mode=mode,
+            retention=self.settings.default_retention,
+            **dict(self.owner(), **fields),
+        )
 
     def owner(self) -> dict:
-        return {"pod_uid": self.pod.uid, "fixed": self.fixed, "node_name": self.node.name, "instance_id": self.node.instance_id,
-                "phase": Phase.BINDING}
+        return {
+            "pod_uid": self.pod.uid,
+            "fixed": self.fixed,
+            "node_name": self.node.name,
+            "instance_id": self.node.instance_id,
+            "phase": Phase.BINDING,
+        }
 
     def is_claimed(self, record: Reservation) -> bool:
         """The record already names this pod on this node as binding or bound, with the requested fixed flag."""
-        return (record.phase in (Phase.BINDING, Phase.BOUND) and record.pod_uid == self.pod.uid and record.fixed == self.fixed
-                and record.node_name == self.node.name and record.instance_id == self.node.instance_id)
+        return (
+            record.phase in (Phase.BINDING, Phase.BOUND)
+            and record.pod_uid == self.pod.uid
+            and record.fixed == self.fixed
+            and record.node_name == self.node.name
+            and record.instance_id == self.node.instance_id
+        )
 
     def claimed(self, record: Reservation, **fields: Any) -> Reservation:
         base = record if self.is_claimed(record) else dataclasses.replace(record, **self.owner())
@@ -69,8 +124,10 @@ class _Context:
 
     def require_live_check(self, record: Reservation) -> None:
         if record.pod_uid and record.pod_uid != self.pod.uid and self.live is None:
-            raise LivePodCheckMissing("%s is still held by pod uid %s in the cloud; pass live_pod_uids so bind can check that pod is "
-                                      "gone before pod %s takes the IP over" % (record.label(), record.pod_uid, self.pod.ref))
+            raise LivePodCheckMissing(
+                "%s is still held by pod uid %s in the cloud; pass live_pod_uids so bind can check that pod is "
+                "gone before pod %s takes the IP over" % (record.label(), record.pod_uid, self.pod.ref)
+            )
 
 
 def _bound(record: Reservation, **fields) -> Reservation:
@@ -86,14 +143,20 @@ def _set_network(ctx: _Context, steps: Steps) -> None:
 def _check_record(ctx: _Context, mode: Mode, record: Reservation) -> None:
     pod = ctx.pod
     if (record.namespace, record.pod_name) != (pod.namespace, pod.name):
-        raise ReservationConflict("%s belongs to pod %s/%s, not to pod %s; look the record up by the pod's labels"
-                                  % (record.label(), record.namespace, record.pod_name, pod.ref))
+        raise ReservationConflict(
+            "%s belongs to pod %s/%s, not to pod %s; look the record up by the pod's labels"
+            % (record.label(), record.namespace, record.pod_name, pod.ref)
+        )
     if record.mode is not mode:
-        raise ReservationConflict("pod %s asks for %s ENI mode, but its %s holds a %s reservation (IP %s); delete that record to switch "
-                                  "modes (the pod then gets a new IP)" % (pod.ref, mode.value, record.label(), record.mode.value, record.ip))
+        raise ReservationConflict(
+            "pod %s asks for %s ENI mode, but its %s holds a %s reservation (IP %s); delete that record to switch "
+            "modes (the pod then gets a new IP)" % (pod.ref, mode.value, record.label(), record.mode.value, record.ip)
+        )
     if ctx.live is not None and record.pod_uid and record.pod_uid != pod.uid and record.pod_uid in ctx.live:
-        raise ReservationHeld("%s (IP %s) is held by live pod uid %s, so pod %s (uid %s) cannot take it; wait until that pod is gone"
-                              % (record.label(), record.ip or "?", record.pod_uid, pod.ref, pod.uid))
+        raise ReservationHeld(
+            "%s (IP %s) is held by live pod uid %s, so pod %s (uid %s) cannot take it; wait until that pod is gone"
+            % (record.label(), record.ip or "?", record.pod_uid, pod.ref, pod.uid)
+        )
 
 
 def _holds_resources(record: Reservation, cloud: CloudSnapshot, cluster: str) -> bool:
@@ -109,7 +172,9 @@ def _cannot_take_over(record: Reservation, node: NodeSnapshot, cloud: CloudSnaps
         return True
     if record.mode is Mode.SHARED:
         holder = cloud.holder_of(record.ip)
-        return cloud.subnet(record.subnet_id) is None or (holder is not None and not held_where_recorded(record, holder))
+        return cloud.subnet(record.subnet_id) is None or (
+            holder is not None and not held_where_recorded(record, holder)
+        )
     return False
 
 
@@ -129,8 +194,10 @@ def _bind_exclusive(ctx: _Context, record: Optional[Reservation], steps: Steps) 
     eni = _adoptable_exclusive(ctx, record)
     if record is not None and record.eni_id and eni is None:
         if record.fixed:
-            raise ReservationConflict("ENI %s of %s is gone from the cloud, so fixed IP %s is lost; delete the PodEni to let pod %s get a "
-                                      "new IP" % (record.eni_id, record.label(), record.ip or "?", ctx.pod.ref))
+            raise ReservationConflict(
+                "ENI %s of %s is gone from the cloud, so fixed IP %s is lost; delete the PodEni to let pod %s get a "
+                "new IP" % (record.eni_id, record.label(), record.ip or "?", ctx.pod.ref)
+            )
         record = dataclasses.replace(record, eni_id="", ip="", mac="")
     if record is not None:
         check_zone(record, eni.zone if eni else record.zone, eni.subnet_id if eni else record.subnet_id, node)
@@ -138,7 +205,9 @@ def _bind_exclusive(ctx: _Context, record: Optional[Reservation], steps: Steps) 
         raise Retry("ENI %s is %s" % (eni.eni_id, eni.state))
     attached_here = eni is not None and eni.instance_id == node.instance_id
     if eni is not None and eni.instance_id and not attached_here:
-        if eni.instance_id != record.instance_id or (record.pod_uid == ctx.pod.uid and record.phase is not Phase.RELEASING):
+        if eni.instance_id != record.instance_id or (
+            record.pod_uid == ctx.pod.uid and record.phase is not Phase.RELEASING
+        ):
             raise exclusive_conflict(record, eni)
         ctx.require_live_check(record)
         if record.phase is not Phase.RELEASING:
@@ -148,19 +217,36 @@ def _bind_exclusive(ctx: _Context, record: Optional[Reservation], steps: Steps) 
     if not attached_here:
         check_room_for_eni(node, cloud, settings.cloud, "the exclusive ENI of pod %s" % ctx.pod.ref, eni)
     if eni is not None:
-        located = {"eni_id": eni.eni_id, "ip": eni.primary_ip, "mac": eni.mac, "subnet_id": eni.subnet_id, "zone": eni.zone}
+        located = {
+            "eni_id": eni.eni_id,
+            "ip": eni.primary_ip,
+            "mac": eni.mac,
+            "subnet_id": eni.subnet_id,
+            "zone": eni.zone,
+        }
         steps.write(ctx.claimed(record, **located) if record is not None else ctx.fresh(Mode.EXCLUSIVE, **located))
     else:
         if record is None or not record.subnet_id:
             subnet = choose_ip(node, cloud, settings, ctx.recorded_ips)[0]
-            record = ctx.claimed(record, subnet_id=subnet.subnet_id, zone=subnet.zone) if record else ctx.fresh(
-                Mode.EXCLUSIVE, subnet_id=subnet.subnet_id, zone=subnet.zone)
+            record = (
+                ctx.claimed(record, subnet_id=subnet.subnet_id, zone=subnet.zone)
+                if record
+                else ctx.fresh(Mode.EXCLUSIVE, subnet_id=subnet.subnet_id, zone=subnet.zone)
+            )
         if not settings.security_group_ids:
-            raise InvalidSettings("security_group_ids is empty, and creating the ENI of pod %s needs at least one security group; set "
-                                  "the pod security groups in the cluster settings" % ctx.pod.ref)
+            raise InvalidSettings(
+                "security_group_ids is empty, and creating the ENI of pod %s needs at least one security group; set "
+                "the pod security groups in the cluster settings" % ctx.pod.ref
+            )
         steps.write(ctx.claimed(record))
-        steps.add(CreateEni(NEW_ENI, record.subnet_id, exclusive_eni_name(settings.cluster_name, ctx.pod.namespace, ctx.pod.name),
-                            settings.security_group_ids))
+        steps.add(
+            CreateEni(
+                NEW_ENI,
+                record.subnet_id,
+                exclusive_eni_name(settings.cluster_name, ctx.pod.namespace, ctx.pod.name),
+                settings.security_group_ids,
+            )
+        )
         eni_id, ip, mac = new_eni_refs()
         steps.write(dataclasses.replace(steps.record, eni_id=eni_id, ip=ip, mac=mac))
     if not attached_here:
@@ -178,11 +264,15 @@ def _bind_shared(ctx: _Context, record: Optional[Reservation], steps: Steps) -> 
     else:
         subnet = cloud.subnet(record.subnet_id)
         if subnet is None:
-            raise PlacementError("subnet %r of %s is not among the pod subnets read from the cloud; add it to pod_subnets, or delete the "
-                                 "record if the subnet is gone" % (record.subnet_id, record.label()))
+            raise PlacementError(
+                "subnet %r of %s is not among the pod subnets read from the cloud; add it to pod_subnets, or delete the "
+                "record if the subnet is gone" % (record.subnet_id, record.label())
+            )
         if not subnet.contains(record.ip):
-            raise ReservationConflict("IP %r of %s is not in its subnet %s (%s); fix or delete the record, nothing was created"
-                                      % (record.ip, record.label(), subnet.subnet_id, subnet.cidr))
+            raise ReservationConflict(
+                "IP %r of %s is not in its subnet %s (%s); fix or delete the record, nothing was created"
+                % (record.ip, record.label(), subnet.subnet_id, subnet.cidr)
+            )
         check_zone(record, subnet.zone, subnet.subnet_id, node)
         holder, is_reserved = cloud.holder_of(record.ip), may_be_kept(record, cloud)
         if holder is not None:
@@ -216,8 +306,16 @@ def _bind_shared(ctx: _Context, record: Optional[Reservation], steps: Steps) -> 
     _set_network(ctx, steps)
 
 
-def plan_bind(pod: PodSnapshot, node: NodeSnapshot, existing: Optional[Reservation], cloud: CloudSnapshot, settings: Settings,
-              now: datetime, live_pod_uids: Optional[AbstractSet[str]] = None, recorded_ips: AbstractSet[str] = frozenset()) -> Plan:
+def plan_bind(
+    pod: PodSnapshot,
+    node: NodeSnapshot,
+    existing: Optional[Reservation],
+    cloud: CloudSnapshot,
+    settings: Settings,
+    now: datetime,
+    live_pod_uids: Optional[AbstractSet[str]] = None,
+    recorded_ips: AbstractSet[str] = frozenset(),
+) -> Plan:
     """Plan giving pod its IP on node; raises a FixedIpError (nothing planned) when it must not or cannot.
 
     existing: the pod's PodEni (exclusive) or PodEniIP (shared, found by the pod's labels), or None.
@@ -228,13 +326,22 @@ def plan_bind(pod: PodSnapshot, node: NodeSnapshot, existing: Optional[Reservati
     """
     request = pod_request(pod)
     if request.mode is None:
-        return Plan(reservation=existing, warnings=request.warnings,
-                    reason="pod %s asks for no VPC-CNI mode (no pod-eniip/pod-eni annotation); nothing to bind" % pod.ref)
+        return Plan(
+            reservation=existing,
+            warnings=request.warnings,
+            reason="pod %s asks for no VPC-CNI mode (no pod-eniip/pod-eni annotation); nothing to bind" % pod.ref,
+        )
     if pod.deleting:
-        return Plan(reservation=existing, warnings=request.warnings, reason="pod %s is being deleted; plan its release instead" % pod.ref)
+        return Plan(
+            reservation=existing,
+            warnings=request.warnings,
+            reason="pod %s is being deleted; plan its release instead" % pod.ref,
+        )
     if not node.instance_id or not node.zone:
-        raise InvalidSettings("node %s has instance id %r and zone %r; both are needed to bind pod %s"
-                              % (node.name, node.instance_id, node.zone, pod.ref))
+        raise InvalidSettings(
+            "node %s has instance id %r and zone %r; both are needed to bind pod %s"
+            % (node.name, node.instance_id, node.zone, pod.ref)
+        )
     ctx = _Context(pod, node, request.fixed, cloud, settings, now, live_pod_uids, recorded_ips)
     steps = Steps(existing)
     record = existing
@@ -242,9 +349,19 @@ def plan_bind(pod: PodSnapshot, node: NodeSnapshot, existing: Optional[Reservati
         if record is not None:
             _check_record(ctx, request.mode, record)
             if record.phase is Phase.RECLAIMING:
-                return Plan(reservation=record, warnings=request.warnings, retry=True,
-                            reason="%s is being reclaimed; plan again once reclaim has deleted it (the pod then gets a new IP)" % record.label())
-            if not record.fixed and record.pod_uid and record.pod_uid != pod.uid and _cannot_take_over(record, node, cloud):
+                return Plan(
+                    reservation=record,
+                    warnings=request.warnings,
+                    retry=True,
+                    reason="%s is being reclaimed; plan again once reclaim has deleted it (the pod then gets a new IP)"
+                    % record.label(),
+                )
+            if (
+                not record.fixed
+                and record.pod_uid
+                and record.pod_uid != pod.uid
+                and _cannot_take_over(record, node, cloud)
+            ):
                 # A non-fixed IP may change: free what the earlier pod of this name left elsewhere, then bind afresh.
                 if _holds_resources(record, cloud, settings.cluster_name):
                     ctx.require_live_check(record)
@@ -257,5 +374,7 @@ def plan_bind(pod: PodSnapshot, node: NodeSnapshot, existing: Optional[Reservati
         else:
             _bind_shared(ctx, record, steps)
     except Retry as err:
-        return Plan(reservation=existing, warnings=request.warnings, retry=True, reason="%s; plan the bind again shortly" % err)
+        return Plan(
+            reservation=existing, warnings=request.warnings, retry=True, reason="%s; plan the bind again shortly" % err
+        )
     return steps.plan(request.warnings)

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
-    Action, AssignIp, AttachEni, CreateEni, DeleteEni, DetachEni, ReserveIp, UnassignIp, UnreserveIp)
+    Action,
+    AssignIp,
+    AttachEni,
+    CreateEni,
+    DeleteEni,
+    DetachEni,
+    ReserveIp,
+    UnassignIp,
+    UnreserveIp,
+)
 
 
 @dataclass(frozen=True)
@@ -27,8 +36,10 @@ class Compensation:
 
 
 def _reserve_now(subnet_id: str, ip: str) -> str:
-    return ("%s is neither assigned nor reserved: reserve it now with ksyun.kce.eni_private_ip subnet_id=%s private_ip_addresses=[%s] "
-            "reserved=true" % (ip, subnet_id, ip))
+    return (
+        "%s is neither assigned nor reserved: reserve it now with ksyun.kce.eni_private_ip subnet_id=%s private_ip_addresses=[%s] "
+        "reserved=true" % (ip, subnet_id, ip)
+    )
 
 
 def compensation(failed: Action, done: Sequence[Action], created_eni: Optional[str] = None) -> Compensation:
@@ -38,26 +49,48 @@ def compensation(failed: Action, done: Sequence[Action], created_eni: Optional[s
     """
     last = done[-1] if done else None
     if isinstance(failed, ReserveIp) and isinstance(last, UnassignIp) and last.ip == failed.ip:
-        return Compensation((AssignIp(last.eni, last.ip),), "%s was assigned back to ENI %s" % (last.ip, last.eni),
-                            _reserve_now(failed.subnet_id, failed.ip))
+        return Compensation(
+            (AssignIp(last.eni, last.ip),),
+            "%s was assigned back to ENI %s" % (last.ip, last.eni),
+            _reserve_now(failed.subnet_id, failed.ip),
+        )
     if isinstance(failed, AssignIp) and isinstance(last, UnreserveIp) and last.ip == failed.ip:
-        return Compensation((ReserveIp(last.subnet_id, last.ip),), "the reservation of %s was restored" % last.ip,
-                            _reserve_now(last.subnet_id, last.ip))
+        return Compensation(
+            (ReserveIp(last.subnet_id, last.ip),),
+            "the reservation of %s was restored" % last.ip,
+            _reserve_now(last.subnet_id, last.ip),
+        )
     if isinstance(failed, AssignIp) and isinstance(last, ReserveIp) and last.ip == failed.ip:
-        return Compensation((UnreserveIp(last.subnet_id, last.ip),), "the reservation of %s was released again" % last.ip,
-                            "%s stays reserved (safe: random allocation cannot take it); release it with ksyun.kce.eni_private_ip "
-                            "subnet_id=%s private_ip_addresses=[%s] reserved=false" % (last.ip, last.subnet_id, last.ip))
+        return Compensation(
+            (UnreserveIp(last.subnet_id, last.ip),),
+            "the reservation of %s was released again" % last.ip,
+            "%s stays reserved (safe: random allocation cannot take it); release it with ksyun.kce.eni_private_ip "
+            "subnet_id=%s private_ip_addresses=[%s] reserved=false" % (last.ip, last.subnet_id, last.ip),
+        )
     if isinstance(failed, UnreserveIp) and any(isinstance(a, AssignIp) and a.ip == failed.ip for a in done):
         # Assigned, and only the reservation is left over: safe as it is, nothing to undo.
-        return Compensation((), "%s is on the ENI and still reserved, which is safe (random allocation cannot take it); release the "
-                                "reservation with ksyun.kce.eni_private_ip subnet_id=%s private_ip_addresses=[%s] reserved=false once it "
-                                "is unassigned" % (failed.ip, failed.subnet_id, failed.ip))
+        return Compensation(
+            (),
+            "%s is on the ENI and still reserved, which is safe (random allocation cannot take it); release the "
+            "reservation with ksyun.kce.eni_private_ip subnet_id=%s private_ip_addresses=[%s] reserved=false once it "
+            "is unassigned" % (failed.ip, failed.subnet_id, failed.ip),
+        )
     if isinstance(failed, AttachEni) and isinstance(last, DetachEni) and last.eni == failed.eni:
-        return Compensation((AttachEni(last.eni, last.instance_id),), "it was attached back to %s" % last.instance_id,
-                            "ENI %s is detached (it keeps its IPs): attach it with ksyun.kce.eni_attachment" % last.eni)
-    if isinstance(failed, AttachEni) and created_eni and failed.eni == created_eni and any(isinstance(a, CreateEni) for a in done):
-        return Compensation((DetachEni(failed.eni, failed.instance_id), DeleteEni(failed.eni)),
-                            "the new ENI %s was deleted again, nothing is left behind" % failed.eni,
-                            "ENI %s is left behind: delete it with ksyun.kce.eni network_interface_id=%s state=absent force_detach=true"
-                            % (failed.eni, failed.eni))
+        return Compensation(
+            (AttachEni(last.eni, last.instance_id),),
+            "it was attached back to %s" % last.instance_id,
+            "ENI %s is detached (it keeps its IPs): attach it with ksyun.kce.eni_attachment" % last.eni,
+        )
+    if (
+        isinstance(failed, AttachEni)
+        and created_eni
+        and failed.eni == created_eni
+        and any(isinstance(a, CreateEni) for a in done)
+    ):
+        return Compensation(
+            (DetachEni(failed.eni, failed.instance_id), DeleteEni(failed.eni)),
+            "the new ENI %s was deleted again, nothing is left behind" % failed.eni,
+            "ENI %s is left behind: delete it with ksyun.kce.eni network_interface_id=%s state=absent force_detach=true"
+            % (failed.eni, failed.eni),
+        )
     return Compensation()

@@ -35,9 +35,20 @@ class Phase(enum.Enum):
 KIND = {Mode.EXCLUSIVE: "PodEni", Mode.SHARED: "PodEniIP"}
 
 _DICT_KEYS = (
-    ("namespace", "podNamespace"), ("pod_name", "podName"), ("pod_uid", "podUID"), ("mode", "mode"), ("fixed", "fixed"),
-    ("ip", "ip"), ("subnet_id", "subnetId"), ("zone", "zone"), ("eni_id", "eniId"), ("mac", "mac"),
-    ("instance_id", "instanceId"), ("node_name", "nodeName"), ("retention", "retention"), ("released_at", "releasedAt"),
+    ("namespace", "podNamespace"),
+    ("pod_name", "podName"),
+    ("pod_uid", "podUID"),
+    ("mode", "mode"),
+    ("fixed", "fixed"),
+    ("ip", "ip"),
+    ("subnet_id", "subnetId"),
+    ("zone", "zone"),
+    ("eni_id", "eniId"),
+    ("mac", "mac"),
+    ("instance_id", "instanceId"),
+    ("node_name", "nodeName"),
+    ("retention", "retention"),
+    ("released_at", "releasedAt"),
     ("phase", "phase"),
 )
 _TEXT_FIELDS = ("pod_uid", "ip", "subnet_id", "zone", "eni_id", "mac", "instance_id", "node_name")
@@ -58,7 +69,9 @@ def _utc_seconds(value: Optional[datetime], what: str) -> Optional[datetime]:
     if value is None:
         return None
     if not isinstance(value, datetime) or value.tzinfo is None:
-        raise InvalidReservation("%s %r must be a timezone-aware datetime (UTC), not a naive or other value" % (what, value))
+        raise InvalidReservation(
+            "%s %r must be a timezone-aware datetime (UTC), not a naive or other value" % (what, value)
+        )
     return value.astimezone(timezone.utc).replace(microsecond=0)
 
 
@@ -70,7 +83,7 @@ def parse_time(text: str, what: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except (TypeError, ValueError, AttributeError):
-        raise InvalidReservation("%s %r is not an RFC3339 time such as \"2026-01-02T03:04:05Z\"" % (what, text)) from None
+        raise InvalidReservation('%s %r is not an RFC3339 time such as "2026-01-02T03:04:05Z"' % (what, text)) from None
     if parsed.tzinfo is None:
         raise InvalidReservation("%s %r has no timezone; write it in UTC with a trailing Z" % (what, text))
     return parsed
@@ -102,7 +115,10 @@ class Reservation:
 
     def __post_init__(self):
         if not self.namespace or not self.pod_name:
-            raise InvalidReservation("a reservation needs the pod's namespace and name, got namespace=%r name=%r" % (self.namespace, self.pod_name))
+            raise InvalidReservation(
+                "a reservation needs the pod's namespace and name, got namespace=%r name=%r"
+                % (self.namespace, self.pod_name)
+            )
         object.__setattr__(self, "mode", _enum(Mode, self.mode, "mode"))
         object.__setattr__(self, "phase", _enum(Phase, self.phase, "phase"))
         if not isinstance(self.fixed, bool):
@@ -117,7 +133,9 @@ class Reservation:
             if value is None:
                 object.__setattr__(self, name, "")
             elif not isinstance(value, (str, Ref)):
-                raise InvalidReservation("%s %r of reservation %s/%s must be text" % (name, value, self.namespace, self.pod_name))
+                raise InvalidReservation(
+                    "%s %r of reservation %s/%s must be text" % (name, value, self.namespace, self.pod_name)
+                )
 
     @property
     def kind(self) -> str:
@@ -128,8 +146,10 @@ class Reservation:
         if self.mode is Mode.EXCLUSIVE:
             return self.pod_name
         if not self.ip or isinstance(self.ip, Ref):
-            raise InvalidReservation("the PodEniIP of pod %s/%s has no IP yet, and a PodEniIP is named after its IP: choose the IP first"
-                                     % (self.namespace, self.pod_name))
+            raise InvalidReservation(
+                "the PodEniIP of pod %s/%s has no IP yet, and a PodEniIP is named after its IP: choose the IP first"
+                % (self.namespace, self.pod_name)
+            )
         return self.ip
 
     def label(self) -> str:
@@ -145,7 +165,9 @@ class Reservation:
     def to_dict(self) -> dict:
         """The record content with camelCase keys; every key present (None clears releasedAt in a merge patch)."""
         if self.has_refs():
-            raise InvalidReservation("%s still refers to an ENI not created yet; resolve the plan's Refs before writing it" % self.label())
+            raise InvalidReservation(
+                "%s still refers to an ENI not created yet; resolve the plan's Refs before writing it" % self.label()
+            )
         out: dict = {}
         for attribute, key in _DICT_KEYS:
             value = getattr(self, attribute)
@@ -162,10 +184,15 @@ class Reservation:
     def from_dict(cls, data: Mapping[str, Any]) -> "Reservation":
         """Read a record's content back; unknown keys are ignored so newer records still read."""
         if not isinstance(data, Mapping):
-            raise InvalidReservation("reservation content %r is not a mapping of fields such as podName, mode, ip" % (data,))
+            raise InvalidReservation(
+                "reservation content %r is not a mapping of fields such as podName, mode, ip" % (data,)
+            )
         missing = [key for key in ("podNamespace", "podName", "mode") if not data.get(key)]
         if missing:
-            raise InvalidReservation("reservation content lacks %s; every PodEni/PodEniIP names its pod and mode: %r" % (", ".join(missing), dict(data)))
+            raise InvalidReservation(
+                "reservation content lacks %s; every PodEni/PodEniIP names its pod and mode: %r"
+                % (", ".join(missing), dict(data))
+            )
         kwargs: dict = {}
         for attribute, key in _DICT_KEYS:
             if key in data and data[key] is not None:

@@ -55,7 +55,7 @@ def _fit(parts: Tuple[str, ...], budget: int) -> str:
     joined = SEP.join(_clean(part) for part in parts)
     if all(_clean(part) == part for part in parts) and len(joined) <= budget:
         return joined
-    return joined[:budget - _DIGEST - 1].strip("-" + SEP) + "-" + _digest("\0".join(parts))
+    return joined[: budget - _DIGEST - 1].strip("-" + SEP) + "-" + _digest("\0".join(parts))
 
 
 def _head(cluster: str, mode: Mode) -> str:
@@ -75,8 +75,8 @@ def node_key(cluster: str, node_name: str) -> str:
 
 def shared_eni_name(cluster: str, node_name: str, index: int) -> str:
     """The index-th shared ENI made for a node; the index keeps several ENIs of one node apart."""
-    if not 0 <= index < 10 ** _INDEX_WIDTH:
-        raise ValueError("shared ENI index %r out of range 0..%d" % (index, 10 ** _INDEX_WIDTH - 1))
+    if not 0 <= index < 10**_INDEX_WIDTH:
+        raise ValueError("shared ENI index %r out of range 0..%d" % (index, 10**_INDEX_WIDTH - 1))
     return _head(cluster, Mode.SHARED) + "%d" % index + SEP + node_key(cluster, node_name)
 
 
@@ -103,15 +103,19 @@ def parse_eni_name(name: str) -> Optional[EniName]:
 
 def is_shared_eni_of(name: str, cluster: str, node_name: str) -> bool:
     parsed = parse_eni_name(name)
-    return (parsed is not None and parsed.cluster == cluster and parsed.mode is Mode.SHARED
-            and parsed.detail[1] == node_key(cluster, node_name))
+    return (
+        parsed is not None
+        and parsed.cluster == cluster
+        and parsed.mode is Mode.SHARED
+        and parsed.detail[1] == node_key(cluster, node_name)
+    )
 
 
 def label_value(text: str) -> str:
     """A valid label value for text (pod names may be longer than 63); lookups must use the same function."""
     if len(text) <= _MAX_LABEL_VALUE and _LABEL_VALUE.fullmatch(text):
         return text
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", text)[:_MAX_LABEL_VALUE - _DIGEST - 1].strip("-_.")
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", text)[: _MAX_LABEL_VALUE - _DIGEST - 1].strip("-_.")
     return (cleaned + "-" if cleaned else "") + _digest(text)
 
 

@@ -35,7 +35,6 @@ class Plan:
         return describe_plan(self.actions)
 
 
-
 class Steps:
     """Collects actions while tracking the record as it will be after them (writes only real changes)."""
 

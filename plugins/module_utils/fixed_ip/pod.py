@@ -52,7 +52,9 @@ def _count(pod: PodSnapshot, resource: str) -> int:
     try:
         return int(str(value).strip())
     except ValueError:
-        raise InvalidPodRequest('pod %s: resource %s: %r is not a whole number; request "1"' % (pod.ref, resource, value)) from None
+        raise InvalidPodRequest(
+            'pod %s: resource %s: %r is not a whole number; request "1"' % (pod.ref, resource, value)
+        ) from None
 
 
 def may_hold_fixed_ip(pod: PodSnapshot) -> bool:
@@ -62,35 +64,53 @@ def may_hold_fixed_ip(pod: PodSnapshot) -> bool:
 
 def pod_request(pod: PodSnapshot) -> PodRequest:
     """Read a pod's request; contradictions raise InvalidPodRequest naming the annotation or resource to fix."""
-    shared, exclusive, fixed = _flag(pod, SHARED_ANNOTATION), _flag(pod, EXCLUSIVE_ANNOTATION), _flag(pod, FIXED_ANNOTATION)
+    shared, exclusive, fixed = (
+        _flag(pod, SHARED_ANNOTATION),
+        _flag(pod, EXCLUSIVE_ANNOTATION),
+        _flag(pod, FIXED_ANNOTATION),
+    )
     if shared and exclusive:
-        raise InvalidPodRequest('pod %s asks for both shared ENI mode (%s) and exclusive ENI mode (%s); set only one of them to "true"'
-                                % (pod.ref, SHARED_ANNOTATION, EXCLUSIVE_ANNOTATION))
+        raise InvalidPodRequest(
+            'pod %s asks for both shared ENI mode (%s) and exclusive ENI mode (%s); set only one of them to "true"'
+            % (pod.ref, SHARED_ANNOTATION, EXCLUSIVE_ANNOTATION)
+        )
     mode = Mode.SHARED if shared else Mode.EXCLUSIVE if exclusive else None
     counts = {each: _count(pod, MODE_RESOURCE[each]) for each in Mode}
     if mode is None:
         if fixed:
-            raise InvalidPodRequest('pod %s has %s: "true" but no VPC-CNI mode; add %s: "true" (shared ENI) or %s: "true" (exclusive ENI)'
-                                    % (pod.ref, FIXED_ANNOTATION, SHARED_ANNOTATION, EXCLUSIVE_ANNOTATION))
+            raise InvalidPodRequest(
+                'pod %s has %s: "true" but no VPC-CNI mode; add %s: "true" (shared ENI) or %s: "true" (exclusive ENI)'
+                % (pod.ref, FIXED_ANNOTATION, SHARED_ANNOTATION, EXCLUSIVE_ANNOTATION)
+            )
         for each, count in counts.items():
             if count:
-                raise InvalidPodRequest('pod %s requests %s but has no %s: "true" annotation; add the annotation or drop the resource'
-                                        % (pod.ref, MODE_RESOURCE[each], MODE_ANNOTATION[each]))
+                raise InvalidPodRequest(
+                    'pod %s requests %s but has no %s: "true" annotation; add the annotation or drop the resource'
+                    % (pod.ref, MODE_RESOURCE[each], MODE_ANNOTATION[each])
+                )
         return PodRequest()
     other = Mode.EXCLUSIVE if mode is Mode.SHARED else Mode.SHARED
     if counts[other]:
-        raise InvalidPodRequest('pod %s asks for %s ENI mode (%s) but requests %s, the resource of %s ENI mode; request %s: "1" instead'
-                                % (pod.ref, mode.value, MODE_ANNOTATION[mode], MODE_RESOURCE[other], other.value, MODE_RESOURCE[mode]))
+        raise InvalidPodRequest(
+            'pod %s asks for %s ENI mode (%s) but requests %s, the resource of %s ENI mode; request %s: "1" instead'
+            % (pod.ref, mode.value, MODE_ANNOTATION[mode], MODE_RESOURCE[other], other.value, MODE_RESOURCE[mode])
+        )
     if counts[mode] != 1:
-        raise InvalidPodRequest('pod %s asks for %s ENI mode but requests %s: %r; request exactly "1" in requests and limits'
-                                % (pod.ref, mode.value, MODE_RESOURCE[mode], pod.resource_requests.get(MODE_RESOURCE[mode], 0)))
+        raise InvalidPodRequest(
+            'pod %s asks for %s ENI mode but requests %s: %r; request exactly "1" in requests and limits'
+            % (pod.ref, mode.value, MODE_RESOURCE[mode], pod.resource_requests.get(MODE_RESOURCE[mode], 0))
+        )
     warnings = []
     network = pod.annotations.get(NETWORK_ANNOTATION)
     if network != VPC_CNI_NETWORK:
-        warnings.append("pod %s asks for %s ENI mode but %s is %r, not %r; multus may not hand the pod to VPC-CNI"
-                        % (pod.ref, mode.value, NETWORK_ANNOTATION, network, VPC_CNI_NETWORK))
+        warnings.append(
+            "pod %s asks for %s ENI mode but %s is %r, not %r; multus may not hand the pod to VPC-CNI"
+            % (pod.ref, mode.value, NETWORK_ANNOTATION, network, VPC_CNI_NETWORK)
+        )
     if fixed and not may_hold_fixed_ip(pod):
-        warnings.append("fixed IP is only supported for StatefulSet and static pods; %s pod %s got a non-fixed IP"
-                        % (pod.owner_kind, pod.ref))
+        warnings.append(
+            "fixed IP is only supported for StatefulSet and static pods; %s pod %s got a non-fixed IP"
+            % (pod.owner_kind, pod.ref)
+        )
         fixed = False
     return PodRequest(mode=mode, fixed=fixed, warnings=tuple(warnings))

@@ -13,9 +13,25 @@ import dataclasses
 from typing import Iterable
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
-    Action, AssignIp, AssignRandomIps, AttachEni, CreateEni, DeleteEni, DetachEni, RenameEni, ReserveIp, UnassignIp, UnreserveIp)
+    Action,
+    AssignIp,
+    AssignRandomIps,
+    AttachEni,
+    CreateEni,
+    DeleteEni,
+    DetachEni,
+    RenameEni,
+    ReserveIp,
+    UnassignIp,
+    UnreserveIp,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import Ref
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import IN_USE, AVAILABLE, CloudSnapshot, EniSnapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
+    AVAILABLE,
+    IN_USE,
+    CloudSnapshot,
+    EniSnapshot,
+)
 
 RANDOM_IP = "(assigned at random)"
 
@@ -30,17 +46,30 @@ def _change_eni(cloud: CloudSnapshot, eni_id: str, **changes) -> CloudSnapshot:
 
 
 def _change_reserved(cloud: CloudSnapshot, subnet_id: str, ip: str, reserved: bool) -> CloudSnapshot:
-    subnets = tuple(dataclasses.replace(s, reserved_ips=(s.reserved_ips | {ip}) if reserved else (s.reserved_ips - {ip}))
-                    if s.subnet_id == subnet_id else s for s in cloud.subnets)
+    subnets = tuple(
+        (
+            dataclasses.replace(s, reserved_ips=(s.reserved_ips | {ip}) if reserved else (s.reserved_ips - {ip}))
+            if s.subnet_id == subnet_id
+            else s
+        )
+        for s in cloud.subnets
+    )
     return dataclasses.replace(cloud, subnets=subnets)
 
 
 def _apply(cloud: CloudSnapshot, action) -> CloudSnapshot:
     if isinstance(action, CreateEni):
         subnet = cloud.subnet(action.subnet_id)
-        new = EniSnapshot(eni_id=str(Ref(action.ref)), name=action.name, subnet_id=action.subnet_id, zone=subnet.zone if subnet else "",
-                          primary_ip=action.primary_ip or str(Ref(action.ref, "primary_ip")), mac=str(Ref(action.ref, "mac")),
-                          security_group_ids=action.security_group_ids, vpc_id=subnet.vpc_id if subnet else "")
+        new = EniSnapshot(
+            eni_id=str(Ref(action.ref)),
+            name=action.name,
+            subnet_id=action.subnet_id,
+            zone=subnet.zone if subnet else "",
+            primary_ip=action.primary_ip or str(Ref(action.ref, "primary_ip")),
+            mac=str(Ref(action.ref, "mac")),
+            security_group_ids=action.security_group_ids,
+            vpc_id=subnet.vpc_id if subnet else "",
+        )
         return dataclasses.replace(cloud, enis=cloud.enis + (new,))
     if isinstance(action, RenameEni):
         return _change_eni(cloud, _eni_id(action.eni), name=action.name)

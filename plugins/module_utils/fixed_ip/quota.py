@@ -14,7 +14,11 @@ from typing import Optional
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import InvalidSettings, PlacementError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot, NodeSnapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
+    CloudSnapshot,
+    EniSnapshot,
+    NodeSnapshot,
+)
 
 
 def _counts(behaviour: CloudBehaviour, primary: bool) -> str:
@@ -28,23 +32,43 @@ def enis_counted(node: NodeSnapshot, cloud: CloudSnapshot, behaviour: CloudBehav
     return total if behaviour.eni_quota_counts_primary else total - 1
 
 
-def check_room_for_eni(node: NodeSnapshot, cloud: CloudSnapshot, behaviour: CloudBehaviour, why: str,
-                       eni: Optional[EniSnapshot] = None) -> None:
+def check_room_for_eni(
+    node: NodeSnapshot, cloud: CloudSnapshot, behaviour: CloudBehaviour, why: str, eni: Optional[EniSnapshot] = None
+) -> None:
     """Refuse, before anything is created or detached, an ENI (eni, or a new one) the node cannot take: no ENI slot
     left, or, where the IP quota is per instance, no room for the IPs the ENI brings (its primary IP at least)."""
     least = 2 if behaviour.eni_quota_counts_primary else 1
     if node.eni_quota < least:
-        raise InvalidSettings("node %s (instance type %s) has an ENI quota of %r, which leaves no room beside the primary ENI%s: read it "
-                              "from the instance type's NetworkInterfaceQuota" % (node.name, node.instance_type or "?", node.eni_quota,
-                                                                                  _counts(behaviour, behaviour.eni_quota_counts_primary)))
+        raise InvalidSettings(
+            "node %s (instance type %s) has an ENI quota of %r, which leaves no room beside the primary ENI%s: read it "
+            "from the instance type's NetworkInterfaceQuota"
+            % (
+                node.name,
+                node.instance_type or "?",
+                node.eni_quota,
+                _counts(behaviour, behaviour.eni_quota_counts_primary),
+            )
+        )
     used = enis_counted(node, cloud, behaviour)
     if used >= node.eni_quota:
-        raise PlacementError("node %s (instance %s, type %s) already has %d of %d ENIs attached%s, so it cannot take %s; schedule the pod "
-                             "on another node or release ENIs there" % (node.name, node.instance_id, node.instance_type or "?", used,
-                                                                        node.eni_quota, _counts(behaviour, behaviour.eni_quota_counts_primary), why))
+        raise PlacementError(
+            "node %s (instance %s, type %s) already has %d of %d ENIs attached%s, so it cannot take %s; schedule the pod "
+            "on another node or release ENIs there"
+            % (
+                node.name,
+                node.instance_id,
+                node.instance_type or "?",
+                used,
+                node.eni_quota,
+                _counts(behaviour, behaviour.eni_quota_counts_primary),
+                why,
+            )
+        )
     if behaviour.ip_quota_per_instance and ip_room(node, cloud, behaviour, eni) < 0:
-        raise PlacementError("node %s (instance %s) has no room for the IPs of %s: %s; schedule the pod on another node or release IPs "
-                             "there" % (node.name, node.instance_id, why, ip_quota_text(node, behaviour)))
+        raise PlacementError(
+            "node %s (instance %s) has no room for the IPs of %s: %s; schedule the pod on another node or release IPs "
+            "there" % (node.name, node.instance_id, why, ip_quota_text(node, behaviour))
+        )
 
 
 def ips_counted(eni: EniSnapshot, behaviour: CloudBehaviour) -> int:
@@ -52,24 +76,36 @@ def ips_counted(eni: EniSnapshot, behaviour: CloudBehaviour) -> int:
     return len(eni.secondary_ips) + (1 if behaviour.ip_quota_counts_primary else 0)
 
 
-def ip_room(node: NodeSnapshot, cloud: CloudSnapshot, behaviour: CloudBehaviour, eni: Optional[EniSnapshot] = None) -> int:
+def ip_room(
+    node: NodeSnapshot, cloud: CloudSnapshot, behaviour: CloudBehaviour, eni: Optional[EniSnapshot] = None
+) -> int:
     """How many more IPs eni (None: a new ENI of the node, its primary IP included) can take under the node's IP quota."""
     used = ips_counted(eni, behaviour) if eni is not None else (1 if behaviour.ip_quota_counts_primary else 0)
     if behaviour.ip_quota_per_instance:
-        used += sum(ips_counted(other, behaviour) for other in cloud.enis_on(node.instance_id) if eni is None or other.eni_id != eni.eni_id)
+        used += sum(
+            ips_counted(other, behaviour)
+            for other in cloud.enis_on(node.instance_id)
+            if eni is None or other.eni_id != eni.eni_id
+        )
     return node.ip_quota - used
 
 
 def ip_quota_text(node: NodeSnapshot, behaviour: CloudBehaviour) -> str:
     """E.g. "instance type N3.1A allows 3 private IPs per ENI (the primary one counts)"."""
     scope = "per instance" if behaviour.ip_quota_per_instance else "per ENI"
-    return "instance type %s allows %d private IPs %s%s" % (node.instance_type or "?", node.ip_quota, scope,
-                                                             _counts(behaviour, behaviour.ip_quota_counts_primary))
+    return "instance type %s allows %d private IPs %s%s" % (
+        node.instance_type or "?",
+        node.ip_quota,
+        scope,
+        _counts(behaviour, behaviour.ip_quota_counts_primary),
+    )
 
 
 def check_ip_quota(node: NodeSnapshot, behaviour: CloudBehaviour) -> None:
     """Shared mode needs room for at least one pod IP on an ENI beside its primary IP."""
     least = 2 if behaviour.ip_quota_counts_primary else 1
     if node.ip_quota < least:
-        raise InvalidSettings("node %s: %s, which leaves no room for a pod IP; read it from the instance type's PrivateIpQuota"
-                              % (node.name, ip_quota_text(node, behaviour)))
+        raise InvalidSettings(
+            "node %s: %s, which leaves no room for a pod IP; read it from the instance type's PrivateIpQuota"
+            % (node.name, ip_quota_text(node, behaviour))
+        )

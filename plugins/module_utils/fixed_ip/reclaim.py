@@ -16,7 +16,15 @@ from datetime import datetime, timedelta
 from typing import Iterable, List, Optional, Tuple
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
-    Action, DeleteEni, DeleteReservation, DetachEni, UnassignIp, UnreserveIp, WriteReservation, describe_plan)
+    Action,
+    DeleteEni,
+    DeleteReservation,
+    DetachEni,
+    UnassignIp,
+    UnreserveIp,
+    WriteReservation,
+    describe_plan,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation, format_time
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import exclusive_eni_name, parse_eni_name
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.placement import is_cluster_shared_eni
@@ -83,7 +91,11 @@ def _why_not_due(record: Reservation, live: _Live, now: datetime) -> str:
     if record.phase is Phase.RECLAIMING:
         return ""
     if record.phase in (Phase.BINDING, Phase.BOUND):
-        return "%s by pod %s/%s" % ("bound" if record.phase is Phase.BOUND else "a bind is in progress", record.namespace, record.pod_name)
+        return "%s by pod %s/%s" % (
+            "bound" if record.phase is Phase.BOUND else "a bind is in progress",
+            record.namespace,
+            record.pod_name,
+        )
     if record.phase is Phase.RELEASING:
         return "a release is in progress (it ends as Reserved)"
     pod = live.holder(record)
@@ -99,21 +111,30 @@ def _why_not_due(record: Reservation, live: _Live, now: datetime) -> str:
     return ""
 
 
-def _reservation_item(record: Reservation, cloud: CloudSnapshot, live: _Live, now: datetime, cluster: str) -> ReclaimItem:
+def _reservation_item(
+    record: Reservation, cloud: CloudSnapshot, live: _Live, now: datetime, cluster: str
+) -> ReclaimItem:
     name = record.label()
     why = _why_not_due(record, live, now)
     if why:
         return ReclaimItem("reservation", name, KEEP, why)
     user = live.using([record.ip] if isinstance(record.ip, str) and record.ip else [])
     if user is not None:
-        return ReclaimItem("reservation", name, KEEP, "IP %s is in use by live pod %s; check that pod's network" % (record.ip, user.ref))
+        return ReclaimItem(
+            "reservation",
+            name,
+            KEEP,
+            "IP %s is in use by live pod %s; check that pod's network" % (record.ip, user.ref),
+        )
     actions: List[Action] = []
     if record.phase is not Phase.RECLAIMING:
         actions.append(WriteReservation(dataclasses.replace(record, phase=Phase.RECLAIMING)))
     if record.mode is Mode.EXCLUSIVE:
         eni = exclusive_eni(record, cloud, cluster)
         if eni is not None and eni.is_transient:
-            return ReclaimItem("reservation", name, KEEP, "ENI %s is %s; run reclaim again shortly" % (eni.eni_id, eni.state))
+            return ReclaimItem(
+                "reservation", name, KEEP, "ENI %s is %s; run reclaim again shortly" % (eni.eni_id, eni.state)
+            )
         if eni is not None and eni.instance_id:
             actions.append(DetachEni(eni.eni_id, eni.instance_id))
         if eni is not None:
@@ -121,8 +142,13 @@ def _reservation_item(record: Reservation, cloud: CloudSnapshot, live: _Live, no
     else:
         holder = cloud.holder_of(record.ip)
         if holder is not None and not is_cluster_shared_eni(holder, cluster):
-            return ReclaimItem("reservation", name, KEEP, "IP %s is assigned to ENI %s, which this collection does not manage; free it "
-                                                          "there first" % (record.ip, holder.eni_id))
+            return ReclaimItem(
+                "reservation",
+                name,
+                KEEP,
+                "IP %s is assigned to ENI %s, which this collection does not manage; free it "
+                "there first" % (record.ip, holder.eni_id),
+            )
         if holder is not None:
             actions.append(UnassignIp(holder.eni_id, record.ip))
         if may_be_kept(record, cloud):
@@ -132,36 +158,62 @@ def _reservation_item(record: Reservation, cloud: CloudSnapshot, live: _Live, no
         reason = "reclaim started earlier; finishing it"
     else:
         due = record.retention.reclaim_at(record.released_at)
-        reason = "released %s, retention %s passed at %s" % (format_time(record.released_at), record.retention, format_time(due))
+        reason = "released %s, retention %s passed at %s" % (
+            format_time(record.released_at),
+            record.retention,
+            format_time(due),
+        )
     return ReclaimItem("reservation", name, RECLAIM, reason, tuple(actions))
 
 
-def _eni_item(eni: EniSnapshot, mode: Mode, live: _Live, now: datetime, min_orphan_age: timedelta, recorded_ips) -> Optional[ReclaimItem]:
+def _eni_item(
+    eni: EniSnapshot, mode: Mode, live: _Live, now: datetime, min_orphan_age: timedelta, recorded_ips
+) -> Optional[ReclaimItem]:
     name = "ENI %s (%s)" % (eni.eni_id, eni.name)
     unrecorded = [ip for ip in eni.secondary_ips if ip not in recorded_ips]
     if mode is Mode.SHARED and eni.secondary_ips and not unrecorded:
         return None
     if mode is Mode.SHARED and unrecorded:
-        return ReclaimItem("eni", name, REPORT, "shared ENI holds IPs %s that no PodEniIP records; audit them before freeing"
-                           % ", ".join(unrecorded))
+        return ReclaimItem(
+            "eni",
+            name,
+            REPORT,
+            "shared ENI holds IPs %s that no PodEniIP records; audit them before freeing" % ", ".join(unrecorded),
+        )
     if mode is Mode.SHARED and eni.instance_id:
-        return ReclaimItem("eni", name, KEEP, "idle shared ENI attached to instance %s; binds on that node reuse it" % eni.instance_id)
+        return ReclaimItem(
+            "eni", name, KEEP, "idle shared ENI attached to instance %s; binds on that node reuse it" % eni.instance_id
+        )
     if eni.create_time is None:
         return ReclaimItem("eni", name, KEEP, "creation time unknown, so it may be part of a bind in progress")
     if now - eni.create_time < min_orphan_age:
-        return ReclaimItem("eni", name, KEEP, "created %s, younger than the minimum orphan age %s (a bind may be using it)"
-                           % (format_time(eni.create_time), min_orphan_age))
+        return ReclaimItem(
+            "eni",
+            name,
+            KEEP,
+            "created %s, younger than the minimum orphan age %s (a bind may be using it)"
+            % (format_time(eni.create_time), min_orphan_age),
+        )
     user = live.using((eni.primary_ip,) + eni.secondary_ips)
     if user is not None:
         return ReclaimItem("eni", name, KEEP, "IP %s is in use by live pod %s" % (user.pod_ip, user.ref))
     if eni.is_transient:
         return ReclaimItem("eni", name, KEEP, "ENI is %s; run reclaim again shortly" % eni.state)
     actions = ([DetachEni(eni.eni_id, eni.instance_id)] if eni.instance_id else []) + [DeleteEni(eni.eni_id)]
-    return ReclaimItem("eni", name, RECLAIM, "created by this collection for this cluster, no reservation refers to it", tuple(actions))
+    return ReclaimItem(
+        "eni", name, RECLAIM, "created by this collection for this cluster, no reservation refers to it", tuple(actions)
+    )
 
 
-def plan_reclaim(reservations: Iterable[Reservation], cloud: CloudSnapshot, live_pods: Iterable[PodSnapshot], now: datetime,
-                 min_orphan_age: timedelta, cluster_name: str, sweep_reserved_ips: bool = False) -> ReclaimPlan:
+def plan_reclaim(
+    reservations: Iterable[Reservation],
+    cloud: CloudSnapshot,
+    live_pods: Iterable[PodSnapshot],
+    now: datetime,
+    min_orphan_age: timedelta,
+    cluster_name: str,
+    sweep_reserved_ips: bool = False,
+) -> ReclaimPlan:
     """Decide, for every reservation, orphan ENI and unrecorded reserved IP, whether reclaim frees it and why.
 
     cloud: the ENIs of the cluster's VPC and the pod subnets only. live_pods: every pod the API
@@ -173,11 +225,19 @@ def plan_reclaim(reservations: Iterable[Reservation], cloud: CloudSnapshot, live
     live = _Live(live_pods)
     items = [_reservation_item(record, cloud, live, now, cluster_name) for record in records]
     referenced = {record.eni_id for record in records if isinstance(record.eni_id, str) and record.eni_id}
-    exclusive_names = {exclusive_eni_name(cluster_name, r.namespace, r.pod_name) for r in records if r.mode is Mode.EXCLUSIVE}
+    exclusive_names = {
+        exclusive_eni_name(cluster_name, r.namespace, r.pod_name) for r in records if r.mode is Mode.EXCLUSIVE
+    }
     recorded_ips = {record.ip for record in records if record.mode is Mode.SHARED}
     for eni in sorted(cloud.enis, key=lambda each: each.eni_id):
         parsed = parse_eni_name(eni.name)
-        if parsed is None or parsed.cluster != cluster_name or eni.is_primary or eni.eni_id in referenced or eni.name in exclusive_names:
+        if (
+            parsed is None
+            or parsed.cluster != cluster_name
+            or eni.is_primary
+            or eni.eni_id in referenced
+            or eni.name in exclusive_names
+        ):
             continue
         item = _eni_item(eni, parsed.mode, live, now, min_orphan_age, recorded_ips)
         if item is not None:
@@ -188,10 +248,21 @@ def plan_reclaim(reservations: Iterable[Reservation], cloud: CloudSnapshot, live
             holder, user = cloud.holder_of(ip), live.using([ip])
             if holder is not None or user is not None:
                 where = "ENI %s" % holder.eni_id if holder is not None else "live pod %s" % user.ref
-                items.append(ReclaimItem("reserved-ip", name, REPORT, "reserved and in use by %s, but no PodEniIP records it" % where))
+                items.append(
+                    ReclaimItem(
+                        "reserved-ip", name, REPORT, "reserved and in use by %s, but no PodEniIP records it" % where
+                    )
+                )
             elif sweep_reserved_ips:
-                items.append(ReclaimItem("reserved-ip", name, RECLAIM, "reserved (specific) with no PodEniIP recording it",
-                                         (UnreserveIp(subnet.subnet_id, ip),)))
+                items.append(
+                    ReclaimItem(
+                        "reserved-ip",
+                        name,
+                        RECLAIM,
+                        "reserved (specific) with no PodEniIP recording it",
+                        (UnreserveIp(subnet.subnet_id, ip),),
+                    )
+                )
             else:
                 why = "reserved (specific) with no PodEniIP recording it; sweep reserved IPs to unreserve it, or create a PodEniIP to keep it"
                 items.append(ReclaimItem("reserved-ip", name, REPORT, why))

@@ -29,5 +29,8 @@ def resolve(value: Any, results: Mapping[str, Any]) -> Any:
     if not isinstance(value, Ref):
         return value
     if value.name not in results:
-        raise FixedIpError("plan refers to %s before the action that creates %r ran; run the plan's actions in order" % (value, value.name))
+        raise FixedIpError(
+            "plan refers to %s before the action that creates %r ran; run the plan's actions in order"
+            % (value, value.name)
+        )
     return getattr(results[value.name], value.attribute)

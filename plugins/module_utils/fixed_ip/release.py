@@ -14,7 +14,13 @@ from datetime import datetime
 from typing import AbstractSet, Optional
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
-    DeleteEni, DeleteReservation, DetachEni, ReserveIp, UnassignIp, UnreserveIp)
+    DeleteEni,
+    DeleteReservation,
+    DetachEni,
+    ReserveIp,
+    UnassignIp,
+    UnreserveIp,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import ReservationConflict
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import exclusive_eni_name
@@ -37,8 +43,11 @@ def exclusive_eni(record: Reservation, cloud: CloudSnapshot, cluster: str, zone:
     """The record's ENI; before its id was recorded (a crash after CreateEni), the ENI named for the pod."""
     if record.eni_id:
         return cloud.eni(record.eni_id)
-    named = [eni for eni in cloud.enis_named(exclusive_eni_name(cluster, record.namespace, record.pod_name))
-             if not zone or eni.zone == zone]
+    named = [
+        eni
+        for eni in cloud.enis_named(exclusive_eni_name(cluster, record.namespace, record.pod_name))
+        if not zone or eni.zone == zone
+    ]
     named.sort(key=lambda eni: (eni.instance_id is None, eni.eni_id))
     return named[0] if named else None
 
@@ -79,13 +88,24 @@ def shared_conflict(record: Reservation, holder: EniSnapshot) -> ReservationConf
     return ReservationConflict(
         "IP %s of %s (pod %s/%s, phase %s) is assigned to ENI %s on instance %s, which the record does not name; another "
         "allocator took it, so it is left alone: find the holder with the console or the audit playbook, free it, then plan again"
-        % (record.ip, record.label(), record.namespace, record.pod_name, record.phase.value, holder.eni_id, holder.instance_id or "(detached)"))
+        % (
+            record.ip,
+            record.label(),
+            record.namespace,
+            record.pod_name,
+            record.phase.value,
+            holder.eni_id,
+            holder.instance_id or "(detached)",
+        )
+    )
 
 
 def exclusive_conflict(record: Reservation, eni: EniSnapshot) -> ReservationConflict:
     return ReservationConflict(
         "ENI %s of %s is attached to instance %s, but the record says instance %s; it is left alone: detach it by hand or fix the "
-        "record's instanceId, then plan again" % (eni.eni_id, record.label(), eni.instance_id, record.instance_id or "(none)"))
+        "record's instanceId, then plan again"
+        % (eni.eni_id, record.label(), eni.instance_id, record.instance_id or "(none)")
+    )
 
 
 def keep_steps(record: Reservation, cloud: CloudSnapshot, settings: Settings, now: datetime, steps: Steps) -> None:
@@ -102,14 +122,18 @@ def keep_steps(record: Reservation, cloud: CloudSnapshot, settings: Settings, no
         eni = exclusive_eni(record, cloud, settings.cluster_name)
         if eni is None:
             if record.eni_id:
-                steps.warnings.append("ENI %s of %s is gone from the cloud, so fixed IP %s cannot be kept; delete the record to let "
-                                      "the pod get a new IP" % (record.eni_id, record.label(), record.ip or "(unknown)"))
+                steps.warnings.append(
+                    "ENI %s of %s is gone from the cloud, so fixed IP %s cannot be kept; delete the record to let "
+                    "the pod get a new IP" % (record.eni_id, record.label(), record.ip or "(unknown)")
+                )
             return
         if eni.is_transient:
             raise Retry("ENI %s of %s is %s" % (eni.eni_id, record.label(), eni.state))
         if eni.instance_id and eni.instance_id != record.instance_id:
             raise exclusive_conflict(record, eni)
-        located = dataclasses.replace(record, eni_id=eni.eni_id, ip=eni.primary_ip, mac=eni.mac, subnet_id=eni.subnet_id, zone=eni.zone)
+        located = dataclasses.replace(
+            record, eni_id=eni.eni_id, ip=eni.primary_ip, mac=eni.mac, subnet_id=eni.subnet_id, zone=eni.zone
+        )
         if eni.instance_id:
             steps.write(releasing(located, now))
             steps.add(DetachEni(eni.eni_id, eni.instance_id))
@@ -155,7 +179,12 @@ def free_steps(record: Reservation, cloud: CloudSnapshot, settings: Settings, st
 def _refusal(pod: PodSnapshot, record: Reservation, live_pod_uids: AbstractSet[str]) -> str:
     if record.pod_uid != pod.uid:
         holder = "pod uid %s" % record.pod_uid if record.pod_uid else "no pod yet (pre-provisioned)"
-        return "%s is held by %s, not by pod %s (uid %s); it is not this pod's to release" % (record.label(), holder, pod.ref, pod.uid)
+        return "%s is held by %s, not by pod %s (uid %s); it is not this pod's to release" % (
+            record.label(),
+            holder,
+            pod.ref,
+            pod.uid,
+        )
     if pod.uid in live_pod_uids and not pod.deleting:
         return "pod %s (uid %s) is live and not being deleted; its IP stays bound" % (pod.ref, pod.uid)
     if record.phase is Phase.RECLAIMING:
@@ -163,8 +192,14 @@ def _refusal(pod: PodSnapshot, record: Reservation, live_pod_uids: AbstractSet[s
     return ""
 
 
-def plan_release(pod: PodSnapshot, existing: Optional[Reservation], cloud: CloudSnapshot, settings: Settings,
-                 now: datetime, live_pod_uids: AbstractSet[str]) -> Plan:
+def plan_release(
+    pod: PodSnapshot,
+    existing: Optional[Reservation],
+    cloud: CloudSnapshot,
+    settings: Settings,
+    now: datetime,
+    live_pod_uids: AbstractSet[str],
+) -> Plan:
     """Plan what the deletion of pod does to its reservation; an empty plan with a reason when it may not.
 
     live_pod_uids: uids of the pods the API server shows now (read after the reservation). Run it
@@ -177,8 +212,11 @@ def plan_release(pod: PodSnapshot, existing: Optional[Reservation], cloud: Cloud
         return Plan(reservation=existing, reason=refusal)
     steps = Steps(existing)
     try:
-        if existing.fixed and (existing.mode is Mode.SHARED or existing.eni_id
-                               or exclusive_eni(existing, cloud, settings.cluster_name) is not None):
+        if existing.fixed and (
+            existing.mode is Mode.SHARED
+            or existing.eni_id
+            or exclusive_eni(existing, cloud, settings.cluster_name) is not None
+        ):
             keep_steps(existing, cloud, settings, now, steps)
             steps.write(reserved(steps.record, now))
         else:

@@ -20,9 +20,18 @@ import ipaddress
 from dataclasses import dataclass
 from typing import AbstractSet, List, Mapping, Optional, Sequence, Tuple
 
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import CreateEni, ReserveIp, WriteReservation, new_eni_refs
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
+    CreateEni,
+    ReserveIp,
+    WriteReservation,
+    new_eni_refs,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import (
-    CrossSubnetRefused, InvalidSettings, PlacementError, ReservationConflict)
+    CrossSubnetRefused,
+    InvalidSettings,
+    PlacementError,
+    ReservationConflict,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import exclusive_eni_name
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
@@ -61,21 +70,32 @@ def resolve_zone(request: ReserveRequest, settings: Settings) -> str:
     zones = sorted(settings.pod_subnets)
     if request.zone:
         if request.zone not in settings.pod_subnets:
-            raise PlacementError("zone %r of pod %s has no pod subnet in the cluster configuration (zones: %s); use one of those zones, "
-                                 "or add the zone's container subnets to podSubnets" % (request.zone, request.ref, ", ".join(zones) or "none"))
+            raise PlacementError(
+                "zone %r of pod %s has no pod subnet in the cluster configuration (zones: %s); use one of those zones, "
+                "or add the zone's container subnets to podSubnets"
+                % (request.zone, request.ref, ", ".join(zones) or "none")
+            )
         return request.zone
     if request.subnet_id:
         owners = [zone for zone in zones if request.subnet_id in settings.subnets_in(zone)]
         if owners:
             return owners[0]
-        raise PlacementError("subnet %s of pod %s is not a pod subnet of any zone in the cluster configuration (%s); use a pod subnet"
-                             % (request.subnet_id, request.ref, ", ".join("%s: %s" % (z, ", ".join(settings.subnets_in(z))) for z in zones)))
+        raise PlacementError(
+            "subnet %s of pod %s is not a pod subnet of any zone in the cluster configuration (%s); use a pod subnet"
+            % (
+                request.subnet_id,
+                request.ref,
+                ", ".join("%s: %s" % (z, ", ".join(settings.subnets_in(z))) for z in zones),
+            )
+        )
     if len(zones) == 1:
         return zones[0]
     if request.ip:
         return ""
-    raise PlacementError("pod %s needs a zone: pod subnets are configured in zones %s; give the zone the pod will run in"
-                         % (request.ref, ", ".join(zones) or "none"))
+    raise PlacementError(
+        "pod %s needs a zone: pod subnets are configured in zones %s; give the zone the pod will run in"
+        % (request.ref, ", ".join(zones) or "none")
+    )
 
 
 def _candidates(request: ReserveRequest, zone: str, cloud: CloudSnapshot, settings: Settings) -> List[SubnetSnapshot]:
@@ -86,75 +106,115 @@ def _candidates(request: ReserveRequest, zone: str, cloud: CloudSnapshot, settin
         ids = tuple(s for z in sorted(settings.pod_subnets) for s in settings.subnets_in(z))
     if request.subnet_id:
         if request.subnet_id not in ids:
-            raise CrossSubnetRefused("subnet %s is not a pod subnet of zone %s (its pod subnets: %s); a fixed IP never crosses subnets or "
-                                     "zones: choose one of those subnets" % (request.subnet_id, zone, ", ".join(ids) or "none"))
+            raise CrossSubnetRefused(
+                "subnet %s is not a pod subnet of zone %s (its pod subnets: %s); a fixed IP never crosses subnets or "
+                "zones: choose one of those subnets" % (request.subnet_id, zone, ", ".join(ids) or "none")
+            )
         ids = (request.subnet_id,)
     found = [cloud.subnet(subnet_id) for subnet_id in ids]
     missing = [subnet_id for subnet_id, subnet in zip(ids, found) if subnet is None]
     if missing:
-        raise PlacementError("pod subnet %s of the cluster configuration does not exist in the cloud; fix podSubnets" % ", ".join(missing))
+        raise PlacementError(
+            "pod subnet %s of the cluster configuration does not exist in the cloud; fix podSubnets"
+            % ", ".join(missing)
+        )
     return [subnet for subnet in found if subnet is not None]
 
 
 def _unusable(ip: str, subnet: SubnetSnapshot) -> bool:
     network = ipaddress.ip_network(subnet.cidr, strict=False)
     address = ipaddress.ip_address(ip)
-    return address in (network.network_address, network.broadcast_address) or ip == (subnet.gateway_ip or str(network.network_address + 1))
+    return address in (network.network_address, network.broadcast_address) or ip == (
+        subnet.gateway_ip or str(network.network_address + 1)
+    )
 
 
-def check_chosen_ip(request: ReserveRequest, zone: str, candidates: Sequence[SubnetSnapshot], cloud: CloudSnapshot,
-                    recorded: Mapping[str, Reservation]) -> SubnetSnapshot:
+def check_chosen_ip(
+    request: ReserveRequest,
+    zone: str,
+    candidates: Sequence[SubnetSnapshot],
+    cloud: CloudSnapshot,
+    recorded: Mapping[str, Reservation],
+) -> SubnetSnapshot:
     """The subnet of a chosen IP once it is in a pod subnet of the zone, free, and reserved by nobody; else why not."""
     ip = request.ip
     subnet = next((s for s in candidates if s.contains(ip)), None)
     if subnet is None:
         where = "zone %s" % zone if zone else "the cluster"
-        raise CrossSubnetRefused("IP %s for pod %s is outside the pod subnets of %s: %s; a fixed IP never crosses subnets, so choose an IP "
-                                 "inside one of them" % (ip, request.ref, where, _subnet_list(candidates)))
+        raise CrossSubnetRefused(
+            "IP %s for pod %s is outside the pod subnets of %s: %s; a fixed IP never crosses subnets, so choose an IP "
+            "inside one of them" % (ip, request.ref, where, _subnet_list(candidates))
+        )
     if _unusable(ip, subnet):
-        raise PlacementError("IP %s is the network, gateway or broadcast address of subnet %s (%s); choose another IP"
-                             % (ip, subnet.subnet_id, subnet.cidr))
+        raise PlacementError(
+            "IP %s is the network, gateway or broadcast address of subnet %s (%s); choose another IP"
+            % (ip, subnet.subnet_id, subnet.cidr)
+        )
     owner = recorded.get(ip)
     if owner is not None and (owner.namespace, owner.pod_name) != (request.namespace, request.pod_name):
-        raise ReservationConflict("IP %s is already kept for pod %s/%s by %s; choose another IP, or release that reservation first"
-                                  % (ip, owner.namespace, owner.pod_name, owner.label()))
+        raise ReservationConflict(
+            "IP %s is already kept for pod %s/%s by %s; choose another IP, or release that reservation first"
+            % (ip, owner.namespace, owner.pod_name, owner.label())
+        )
     holder = cloud.holder_of(ip)
     if holder is not None:
-        raise ReservationConflict("IP %s is in use by ENI %s (%s, instance %s); choose a free IP (ksyun.kce.subnet_info lists them)"
-                                  % (ip, holder.eni_id, holder.name or "unnamed", holder.instance_id or "detached"))
+        raise ReservationConflict(
+            "IP %s is in use by ENI %s (%s, instance %s); choose a free IP (ksyun.kce.subnet_info lists them)"
+            % (ip, holder.eni_id, holder.name or "unnamed", holder.instance_id or "detached")
+        )
     if ip in subnet.reserved_ips:
-        raise ReservationConflict("IP %s is already reserved in subnet %s (AllocateStatus specific) but no PodEniIP records it, so "
-                                  "something else keeps it; choose another IP, or adopt it with ksyun.kce.pod_eni_ip" % (ip, subnet.subnet_id))
+        raise ReservationConflict(
+            "IP %s is already reserved in subnet %s (AllocateStatus specific) but no PodEniIP records it, so "
+            "something else keeps it; choose another IP, or adopt it with ksyun.kce.pod_eni_ip" % (ip, subnet.subnet_id)
+        )
     if ip not in subnet.available_ips:
-        raise PlacementError("IP %s is not available in subnet %s (%s): the platform keeps it (DHCP, DNS); choose another IP"
-                             % (ip, subnet.subnet_id, subnet.cidr))
+        raise PlacementError(
+            "IP %s is not available in subnet %s (%s): the platform keeps it (DHCP, DNS); choose another IP"
+            % (ip, subnet.subnet_id, subnet.cidr)
+        )
     return subnet
 
 
-def choose_free_ip(request: ReserveRequest, candidates: Sequence[SubnetSnapshot], cloud: CloudSnapshot,
-                   taken: AbstractSet[str]) -> Tuple[SubnetSnapshot, str]:
+def choose_free_ip(
+    request: ReserveRequest, candidates: Sequence[SubnetSnapshot], cloud: CloudSnapshot, taken: AbstractSet[str]
+) -> Tuple[SubnetSnapshot, str]:
     """The first free IP of the first candidate subnet that has one (in the cloud's order)."""
     for subnet in candidates:
         for ip in subnet.available_ips:
-            if ip not in subnet.reserved_ips and ip not in taken and not _unusable(ip, subnet) and cloud.holder_of(ip) is None:
+            if (
+                ip not in subnet.reserved_ips
+                and ip not in taken
+                and not _unusable(ip, subnet)
+                and cloud.holder_of(ip) is None
+            ):
                 return subnet, ip
-    raise PlacementError("no free IP left for pod %s in subnets %s; add a pod subnet or reclaim released IPs"
-                         % (request.ref, _subnet_list(candidates)))
+    raise PlacementError(
+        "no free IP left for pod %s in subnets %s; add a pod subnet or reclaim released IPs"
+        % (request.ref, _subnet_list(candidates))
+    )
 
 
 def _check_existing(request: ReserveRequest, existing: Reservation, zone: str) -> None:
     if existing.mode is not request.mode:
-        raise ReservationConflict("pod %s already has a %s reservation (%s, IP %s); a pod keeps one reservation: delete it to switch to %s "
-                                  "mode" % (request.ref, existing.mode.value, existing.label(), existing.ip or "?", request.mode.value))
+        raise ReservationConflict(
+            "pod %s already has a %s reservation (%s, IP %s); a pod keeps one reservation: delete it to switch to %s "
+            "mode" % (request.ref, existing.mode.value, existing.label(), existing.ip or "?", request.mode.value)
+        )
     if request.ip and existing.ip and existing.ip != request.ip:
-        raise ReservationConflict("pod %s already keeps IP %s (%s); it cannot also keep %s: release and delete that reservation first"
-                                  % (request.ref, existing.ip, existing.label(), request.ip))
+        raise ReservationConflict(
+            "pod %s already keeps IP %s (%s); it cannot also keep %s: release and delete that reservation first"
+            % (request.ref, existing.ip, existing.label(), request.ip)
+        )
     if request.subnet_id and existing.subnet_id and existing.subnet_id != request.subnet_id:
-        raise CrossSubnetRefused("pod %s keeps its IP in subnet %s (%s), not %s; a fixed IP never moves across subnets"
-                                 % (request.ref, existing.subnet_id, existing.label(), request.subnet_id))
+        raise CrossSubnetRefused(
+            "pod %s keeps its IP in subnet %s (%s), not %s; a fixed IP never moves across subnets"
+            % (request.ref, existing.subnet_id, existing.label(), request.subnet_id)
+        )
     if zone and existing.zone and existing.zone != zone:
-        raise CrossSubnetRefused("pod %s keeps its IP in zone %s (%s), not %s; a fixed IP never moves across zones"
-                                 % (request.ref, existing.zone, existing.label(), zone))
+        raise CrossSubnetRefused(
+            "pod %s keeps its IP in zone %s (%s), not %s; a fixed IP never moves across zones"
+            % (request.ref, existing.zone, existing.label(), zone)
+        )
 
 
 def _ensure_existing(request: ReserveRequest, existing: Reservation, cloud: CloudSnapshot, settings: Settings) -> Plan:
@@ -165,27 +225,40 @@ def _ensure_existing(request: ReserveRequest, existing: Reservation, cloud: Clou
         record = dataclasses.replace(existing, retention=request.retention)
         actions.append(WriteReservation(record))
     if existing.phase is Phase.RECLAIMING:
-        return Plan(reservation=existing, reason="%s is being reclaimed; run again after reclaim has deleted it" % existing.label())
+        return Plan(
+            reservation=existing,
+            reason="%s is being reclaimed; run again after reclaim has deleted it" % existing.label(),
+        )
     if existing.phase in ACTIVE_PHASES:
-        return Plan(tuple(actions), record, reason="%s is %s by pod uid %s; its IP is kept already" % (
-            existing.label(), existing.phase.value, existing.pod_uid or "?"))
+        return Plan(
+            tuple(actions),
+            record,
+            reason="%s is %s by pod uid %s; its IP is kept already"
+            % (existing.label(), existing.phase.value, existing.pod_uid or "?"),
+        )
     if existing.mode is Mode.SHARED:
         holder = cloud.holder_of(existing.ip)
         if holder is not None:
-            raise ReservationConflict("IP %s of %s (phase Reserved) is assigned to ENI %s on instance %s, which the record does not name; "
-                                      "another allocator took it: free it there, then run again"
-                                      % (existing.ip, existing.label(), holder.eni_id, holder.instance_id or "(detached)"))
+            raise ReservationConflict(
+                "IP %s of %s (phase Reserved) is assigned to ENI %s on instance %s, which the record does not name; "
+                "another allocator took it: free it there, then run again"
+                % (existing.ip, existing.label(), holder.eni_id, holder.instance_id or "(detached)")
+            )
         if not is_kept(existing, cloud, None):
             actions.append(ReserveIp(existing.subnet_id, existing.ip))
         return Plan(tuple(actions), record)
     eni = exclusive_eni(existing, cloud, settings.cluster_name)
     if eni is None and existing.eni_id:
-        raise ReservationConflict("ENI %s of %s is gone from the cloud, so IP %s is lost; delete the record and reserve again"
-                                  % (existing.eni_id, existing.label(), existing.ip or "?"))
+        raise ReservationConflict(
+            "ENI %s of %s is gone from the cloud, so IP %s is lost; delete the record and reserve again"
+            % (existing.eni_id, existing.label(), existing.ip or "?")
+        )
     if eni is None:
         actions.extend(_create_exclusive_eni(record, settings))
         return Plan(tuple(actions), _with_new_eni(record))
-    located = dataclasses.replace(record, eni_id=eni.eni_id, ip=eni.primary_ip, mac=eni.mac, subnet_id=eni.subnet_id, zone=eni.zone)
+    located = dataclasses.replace(
+        record, eni_id=eni.eni_id, ip=eni.primary_ip, mac=eni.mac, subnet_id=eni.subnet_id, zone=eni.zone
+    )
     if located != record:
         actions = [WriteReservation(located)]
     return Plan(tuple(actions), located)
@@ -193,11 +266,15 @@ def _ensure_existing(request: ReserveRequest, existing: Reservation, cloud: Clou
 
 def _create_exclusive_eni(record: Reservation, settings: Settings) -> list:
     if not settings.security_group_ids:
-        raise InvalidSettings("securityGroupIds of the cluster configuration is empty, and the ENI of pod %s/%s needs a security group; "
-                              "set securityGroupIds" % (record.namespace, record.pod_name))
+        raise InvalidSettings(
+            "securityGroupIds of the cluster configuration is empty, and the ENI of pod %s/%s needs a security group; "
+            "set securityGroupIds" % (record.namespace, record.pod_name)
+        )
     name = exclusive_eni_name(settings.cluster_name, record.namespace, record.pod_name)
-    return [CreateEni(NEW_ENI, record.subnet_id, name, settings.security_group_ids, primary_ip=record.ip or None),
-            WriteReservation(_with_new_eni(record))]
+    return [
+        CreateEni(NEW_ENI, record.subnet_id, name, settings.security_group_ids, primary_ip=record.ip or None),
+        WriteReservation(_with_new_eni(record)),
+    ]
 
 
 def _with_new_eni(record: Reservation) -> Reservation:
@@ -205,8 +282,14 @@ def _with_new_eni(record: Reservation) -> Reservation:
     return dataclasses.replace(record, eni_id=eni_id, ip=record.ip or ip, mac=mac)
 
 
-def plan_reserve(request: ReserveRequest, existing: Optional[Reservation], cloud: CloudSnapshot, settings: Settings,
-                 recorded: Mapping[str, Reservation], taken: AbstractSet[str] = frozenset()) -> Plan:
+def plan_reserve(
+    request: ReserveRequest,
+    existing: Optional[Reservation],
+    cloud: CloudSnapshot,
+    settings: Settings,
+    recorded: Mapping[str, Reservation],
+    taken: AbstractSet[str] = frozenset(),
+) -> Plan:
     """Plan pre-provisioning request's IP; raises a FixedIpError naming the problem when it must not or cannot.
 
     existing: the pod's record, if any. recorded: every PodEniIP's reservation by IP. taken: IPs other
@@ -220,13 +303,23 @@ def plan_reserve(request: ReserveRequest, existing: Optional[Reservation], cloud
     if request.ip:
         subnet, ip = check_chosen_ip(request, zone, candidates, cloud, recorded), request.ip
         if ip in taken:
-            raise ReservationConflict("IP %s is asked for twice in this task (pod %s is one of them); give every pod its own IP"
-                                      % (ip, request.ref))
+            raise ReservationConflict(
+                "IP %s is asked for twice in this task (pod %s is one of them); give every pod its own IP"
+                % (ip, request.ref)
+            )
     else:
         subnet, ip = choose_free_ip(request, candidates, cloud, frozenset(taken) | frozenset(recorded))
-    record = Reservation(namespace=request.namespace, pod_name=request.pod_name, mode=request.mode, fixed=True, ip=ip,
-                         subnet_id=subnet.subnet_id, zone=subnet.zone, retention=request.retention or settings.default_retention,
-                         phase=Phase.RESERVED)
+    record = Reservation(
+        namespace=request.namespace,
+        pod_name=request.pod_name,
+        mode=request.mode,
+        fixed=True,
+        ip=ip,
+        subnet_id=subnet.subnet_id,
+        zone=subnet.zone,
+        retention=request.retention or settings.default_retention,
+        phase=Phase.RESERVED,
+    )
     if request.mode is Mode.SHARED:
         return Plan((WriteReservation(record), ReserveIp(subnet.subnet_id, ip)), record)
     adopted = exclusive_eni(record, cloud, settings.cluster_name, zone=subnet.zone)

@@ -46,11 +46,15 @@ class Retention:
         parts = [(int(number), unit) for number, unit in _PART.findall(text)]
         units = [unit for number, unit in parts]
         if len(set(units)) != len(units) or units != sorted(units, key="dhm".index):
-            raise InvalidRetention("retention %r repeats or reorders units; write days, then hours, then minutes, e.g. \"1d12h\"" % value)
+            raise InvalidRetention(
+                'retention %r repeats or reorders units; write days, then hours, then minutes, e.g. "1d12h"' % value
+            )
         minutes = sum(number * _UNIT_MINUTES[unit] for number, unit in parts)
         if minutes == 0:
-            raise InvalidRetention("retention %r is zero; use \"never\" or a positive duration (a pod that needs no kept IP should not ask "
-                                   "for a fixed IP)" % value)
+            raise InvalidRetention(
+                'retention %r is zero; use "never" or a positive duration (a pod that needs no kept IP should not ask '
+                "for a fixed IP)" % value
+            )
         return cls(timedelta(minutes=minutes))
 
     @property

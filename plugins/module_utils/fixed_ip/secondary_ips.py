@@ -18,11 +18,21 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
-    Action, AssignIp, AssignRandomIps, ReserveIp, UnassignIp, UnreserveIp)
+    Action,
+    AssignIp,
+    AssignRandomIps,
+    ReserveIp,
+    UnassignIp,
+    UnreserveIp,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import RequestRefused
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot, SubnetSnapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
+    CloudSnapshot,
+    EniSnapshot,
+    SubnetSnapshot,
+)
 
 
 @dataclass(frozen=True)
@@ -54,14 +64,18 @@ class _Subnet:
 def _refuse_primary(eni: EniSnapshot, ips: Sequence[str], what: str) -> None:
     for ip in ips:
         if ip == eni.primary_ip:
-            raise RequestRefused("private_ip_addresses: %s is the primary IP of network interface %s; %s" % (ip, eni.eni_id, what))
+            raise RequestRefused(
+                "private_ip_addresses: %s is the primary IP of network interface %s; %s" % (ip, eni.eni_id, what)
+            )
 
 
 def _free_reservation(subnet: _Subnet, ip: str, reserved: bool, warnings: List[str]) -> List[Action]:
     """Reserve or release a named IP no ENI of ours is asked about; IPs held by an ENI are left alone."""
     holder = subnet.holder(ip)
     if holder is not None:
-        warnings.append("%s is held by network interface %s, so its reservation was left as it is" % (ip, holder.eni_id))
+        warnings.append(
+            "%s is held by network interface %s, so its reservation was left as it is" % (ip, holder.eni_id)
+        )
         return []
     state = subnet.reserved_free(ip)
     if reserved and state is not True:
@@ -73,9 +87,11 @@ def _free_reservation(subnet: _Subnet, ip: str, reserved: bool, warnings: List[s
 
 def _need_assign_specific(behaviour: CloudBehaviour, ips: Sequence[str]) -> None:
     if ips and not behaviour.assign_specific_ip:
-        raise RequestRefused("reserved=true: the cloud cannot assign a reserved IP (cloud_behaviour.assign_specific_ip is false), so %s "
-                             "cannot be assigned and stay reserved; use reserved=false, and reserve the IPs as they are unassigned "
-                             "(state=absent reserved=true)" % ", ".join(ips))
+        raise RequestRefused(
+            "reserved=true: the cloud cannot assign a reserved IP (cloud_behaviour.assign_specific_ip is false), so %s "
+            "cannot be assigned and stay reserved; use reserved=false, and reserve the IPs as they are unassigned "
+            "(state=absent reserved=true)" % ", ".join(ips)
+        )
 
 
 def _present(eni: EniSnapshot, subnet: _Subnet, request: SecondaryIpRequest, behaviour: CloudBehaviour) -> List[Action]:
@@ -90,13 +106,17 @@ def _present(eni: EniSnapshot, subnet: _Subnet, request: SecondaryIpRequest, beh
             continue
         holder = subnet.holder(ip)
         if holder is not None:
-            raise RequestRefused("private_ip_addresses: %s is already assigned to network interface %s; unassign it there first "
-                                 "(ksyun.kce.eni_private_ip network_interface_id=%s state=absent)" % (ip, holder.eni_id, holder.eni_id))
+            raise RequestRefused(
+                "private_ip_addresses: %s is already assigned to network interface %s; unassign it there first "
+                "(ksyun.kce.eni_private_ip network_interface_id=%s state=absent)" % (ip, holder.eni_id, holder.eni_id)
+            )
         state = subnet.reserved_free(ip)
         if request.reserved is None and state and not behaviour.assign_specific_ip:
-            raise RequestRefused("private_ip_addresses: %s is reserved in subnet %s and the cloud cannot assign a reserved IP "
-                                 "(cloud_behaviour.assign_specific_ip is false); set reserved=false to move it onto the ENI, or "
-                                 "reserved=true to keep it reserved" % (ip, subnet.subnet.subnet_id))
+            raise RequestRefused(
+                "private_ip_addresses: %s is reserved in subnet %s and the cloud cannot assign a reserved IP "
+                "(cloud_behaviour.assign_specific_ip is false); set reserved=false to move it onto the ENI, or "
+                "reserved=true to keep it reserved" % (ip, subnet.subnet.subnet_id)
+            )
         if request.reserved is None:
             plain.append(ip)
         elif request.reserved:
@@ -124,16 +144,20 @@ def _count(eni: EniSnapshot, subnet: _Subnet, request: SecondaryIpRequest) -> Li
         needed = request.count - len(current)
         free = subnet.subnet.random_available_count
         if free is not None and free < needed:
-            raise RequestRefused("count: subnet %s has %d addresses free for random allocation but %d more are needed for %d secondary IPs "
-                                 "on network interface %s; lower count, free some addresses, or name reserved ones in private_ip_addresses"
-                                 % (subnet.subnet.subnet_id, free, needed, request.count, eni.eni_id))
+            raise RequestRefused(
+                "count: subnet %s has %d addresses free for random allocation but %d more are needed for %d secondary IPs "
+                "on network interface %s; lower count, free some addresses, or name reserved ones in private_ip_addresses"
+                % (subnet.subnet.subnet_id, free, needed, request.count, eni.eni_id)
+            )
         return [AssignRandomIps(eni.eni_id, needed)]
     if request.purge and request.count < len(current):
-        return [UnassignIp(eni.eni_id, ip) for ip in current[request.count:]]
+        return [UnassignIp(eni.eni_id, ip) for ip in current[request.count :]]
     return []
 
 
-def _absent(eni: EniSnapshot, subnet: _Subnet, request: SecondaryIpRequest, behaviour: CloudBehaviour, warnings: List[str]) -> List[Action]:
+def _absent(
+    eni: EniSnapshot, subnet: _Subnet, request: SecondaryIpRequest, behaviour: CloudBehaviour, warnings: List[str]
+) -> List[Action]:
     _refuse_primary(eni, request.ips, "only secondary IPs can be unassigned")
     sid = subnet.subnet.subnet_id
     held = [ip for ip in request.ips if ip in eni.secondary_ips]
@@ -155,8 +179,13 @@ def _absent(eni: EniSnapshot, subnet: _Subnet, request: SecondaryIpRequest, beha
     return actions
 
 
-def plan_secondary_ips(eni: Optional[EniSnapshot], subnet: SubnetSnapshot, cloud: CloudSnapshot, request: SecondaryIpRequest,
-                       behaviour: CloudBehaviour) -> Plan:
+def plan_secondary_ips(
+    eni: Optional[EniSnapshot],
+    subnet: SubnetSnapshot,
+    cloud: CloudSnapshot,
+    request: SecondaryIpRequest,
+    behaviour: CloudBehaviour,
+) -> Plan:
     """The actions that make eni (None: only the subnet's free IPs) hold and reserve what request asks.
 
     cloud: every ENI of the subnet (to find who holds an IP). Raises RequestRefused, before anything is
@@ -170,8 +199,10 @@ def plan_secondary_ips(eni: Optional[EniSnapshot], subnet: SubnetSnapshot, cloud
         for ip in request.ips:
             holder = view.holder(ip)
             if holder is not None and request.reserved:
-                raise RequestRefused("private_ip_addresses: %s is assigned to network interface %s; reserve it as it is unassigned with "
-                                     "network_interface_id=%s state=absent reserved=true" % (ip, holder.eni_id, holder.eni_id))
+                raise RequestRefused(
+                    "private_ip_addresses: %s is assigned to network interface %s; reserve it as it is unassigned with "
+                    "network_interface_id=%s state=absent reserved=true" % (ip, holder.eni_id, holder.eni_id)
+                )
             actions += _free_reservation(view, ip, bool(request.reserved), warnings)
     elif not request.present:
         actions = _absent(eni, view, request, behaviour, warnings)

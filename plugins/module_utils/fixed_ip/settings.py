@@ -21,7 +21,8 @@ def check_cluster_name(name: str) -> str:
     if not isinstance(name, str) or len(name) > MAX_CLUSTER_NAME or not _CLUSTER_NAME.fullmatch(name):
         raise InvalidSettings(
             "cluster name %r cannot mark ENIs: use at most %d lower-case letters, digits and '-', starting and ending "
-            "with a letter or digit (the KCE cluster id works)" % (name, MAX_CLUSTER_NAME))
+            "with a letter or digit (the KCE cluster id works)" % (name, MAX_CLUSTER_NAME)
+        )
     return name
 
 
@@ -54,7 +55,9 @@ class CloudBehaviour:
     def __post_init__(self):
         for item in fields(self):
             if not isinstance(getattr(self, item.name), bool):
-                raise InvalidSettings("cloud behaviour %s=%r must be true or false" % (item.name, getattr(self, item.name)))
+                raise InvalidSettings(
+                    "cloud behaviour %s=%r must be true or false" % (item.name, getattr(self, item.name))
+                )
 
 
 @dataclass(frozen=True)
@@ -70,12 +73,16 @@ class Settings:
     def __post_init__(self):
         check_cluster_name(self.cluster_name)
         if isinstance(self.security_group_ids, str):
-            raise InvalidSettings("security_group_ids %r must be a list of ids, not one string" % self.security_group_ids)
+            raise InvalidSettings(
+                "security_group_ids %r must be a list of ids, not one string" % self.security_group_ids
+            )
         object.__setattr__(self, "security_group_ids", tuple(self.security_group_ids or ()))
         subnets = {}
         for zone, ids in dict(self.pod_subnets or {}).items():
             if isinstance(ids, str):
-                raise InvalidSettings("pod_subnets[%r] = %r must be a list of subnet ids, in order of preference" % (zone, ids))
+                raise InvalidSettings(
+                    "pod_subnets[%r] = %r must be a list of subnet ids, in order of preference" % (zone, ids)
+                )
             subnets[zone] = tuple(ids)
         object.__setattr__(self, "pod_subnets", subnets)
         object.__setattr__(self, "default_retention", Retention.parse(self.default_retention))

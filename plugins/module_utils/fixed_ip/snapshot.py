@@ -100,10 +100,19 @@ class EniSnapshot:
     def view(self) -> Dict[str, Any]:
         """The ENI as every module returns it (snake_case, stable keys)."""
         return {
-            "id": self.eni_id, "name": self.name, "type": "primary" if self.is_primary else "extension", "state": self.state,
-            "vpc_id": self.vpc_id, "subnet_id": self.subnet_id, "cidr_block": self.cidr_block, "availability_zone": self.zone,
-            "private_ip_address": self.primary_ip, "secondary_private_ip_addresses": list(self.secondary_ips),
-            "security_groups": list(self.security_group_ids), "mac_address": self.mac, "instance_id": self.instance_id,
+            "id": self.eni_id,
+            "name": self.name,
+            "type": "primary" if self.is_primary else "extension",
+            "state": self.state,
+            "vpc_id": self.vpc_id,
+            "subnet_id": self.subnet_id,
+            "cidr_block": self.cidr_block,
+            "availability_zone": self.zone,
+            "private_ip_address": self.primary_ip,
+            "secondary_private_ip_addresses": list(self.secondary_ips),
+            "security_groups": list(self.security_group_ids),
+            "mac_address": self.mac,
+            "instance_id": self.instance_id,
             "create_time": self.create_time.strftime("%Y-%m-%dT%H:%M:%SZ") if self.create_time else None,
         }
 
@@ -155,7 +164,9 @@ class SubnetSnapshot:
         """The network, gateway or broadcast address, which no ENI can hold."""
         network = ipaddress.ip_network(self.cidr, strict=False)
         address = ipaddress.ip_address(ip)
-        return address in (network.network_address, network.broadcast_address) or ip == (self.gateway_ip or str(network.network_address + 1))
+        return address in (network.network_address, network.broadcast_address) or ip == (
+            self.gateway_ip or str(network.network_address + 1)
+        )
 
     def in_range(self, ip: str) -> bool:
         """Inside first_ip..last_ip (the platform keeps the addresses outside); True when the range is unknown."""

@@ -16,8 +16,16 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError, ReservationConflict
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import KIND, Mode
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reserve import ReserveRequest, plan_reserve, resolve_zone
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.executor import execute_plan, reservation_dict, stored_by_key
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reserve import (
+    ReserveRequest,
+    plan_reserve,
+    resolve_zone,
+)
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.executor import (
+    execute_plan,
+    reservation_dict,
+    stored_by_key,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext, FlowError, bind_pod, release_pod
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import StoredReservation
 
@@ -35,11 +43,21 @@ class ReserveResult:
 
     def as_dict(self) -> Dict[str, Any]:
         name = (self.reservation or {}).get("ip") if self.request.mode is Mode.SHARED else self.request.pod_name
-        return {"namespace": self.request.namespace, "pod_name": self.request.pod_name, "kind": self.kind, "name": name or "",
-                "changed": bool(self.actions), "actions": list(self.actions), "reservation": self.reservation, "reason": self.reason}
+        return {
+            "namespace": self.request.namespace,
+            "pod_name": self.request.pod_name,
+            "kind": self.kind,
+            "name": name or "",
+            "changed": bool(self.actions),
+            "actions": list(self.actions),
+            "reservation": self.reservation,
+            "reason": self.reason,
+        }
 
 
-def existing_records(stored: Sequence[StoredReservation], requests: Sequence[ReserveRequest]) -> Dict[Tuple[str, str], Any]:
+def existing_records(
+    stored: Sequence[StoredReservation], requests: Sequence[ReserveRequest]
+) -> Dict[Tuple[str, str], Any]:
     """The stored record of each requested pod (a pod has at most one)."""
     wanted = {(r.namespace, r.pod_name) for r in requests}
     found: Dict[Tuple[str, str], Any] = {}
@@ -48,8 +66,10 @@ def existing_records(stored: Sequence[StoredReservation], requests: Sequence[Res
         if key not in wanted:
             continue
         if key in found:
-            raise ReservationConflict("pod %s/%s has two reservations (%s %s/%s and %s %s/%s); a pod keeps one: delete the wrong one"
-                                      % (key + (found[key].kind, found[key].namespace, found[key].name, item.kind, item.namespace, item.name)))
+            raise ReservationConflict(
+                "pod %s/%s has two reservations (%s %s/%s and %s %s/%s); a pod keeps one: delete the wrong one"
+                % (key + (found[key].kind, found[key].namespace, found[key].name, item.kind, item.namespace, item.name))
+            )
         found[key] = item
     return found
 
@@ -79,12 +99,16 @@ def _subnets_involved(ctx: FlowContext, requests: Sequence[ReserveRequest], foun
     return sorted(subnet_ids)
 
 
-def run_reserved(ctx: FlowContext, requests: Sequence[ReserveRequest], check_mode: bool) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
+def run_reserved(
+    ctx: FlowContext, requests: Sequence[ReserveRequest], check_mode: bool
+) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
     """Pre-provision every request; returns the per-pod results and the diff (records before/after by label)."""
     seen = set()
     for request in requests:
         if (request.namespace, request.pod_name) in seen:
-            raise ReservationConflict("pod %s is listed twice; a pod keeps one reservation, so list it once" % request.ref)
+            raise ReservationConflict(
+                "pod %s is listed twice; a pod keeps one reservation, so list it once" % request.ref
+            )
         seen.add((request.namespace, request.pod_name))
         resolve_zone(request, ctx.settings)
     stored = ctx.store.list()
@@ -97,8 +121,11 @@ def run_reserved(ctx: FlowContext, requests: Sequence[ReserveRequest], check_mod
     try:
         cloud = ctx.reader.cloud(subnet_ids)
         records = stored_by_key(stored)
-        recorded = {item.reservation.ip: item.reservation for item in stored
-                    if item.reservation.mode is Mode.SHARED and isinstance(item.reservation.ip, str) and item.reservation.ip}
+        recorded = {
+            item.reservation.ip: item.reservation
+            for item in stored
+            if item.reservation.mode is Mode.SHARED and isinstance(item.reservation.ip, str) and item.reservation.ip
+        }
         taken = set()
         for request in requests:
             current = found.get((request.namespace, request.pod_name))
@@ -106,16 +133,33 @@ def run_reserved(ctx: FlowContext, requests: Sequence[ReserveRequest], check_mod
             result = ReserveResult(request, KIND[request.mode], before=before.to_dict() if before else None)
             results.append(result)
             plan = plan_reserve(request, before, cloud, ctx.settings, recorded, taken)
-            done = execute_plan(plan, ctx.cloud, ctx.store, records, check_mode=check_mode,
-                                before_action=locks.renew_if_due if locks else None,
-                                eni_wait_timeout=ctx.eni_wait_timeout, eni_wait_interval=ctx.eni_wait_interval)
+            done = execute_plan(
+                plan,
+                ctx.cloud,
+                ctx.store,
+                records,
+                check_mode=check_mode,
+                before_action=locks.renew_if_due if locks else None,
+                eni_wait_timeout=ctx.eni_wait_timeout,
+                eni_wait_interval=ctx.eni_wait_interval,
+            )
             result.actions, result.reason = list(done.done), plan.reason
             result.reservation = reservation_dict(done.reservation)
             if not done.ok:
-                raise ReserveError("reserving an IP for pod %s failed at %s: %s; %s" % (
-                    request.ref, done.failed, done.error,
-                    "done before: %s; run the task again to finish" % "; ".join(done.done) if done.done else "nothing was changed for it"),
-                    results)
+                raise ReserveError(
+                    "reserving an IP for pod %s failed at %s: %s; %s"
+                    % (
+                        request.ref,
+                        done.failed,
+                        done.error,
+                        (
+                            "done before: %s; run the task again to finish" % "; ".join(done.done)
+                            if done.done
+                            else "nothing was changed for it"
+                        ),
+                    ),
+                    results,
+                )
             records = done.records
             if plan.reservation is not None and isinstance(plan.reservation.ip, str) and plan.reservation.ip:
                 taken.add(plan.reservation.ip)
@@ -132,7 +176,9 @@ def _result_label(result: ReserveResult) -> str:
     return _label(result.kind, result.request.namespace, data["name"] or result.request.pod_name)
 
 
-def run_flow(ctx: FlowContext, state: str, pods: Sequence[Tuple[str, str]], check_mode: bool) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
+def run_flow(
+    ctx: FlowContext, state: str, pods: Sequence[Tuple[str, str]], check_mode: bool
+) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
     """Run bind_pod (state bound) or release_pod (state released) for each (namespace, name), in order."""
     flow = bind_pod if state == "bound" else release_pod
     results, changes = [], []
@@ -141,8 +187,10 @@ def run_flow(ctx: FlowContext, state: str, pods: Sequence[Tuple[str, str]], chec
         try:
             outcome = flow(ctx, namespace, name, check_mode=check_mode)
         except FlowError as exc:
-            raise FlowError("%s; earlier pods of this task are done: %s" % (exc, ", ".join(r["pod"] for r in results) or "none"),
-                            exc.result) from exc
+            raise FlowError(
+                "%s; earlier pods of this task are done: %s" % (exc, ", ".join(r["pod"] for r in results) or "none"),
+                exc.result,
+            ) from exc
         data = outcome.as_dict()
         after = data["reservation"] if data["changed"] else (before.to_dict() if before else None)
         kind = KIND[before.mode] if before else (KIND[Mode(after["mode"])] if after else "")
@@ -151,15 +199,19 @@ def run_flow(ctx: FlowContext, state: str, pods: Sequence[Tuple[str, str]], chec
             data.pop(key, None)
         data.update(namespace=namespace, pod_name=name, kind=kind, name=name_of or "", reservation=after)
         results.append(data)
-        changes.append((_label(kind or "record", namespace, name_of or name), before.to_dict() if before else None, after))
+        changes.append(
+            (_label(kind or "record", namespace, name_of or name), before.to_dict() if before else None, after)
+        )
     return results, _diff(changes)
 
 
 def _one(ctx: FlowContext, namespace: str, name: str):
     found = ctx.store.for_pod(namespace, name)
     if len(found) > 1:
-        raise FixedIpError("pod %s/%s has %d reservations (%s); a pod keeps one: delete the wrong ones"
-                           % (namespace, name, len(found), ", ".join(_label(f.kind, f.namespace, f.name) for f in found)))
+        raise FixedIpError(
+            "pod %s/%s has %d reservations (%s); a pod keeps one: delete the wrong ones"
+            % (namespace, name, len(found), ", ".join(_label(f.kind, f.namespace, f.name) for f in found))
+        )
     return found[0].reservation if found else None
 
 

@@ -34,8 +34,8 @@ from typing import Any, Dict, List, Mapping, Optional
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.retention import Retention
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour, Settings
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import get_or_none
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_GROUP, DEFAULT_VERSION
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import get_or_none
 
 DEFAULT_NAMESPACE = "kube-system"
 DEFAULT_NAME = "ksyun-vpc-cni"
@@ -103,7 +103,9 @@ def _ids(value: Any, key: str, source: str) -> List[str]:
         raise _bad(source, key, value, "write comma-separated ids or a JSON list of ids")
     for item in value:
         if not _UUID.fullmatch(item):
-            raise _bad(source, key, item, "KSYUN ids look like 5f2c7a10-0003-4a6e-9c1b-000000000001; copy it from the console")
+            raise _bad(
+                source, key, item, "KSYUN ids look like 5f2c7a10-0003-4a6e-9c1b-000000000001; copy it from the console"
+            )
     return list(value)
 
 
@@ -114,7 +116,9 @@ def _subnets(value: Any, source: str) -> Dict[str, List[str]]:
         try:
             value = json.loads(value)
         except ValueError:
-            raise _bad(source, POD_SUBNETS, value, "write a JSON object of zone to subnet ids, e.g. %s" % _SUBNETS_EXAMPLE) from None
+            raise _bad(
+                source, POD_SUBNETS, value, "write a JSON object of zone to subnet ids, e.g. %s" % _SUBNETS_EXAMPLE
+            ) from None
     if not isinstance(value, dict):
         raise _bad(source, POD_SUBNETS, value, "write a JSON object of zone to subnet ids, e.g. %s" % _SUBNETS_EXAMPLE)
     out = {}
@@ -129,16 +133,22 @@ def _subnets(value: Any, source: str) -> Dict[str, List[str]]:
 
 def _behaviour(data: Mapping[str, Any], source: str) -> CloudBehaviour:
     defaults = CloudBehaviour()
-    return CloudBehaviour(**{item: _flag(data, key, getattr(defaults, item), source) for item, key in CLOUD_BEHAVIOUR_KEYS.items()})
+    return CloudBehaviour(
+        **{item: _flag(data, key, getattr(defaults, item), source) for item, key in CLOUD_BEHAVIOUR_KEYS.items()}
+    )
 
 
-def parse_cluster_config(data: Optional[Mapping[str, Any]], source: str = "ConfigMap %s/%s" % (DEFAULT_NAMESPACE, DEFAULT_NAME)) -> ClusterConfig:
+def parse_cluster_config(
+    data: Optional[Mapping[str, Any]], source: str = "ConfigMap %s/%s" % (DEFAULT_NAMESPACE, DEFAULT_NAME)
+) -> ClusterConfig:
     """The configuration from ConfigMap data; any bad value raises ClusterConfigError naming the key and the value."""
     data = dict(data or {})
     name = str(data.get(CLUSTER_NAME) or "").strip()
     if not name:
-        raise ClusterConfigError("%s has no %s; set it to the KCE cluster id (it starts every ENI name this collection creates)"
-                                 % (source, CLUSTER_NAME))
+        raise ClusterConfigError(
+            "%s has no %s; set it to the KCE cluster id (it starts every ENI name this collection creates)"
+            % (source, CLUSTER_NAME)
+        )
     groups = _ids(data.get(SECURITY_GROUP_IDS) or [], SECURITY_GROUP_IDS, source)
     subnets = _subnets(data.get(POD_SUBNETS), source)
     try:
@@ -152,8 +162,13 @@ def parse_cluster_config(data: Optional[Mapping[str, Any]], source: str = "Confi
     if not _VERSION.fullmatch(version):
         raise _bad(source, CRD_VERSION, version, "an API version looks like v1 or v1beta1")
     try:
-        settings = Settings(cluster_name=name, security_group_ids=tuple(groups), pod_subnets=subnets, default_retention=retention,
-                            cloud=_behaviour(data, source))
+        settings = Settings(
+            cluster_name=name,
+            security_group_ids=tuple(groups),
+            pod_subnets=subnets,
+            default_retention=retention,
+            cloud=_behaviour(data, source),
+        )
     except FixedIpError as err:
         raise _bad(source, CLUSTER_NAME, name, str(err)) from None
     return ClusterConfig(settings=settings, crd_group=group, crd_version=version, source=source)
@@ -164,17 +179,23 @@ def read_cluster_config(kube: Any, namespace: str = DEFAULT_NAMESPACE, name: str
     source = "ConfigMap %s/%s" % (namespace, name)
     found = get_or_none(kube, "v1", "ConfigMap", name, namespace)
     if found is None:
-        raise ClusterConfigError("%s does not exist; create it with at least %s, %s and %s (see config_map_data), or name the "
-                                 "ConfigMap that holds the VPC-CNI configuration" % (source, CLUSTER_NAME, SECURITY_GROUP_IDS, POD_SUBNETS))
+        raise ClusterConfigError(
+            "%s does not exist; create it with at least %s, %s and %s (see config_map_data), or name the "
+            "ConfigMap that holds the VPC-CNI configuration" % (source, CLUSTER_NAME, SECURITY_GROUP_IDS, POD_SUBNETS)
+        )
     return parse_cluster_config(found.get("data") or {}, source)
 
 
-def config_map_data(settings: Settings, crd_group: str = DEFAULT_GROUP, crd_version: str = DEFAULT_VERSION) -> Dict[str, str]:
+def config_map_data(
+    settings: Settings, crd_group: str = DEFAULT_GROUP, crd_version: str = DEFAULT_VERSION
+) -> Dict[str, str]:
     """The ConfigMap data that parse_cluster_config reads back as these settings (for installers)."""
     return {
         CLUSTER_NAME: settings.cluster_name,
         SECURITY_GROUP_IDS: ",".join(settings.security_group_ids),
-        POD_SUBNETS: json.dumps({zone: list(ids) for zone, ids in sorted(settings.pod_subnets.items())}, sort_keys=True),
+        POD_SUBNETS: json.dumps(
+            {zone: list(ids) for zone, ids in sorted(settings.pod_subnets.items())}, sort_keys=True
+        ),
         IP_RETENTION: str(settings.default_retention),
         **{key: "true" if getattr(settings.cloud, item) else "false" for item, key in CLOUD_BEHAVIOUR_KEYS.items()},
         CRD_GROUP: crd_group,

@@ -56,8 +56,11 @@ def reservation_dict(reservation: Optional[Reservation]) -> Optional[dict]:
     """The record content (camelCase); values not known yet (check mode) read like "<new-eni.primary_ip>"."""
     if reservation is None:
         return None
-    refs = {item.name: str(getattr(reservation, item.name)) for item in dataclasses.fields(reservation)
-            if isinstance(getattr(reservation, item.name), Ref)}
+    refs = {
+        item.name: str(getattr(reservation, item.name))
+        for item in dataclasses.fields(reservation)
+        if isinstance(getattr(reservation, item.name), Ref)
+    }
     return (dataclasses.replace(reservation, **refs) if refs else reservation).to_dict()
 
 
@@ -97,9 +100,17 @@ class ExecutionResult:
 class _Run:
     """One execution: the cloud, the store, Ref results and the records as last written."""
 
-    def __init__(self, cloud: KsyunClient, store: Optional[ReservationStore], records: Dict[RecordKey, StoredReservation],
-                 pod_network: Optional[PodNetworkWriter], pod: Optional[Mapping[str, Any]], eni_wait_timeout: float,
-                 eni_wait_interval: Optional[float], dry_run: bool) -> None:
+    def __init__(
+        self,
+        cloud: KsyunClient,
+        store: Optional[ReservationStore],
+        records: Dict[RecordKey, StoredReservation],
+        pod_network: Optional[PodNetworkWriter],
+        pod: Optional[Mapping[str, Any]],
+        eni_wait_timeout: float,
+        eni_wait_interval: Optional[float],
+        dry_run: bool,
+    ) -> None:
         self.cloud, self.store, self.records = cloud, store, records
         self.pod_network, self.pod = pod_network, pod or {}
         self.wait_timeout, self.wait_interval = eni_wait_timeout, eni_wait_interval
@@ -136,8 +147,10 @@ class _Run:
         key = (action.mode, action.namespace, action.name)
         current = self.records.get(key)
         if current is None:
-            raise ExecutionError("the plan deletes %s %s/%s, which was not read with the snapshot; plan again"
-                                 % (act.KIND[action.mode], action.namespace, action.name))
+            raise ExecutionError(
+                "the plan deletes %s %s/%s, which was not read with the snapshot; plan again"
+                % (act.KIND[action.mode], action.namespace, action.name)
+            )
         self._store().delete(current, dry_run=self.dry_run)
         del self.records[key]
 
@@ -145,12 +158,15 @@ class _Run:
         return wait_for_eni(self.cloud, eni_id, predicate, self.wait_timeout, self.wait_interval)
 
     def create_eni(self, action: act.CreateEni) -> None:
-        eni_id = self.cloud.create_network_interface(action.subnet_id, list(action.security_group_ids), name=action.name,
-                                                     private_ip=action.primary_ip)
+        eni_id = self.cloud.create_network_interface(
+            action.subnet_id, list(action.security_group_ids), name=action.name, private_ip=action.primary_ip
+        )
         created = self.cloud.get_network_interface(eni_id)
         if created is None:
-            raise ExecutionError("ENI %s (%s) was created but DescribeNetworkInterfaces does not show it yet; plan again "
-                                 "(the next plan adopts it by its name)" % (eni_id, action.name))
+            raise ExecutionError(
+                "ENI %s (%s) was created but DescribeNetworkInterfaces does not show it yet; plan again "
+                "(the next plan adopts it by its name)" % (eni_id, action.name)
+            )
         self.results[action.ref] = eni_snapshot(created)
 
     def rename_eni(self, action: act.RenameEni) -> None:
@@ -240,11 +256,22 @@ def _compensate(run: _Run, result: ExecutionResult, failed: act.Action, done: Li
         result.undone = plan.undone
 
 
-def execute_plan(plan: Plan, cloud: KsyunClient, store: Optional[ReservationStore], records: Mapping[RecordKey, StoredReservation],
-                 pod_network: Optional[PodNetworkWriter] = None,
-                 pod: Optional[Mapping[str, Any]] = None, check_mode: bool = False, before_action: Optional[Callable[[], None]] = None,
-                 log: Optional[Callable[[str], None]] = None, eni_wait_timeout: float = 120.0, eni_wait_interval: Optional[float] = 1.0,
-                 compensate: bool = False, dry_run_records: bool = False, settle_last: bool = True) -> ExecutionResult:
+def execute_plan(
+    plan: Plan,
+    cloud: KsyunClient,
+    store: Optional[ReservationStore],
+    records: Mapping[RecordKey, StoredReservation],
+    pod_network: Optional[PodNetworkWriter] = None,
+    pod: Optional[Mapping[str, Any]] = None,
+    check_mode: bool = False,
+    before_action: Optional[Callable[[], None]] = None,
+    log: Optional[Callable[[str], None]] = None,
+    eni_wait_timeout: float = 120.0,
+    eni_wait_interval: Optional[float] = 1.0,
+    compensate: bool = False,
+    dry_run_records: bool = False,
+    settle_last: bool = True,
+) -> ExecutionResult:
     """Run plan.actions in order; stop at the first failure (reported, not raised). check_mode only describes.
 
     cloud: a KsyunClient. store: a ReservationStore (None when the plan writes no record). records: the
@@ -256,7 +283,9 @@ def execute_plan(plan: Plan, cloud: KsyunClient, store: Optional[ReservationStor
     server-side dry runs. eni_wait_interval None polls quickly first, then sparingly. settle_last False: the last
     action, if an attach or detach, does not wait for the ENI to settle.
     """
-    result = ExecutionResult(check_mode=check_mode, warnings=list(plan.warnings), reservation=plan.reservation, records=dict(records))
+    result = ExecutionResult(
+        check_mode=check_mode, warnings=list(plan.warnings), reservation=plan.reservation, records=dict(records)
+    )
     if check_mode and not dry_run_records:
         result.done = list(plan.describe())
         return result

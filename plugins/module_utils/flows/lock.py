@@ -20,7 +20,14 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, micro_time, parse_time, resource, status_of, utcnow
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import (
+    as_dict,
+    micro_time,
+    parse_time,
+    resource,
+    status_of,
+    utcnow,
+)
 
 LEASE_PREFIX = "kcefip-subnet-"
 DEFAULT_NAMESPACE = "kube-system"
@@ -48,9 +55,19 @@ def default_identity(component: str = "ksyun.kce") -> str:
 class SubnetLock:
     """One subnet's Lease; acquire() waits at most ``timeout`` seconds, renew() keeps it, release() frees it."""
 
-    def __init__(self, kube: Any, subnet_id: str, holder: str, namespace: str = DEFAULT_NAMESPACE, duration: int = DEFAULT_DURATION,
-                 timeout: float = DEFAULT_TIMEOUT, poll: float = 0.2, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], datetime] = utcnow, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        kube: Any,
+        subnet_id: str,
+        holder: str,
+        namespace: str = DEFAULT_NAMESPACE,
+        duration: int = DEFAULT_DURATION,
+        timeout: float = DEFAULT_TIMEOUT,
+        poll: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         if int(duration) < 1:
             raise ValueError("lock duration must be at least 1 second, got %r" % (duration,))
         self.subnet_id, self.holder, self.namespace = subnet_id, holder, namespace
@@ -78,8 +95,13 @@ class SubnetLock:
 
     def _spec(self, acquired_at, transitions: int) -> dict:
         now = micro_time(self._clock())
-        return {"holderIdentity": self.holder, "leaseDurationSeconds": self.duration, "acquireTime": acquired_at or now,
-                "renewTime": now, "leaseTransitions": transitions}
+        return {
+            "holderIdentity": self.holder,
+            "leaseDurationSeconds": self.duration,
+            "acquireTime": acquired_at or now,
+            "renewTime": now,
+            "leaseTransitions": transitions,
+        }
 
     def _expired(self, spec: dict) -> bool:
         renewed = parse_time(spec.get("renewTime"))
@@ -88,8 +110,12 @@ class SubnetLock:
 
     def _write(self, lease: Optional[dict], spec: dict) -> bool:
         """Create or replace the Lease conditionally; False when someone else wrote first."""
-        body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": self.name, "namespace": self.namespace},
-                "spec": spec}
+        body = {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": self.name, "namespace": self.namespace},
+            "spec": spec,
+        }
         try:
             if lease is None:
                 written = self._leases.create(body=body, namespace=self.namespace)
@@ -123,22 +149,39 @@ class SubnetLock:
                 raise LockTimeout(
                     "the IP allocation lock of subnet %s (Lease %s/%s) is held by %s (renewed %s, lease %ss); waited %.0fs. If that "
                     "holder crashed, the lock expires after the lease duration; otherwise run again when it is done"
-                    % (self.subnet_id, self.namespace, self.name, holder, spec.get("renewTime"), spec.get("leaseDurationSeconds"),
-                       self.timeout))
+                    % (
+                        self.subnet_id,
+                        self.namespace,
+                        self.name,
+                        holder,
+                        spec.get("renewTime"),
+                        spec.get("leaseDurationSeconds"),
+                        self.timeout,
+                    )
+                )
             self._sleep(self.poll)
 
     def renew(self) -> None:
         """Extend the lease; LockLost if another holder has taken it meanwhile."""
         lease = self._read()
         spec = (lease or {}).get("spec") or {}
-        if lease is None or spec.get("holderIdentity") != self.holder or lease["metadata"]["resourceVersion"] != self._version:
+        if (
+            lease is None
+            or spec.get("holderIdentity") != self.holder
+            or lease["metadata"]["resourceVersion"] != self._version
+        ):
             self._version = None
-            raise LockLost("the IP allocation lock of subnet %s (Lease %s/%s) was taken over by %s while this flow held it; "
-                           "stop and plan again" % (self.subnet_id, self.namespace, self.name, spec.get("holderIdentity") or "nobody"))
+            raise LockLost(
+                "the IP allocation lock of subnet %s (Lease %s/%s) was taken over by %s while this flow held it; "
+                "stop and plan again"
+                % (self.subnet_id, self.namespace, self.name, spec.get("holderIdentity") or "nobody")
+            )
         if not self._write(lease, self._spec(spec.get("acquireTime"), int(spec.get("leaseTransitions") or 0))):
             self._version = None
-            raise LockLost("the IP allocation lock of subnet %s (Lease %s/%s) changed while renewing; stop and plan again"
-                           % (self.subnet_id, self.namespace, self.name))
+            raise LockLost(
+                "the IP allocation lock of subnet %s (Lease %s/%s) changed while renewing; stop and plan again"
+                % (self.subnet_id, self.namespace, self.name)
+            )
 
     def renew_if_due(self) -> None:
         """Renew once a third of the lease has passed (called between actions)."""
@@ -168,7 +211,9 @@ class SubnetLocks:
 
     def __init__(self, kube: Any, subnet_ids: Iterable[str], holder: str, **options: Any) -> None:
         unique = "%s/%s" % (holder, uuid.uuid4().hex[:8])
-        self.locks: Dict[str, SubnetLock] = {subnet: SubnetLock(kube, subnet, unique, **options) for subnet in sorted(set(subnet_ids))}
+        self.locks: Dict[str, SubnetLock] = {
+            subnet: SubnetLock(kube, subnet, unique, **options) for subnet in sorted(set(subnet_ids))
+        }
 
     @property
     def subnet_ids(self) -> List[str]:

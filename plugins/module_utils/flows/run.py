@@ -31,16 +31,36 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import F
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.pod import (
-    NETWORK_ANNOTATION, SHARED_ANNOTATION, SHARED_RESOURCE, VPC_CNI_NETWORK, pod_request)
+    NETWORK_ANNOTATION,
+    SHARED_ANNOTATION,
+    SHARED_RESOURCE,
+    VPC_CNI_NETWORK,
+    pod_request,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import plan_release
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import Settings
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import PodSnapshot
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import ClusterConfig
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.executor import (
-    ExecutionResult, PodNetworkWriter, execute_plan, reservation_dict, stored_by_key)
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, error_text, get_or_none, resource, utcnow
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.lock import DEFAULT_NAMESPACE, SubnetLocks, default_identity
+    ExecutionResult,
+    PodNetworkWriter,
+    execute_plan,
+    reservation_dict,
+    stored_by_key,
+)
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.lock import (
+    DEFAULT_NAMESPACE,
+    SubnetLocks,
+    default_identity,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot, read_nodes
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import (
+    as_dict,
+    error_text,
+    get_or_none,
+    resource,
+    utcnow,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore, StoredReservation
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import CloudReader
@@ -84,8 +104,17 @@ class FlowResult:
         self.warnings.extend(text for text in texts if text not in self.warnings)
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"changed": self.changed, "flow": self.flow, "pod": self.pod, "actions": list(self.actions), "skipped": list(self.skipped),
-                "warnings": list(self.warnings), "reservation": self.reservation, "reason": self.reason, "rounds": self.rounds}
+        return {
+            "changed": self.changed,
+            "flow": self.flow,
+            "pod": self.pod,
+            "actions": list(self.actions),
+            "skipped": list(self.skipped),
+            "warnings": list(self.warnings),
+            "reservation": self.reservation,
+            "reason": self.reason,
+            "rounds": self.rounds,
+        }
 
 
 class FlowContext:
@@ -97,12 +126,26 @@ class FlowContext:
     identity: who holds the subnet locks (shown in the Lease). log: called with one line per flow step.
     """
 
-    def __init__(self, kube: Any, cloud: KsyunClient, config: ClusterConfig, store: Optional[ReservationStore] = None,
-                 pod_network: Optional[PodNetworkWriter] = None, identity: Optional[str] = None, lock_namespace: str = DEFAULT_NAMESPACE,
-                 lock_duration: int = 30, lock_timeout: float = 60.0, max_rounds: int = 6, retry_delay: float = 0.5,
-                 eni_wait_timeout: float = 120.0, eni_wait_interval: float = 1.0, project_ids: Optional[Sequence[Any]] = None,
-                 log: Optional[Callable[[str], None]] = None, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        kube: Any,
+        cloud: KsyunClient,
+        config: ClusterConfig,
+        store: Optional[ReservationStore] = None,
+        pod_network: Optional[PodNetworkWriter] = None,
+        identity: Optional[str] = None,
+        lock_namespace: str = DEFAULT_NAMESPACE,
+        lock_duration: int = 30,
+        lock_timeout: float = 60.0,
+        max_rounds: int = 6,
+        retry_delay: float = 0.5,
+        eni_wait_timeout: float = 120.0,
+        eni_wait_interval: float = 1.0,
+        project_ids: Optional[Sequence[Any]] = None,
+        log: Optional[Callable[[str], None]] = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         if max_rounds < 1:
             raise ValueError("max_rounds must be at least 1, got %r" % (max_rounds,))
         self.kube, self.cloud, self.config = kube, cloud, config
@@ -110,7 +153,12 @@ class FlowContext:
         self.store = store or ReservationStore(kube, config.crd_group, config.crd_version)
         self.pod_network = pod_network
         self.identity = identity or default_identity()
-        self.lock_options = {"namespace": lock_namespace, "duration": lock_duration, "timeout": lock_timeout, "sleep": sleep}
+        self.lock_options = {
+            "namespace": lock_namespace,
+            "duration": lock_duration,
+            "timeout": lock_timeout,
+            "sleep": sleep,
+        }
         self.max_rounds, self.retry_delay = max_rounds, retry_delay
         self.eni_wait_timeout, self.eni_wait_interval = eni_wait_timeout, eni_wait_interval
         self.project_ids = project_ids
@@ -129,13 +177,18 @@ def _as_ordinary_shared(pod: PodSnapshot) -> PodSnapshot:
     """A pod that asks for no VPC-CNI mode, as a non-fixed shared-ENI pod (how the sandbox networks ordinary pods)."""
     annotations = dict(pod.annotations)
     annotations.update({SHARED_ANNOTATION: "true", NETWORK_ANNOTATION: VPC_CNI_NETWORK})
-    return dataclasses.replace(pod, annotations=annotations, resource_requests=dict(pod.resource_requests, **{SHARED_RESOURCE: 1}))
+    return dataclasses.replace(
+        pod, annotations=annotations, resource_requests=dict(pod.resource_requests, **{SHARED_RESOURCE: 1})
+    )
 
 
 def _one_record(records: List[StoredReservation], pod: str) -> Optional[StoredReservation]:
     if len(records) > 1:
         names = ", ".join("%s %s/%s" % (item.kind, item.namespace, item.name) for item in records)
-        raise FixedIpError("pod %s has %d reservations (%s); a pod holds at most one: delete the ones that are wrong" % (pod, len(records), names))
+        raise FixedIpError(
+            "pod %s has %d reservations (%s); a pod holds at most one: delete the ones that are wrong"
+            % (pod, len(records), names)
+        )
     return records[0] if records else None
 
 
@@ -168,12 +221,22 @@ def _run_rounds(ctx: FlowContext, result: FlowResult, one_round: Callable[[], Op
         ctx.log("%s %s: round %d ends: %s" % (result.flow, result.pod, number, why))
         if number < ctx.max_rounds:
             ctx.sleep(ctx.retry_delay * number)
-    raise FlowError("%s of pod %s did not finish after %d rounds: %s%s" % (
-        result.flow, result.pod, ctx.max_rounds, why,
-        "; done so far: %s" % "; ".join(result.actions) if result.actions else "; nothing was changed"), result)
+    raise FlowError(
+        "%s of pod %s did not finish after %d rounds: %s%s"
+        % (
+            result.flow,
+            result.pod,
+            ctx.max_rounds,
+            why,
+            "; done so far: %s" % "; ".join(result.actions) if result.actions else "; nothing was changed",
+        ),
+        result,
+    )
 
 
-def _execute(ctx: FlowContext, result: FlowResult, plan: Plan, stored, pod: dict, check_mode: bool, locks) -> Optional[str]:
+def _execute(
+    ctx: FlowContext, result: FlowResult, plan: Plan, stored, pod: dict, check_mode: bool, locks
+) -> Optional[str]:
     """Run the plan; None when the flow is done, else why another round is needed."""
     result.warn(plan.warnings)
     if plan.retry:
@@ -185,10 +248,19 @@ def _execute(ctx: FlowContext, result: FlowResult, plan: Plan, stored, pod: dict
             result.reservation = reservation_dict(plan.reservation)
         return None
     ctx.log("%s %s: %d actions%s" % (result.flow, result.pod, len(plan.actions), " (check mode)" if check_mode else ""))
-    done = execute_plan(plan, ctx.cloud, ctx.store, stored_by_key(stored), pod_network=ctx.pod_network, pod=pod, check_mode=check_mode,
-                        before_action=locks.renew_if_due if locks else None,
-                        log=lambda line: ctx.log("%s %s: %s" % (result.flow, result.pod, line)),
-                        eni_wait_timeout=ctx.eni_wait_timeout, eni_wait_interval=ctx.eni_wait_interval)
+    done = execute_plan(
+        plan,
+        ctx.cloud,
+        ctx.store,
+        stored_by_key(stored),
+        pod_network=ctx.pod_network,
+        pod=pod,
+        check_mode=check_mode,
+        before_action=locks.renew_if_due if locks else None,
+        log=lambda line: ctx.log("%s %s: %s" % (result.flow, result.pod, line)),
+        eni_wait_timeout=ctx.eni_wait_timeout,
+        eni_wait_interval=ctx.eni_wait_interval,
+    )
     _finish(result, done)
     if not done.ok:
         return "%s failed: %s" % (done.failed, error_text(done.error))
@@ -198,7 +270,9 @@ def _execute(ctx: FlowContext, result: FlowResult, plan: Plan, stored, pod: dict
     return None
 
 
-def bind_pod(ctx: FlowContext, namespace: str, name: str, check_mode: bool = False, ordinary_as_shared: bool = False) -> FlowResult:
+def bind_pod(
+    ctx: FlowContext, namespace: str, name: str, check_mode: bool = False, ordinary_as_shared: bool = False
+) -> FlowResult:
     """Give a scheduled pod its IP (the product page's bind, steps 3-5); FlowError if it cannot.
 
     ordinary_as_shared: a pod without VPC-CNI annotations gets a non-fixed shared-ENI IP (the sandbox's
@@ -212,7 +286,10 @@ def bind_pod(ctx: FlowContext, namespace: str, name: str, check_mode: bool = Fal
             raise FlowError("pod %s/%s does not exist; nothing to bind" % (namespace, name), result)
         snapshot = pod_snapshot(pod)
         if not snapshot.node_name:
-            raise FlowError("pod %s/%s is not scheduled to a node yet; bind it once it has spec.nodeName" % (namespace, name), result)
+            raise FlowError(
+                "pod %s/%s is not scheduled to a node yet; bind it once it has spec.nodeName" % (namespace, name),
+                result,
+            )
         request = pod_request(snapshot)
         if request.mode is None and ordinary_as_shared:
             snapshot = _as_ordinary_shared(snapshot)
@@ -232,12 +309,24 @@ def bind_pod(ctx: FlowContext, namespace: str, name: str, check_mode: bool = Fal
             existing = _records_of_pod(namespace, name, stored)
             record = existing.reservation if existing else None
             # A bind cut short after AssignIp may have left the pod's IP assigned but still specific.
-            binding = [record.ip] if record and record.mode is Mode.SHARED and record.phase is Phase.BINDING and record.ip else []
+            binding = (
+                [record.ip]
+                if record and record.mode is Mode.SHARED and record.phase is Phase.BINDING and record.ip
+                else []
+            )
             subnets = set(zone_subnets) | ({record.subnet_id} if record and record.subnet_id else set())
             cloud = ctx.reader.cloud(subnets, [info.instance], maybe_specific=binding)
             live = _live_uids(ctx, namespace)
-            plan = plan_bind(snapshot, info.snapshot, record, cloud, ctx.settings, ctx.clock(), live_pod_uids=live,
-                             recorded_ips=frozenset(item.reservation.ip for item in shared if item.reservation.ip))
+            plan = plan_bind(
+                snapshot,
+                info.snapshot,
+                record,
+                cloud,
+                ctx.settings,
+                ctx.clock(),
+                live_pod_uids=live,
+                recorded_ips=frozenset(item.reservation.ip for item in shared if item.reservation.ip),
+            )
             return _execute(ctx, result, plan, [existing] if existing else [], pod, check_mode, locks)
         finally:
             if locks:
@@ -250,7 +339,9 @@ def _release_subject(ctx: FlowContext, namespace: str, name: str, last_known: Op
     """(pod object, PodSnapshot) of the pod being released: the live one, else the last known one, else the record's pod."""
     pod = get_or_none(ctx.kube, "v1", "Pod", name, namespace)
     known = as_dict(last_known) if last_known is not None else None
-    if known is not None and (pod is None or (pod.get("metadata") or {}).get("uid") != (known.get("metadata") or {}).get("uid")):
+    if known is not None and (
+        pod is None or (pod.get("metadata") or {}).get("uid") != (known.get("metadata") or {}).get("uid")
+    ):
         return known, dataclasses.replace(pod_snapshot(known), deleting=True)
     if pod is not None:
         return pod, pod_snapshot(pod)
@@ -259,7 +350,9 @@ def _release_subject(ctx: FlowContext, namespace: str, name: str, last_known: Op
     return {}, PodSnapshot(namespace=namespace, name=name, uid=uid, deleting=True)
 
 
-def release_pod(ctx: FlowContext, namespace: str, name: str, pod: Optional[Any] = None, check_mode: bool = False) -> FlowResult:
+def release_pod(
+    ctx: FlowContext, namespace: str, name: str, pod: Optional[Any] = None, check_mode: bool = False
+) -> FlowResult:
     """What a pod's deletion does to its reservation (product page, "When a pod is deleted").
 
     The pod must be terminating (deletionTimestamp) or gone; pod: its last known object, for a pod

@@ -51,10 +51,17 @@ def pod_snapshot(pod: Any) -> PodSnapshot:
             except ValueError:
                 requests[key] = value
     return PodSnapshot(
-        namespace=meta.get("namespace") or "", name=meta.get("name") or "", uid=meta.get("uid") or "",
-        node_name=spec.get("nodeName") or "", owner_kind=owner.get("kind") if owner else None,
-        owner_name=owner.get("name", "") if owner else "", annotations=dict(meta.get("annotations") or {}),
-        resource_requests=requests, deleting=bool(meta.get("deletionTimestamp")), pod_ip=status.get("podIP") or "")
+        namespace=meta.get("namespace") or "",
+        name=meta.get("name") or "",
+        uid=meta.get("uid") or "",
+        node_name=spec.get("nodeName") or "",
+        owner_kind=owner.get("kind") if owner else None,
+        owner_name=owner.get("name", "") if owner else "",
+        annotations=dict(meta.get("annotations") or {}),
+        resource_requests=requests,
+        deleting=bool(meta.get("deletionTimestamp")),
+        pod_ip=status.get("podIP") or "",
+    )
 
 
 def instance_id_of(node: Any) -> str:
@@ -66,7 +73,9 @@ def instance_id_of(node: Any) -> str:
     return ((data.get("metadata") or {}).get("labels") or {}).get(INSTANCE_ID_LABEL, "")
 
 
-def read_nodes(reader: CloudReader, nodes: Iterable[Any], project_ids: Optional[Sequence[Any]] = None) -> Dict[str, NodeInfo]:
+def read_nodes(
+    reader: CloudReader, nodes: Iterable[Any], project_ids: Optional[Sequence[Any]] = None
+) -> Dict[str, NodeInfo]:
     """NodeInfo per node name: one DescribeInstances for all nodes, one DescribeInstanceTypeConfigs for their types."""
     wanted = {}
     for node in nodes:
@@ -74,21 +83,29 @@ def read_nodes(reader: CloudReader, nodes: Iterable[Any], project_ids: Optional[
         name = (data.get("metadata") or {}).get("name", "")
         instance_id = instance_id_of(data)
         if not instance_id:
-            raise SnapshotError("node %s has no KEC instance id: set spec.providerID to ksyun://<instance id> or the label %s"
-                                % (name, INSTANCE_ID_LABEL))
+            raise SnapshotError(
+                "node %s has no KEC instance id: set spec.providerID to ksyun://<instance id> or the label %s"
+                % (name, INSTANCE_ID_LABEL)
+            )
         wanted[name] = instance_id
     if not wanted:
         return {}
-    instances = {item.instance_id: item for item in reader.instances(sorted(set(wanted.values())), project_ids=project_ids)}
+    instances = {
+        item.instance_id: item for item in reader.instances(sorted(set(wanted.values())), project_ids=project_ids)
+    }
     out = {}
     for name, instance_id in sorted(wanted.items()):
         instance = instances.get(instance_id)
         if instance is None:
-            raise SnapshotError("node %s names instance %s, which DescribeInstances does not show%s; check the node's providerID, or "
-                                "give the instance's project id" % (name, instance_id,
-                                                                    " in projects %s" % list(project_ids) if project_ids else " in project 0"))
+            raise SnapshotError(
+                "node %s names instance %s, which DescribeInstances does not show%s; check the node's providerID, or "
+                "give the instance's project id"
+                % (name, instance_id, " in projects %s" % list(project_ids) if project_ids else " in project 0")
+            )
         if not instance.has_quotas:
-            raise SnapshotError("instance %s of node %s has type %r, which DescribeInstanceTypeConfigs does not list, so its ENI "
-                                "limits are unknown" % (instance_id, name, instance.instance_type))
+            raise SnapshotError(
+                "instance %s of node %s has type %r, which DescribeInstanceTypeConfigs does not list, so its ENI "
+                "limits are unknown" % (instance_id, name, instance.instance_type)
+            )
         out[name] = NodeInfo(instance.node(name), instance)
     return out

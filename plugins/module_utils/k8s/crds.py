@@ -37,17 +37,28 @@ def _spec_schema(mode):
         "properties": {
             "podNamespace": _string("Namespace of the pod that holds (or will hold) the IP."),
             "podName": _string("Name of the pod; a re-created pod with this name gets the same IP."),
-            "podUID": _string("UID of the pod that last held the IP; empty for a reservation made before the pod exists."),
+            "podUID": _string(
+                "UID of the pod that last held the IP; empty for a reservation made before the pod exists."
+            ),
             "mode": _string("ENI mode of the reservation.", enum=[mode]),
-            "fixed": {"type": "boolean", "description": "Whether the IP outlives the pod (fixed IP) or is released with it."},
-            "ip": _string("The reserved private IPv4 address (set once chosen; a PodEniIP is named after it).", format="ipv4"),
+            "fixed": {
+                "type": "boolean",
+                "description": "Whether the IP outlives the pod (fixed IP) or is released with it.",
+            },
+            "ip": _string(
+                "The reserved private IPv4 address (set once chosen; a PodEniIP is named after it).", format="ipv4"
+            ),
             "subnetId": _string("Subnet of the IP; a fixed IP never moves to another subnet.", pattern=UUID_PATTERN),
             "zone": _string("Availability zone of the subnet, e.g. cn-beijing-6a."),
-            "eniId": _string("Exclusive: the pod's own ENI, kept while detached. Shared: the ENI currently holding the IP.",
-                             pattern=r"^$|" + UUID_PATTERN),
+            "eniId": _string(
+                "Exclusive: the pod's own ENI, kept while detached. Shared: the ENI currently holding the IP.",
+                pattern=r"^$|" + UUID_PATTERN,
+            ),
             "mac": _string("MAC address of the ENI."),
-            "retention": _string("How long the IP is kept after the pod is deleted: never, or a duration such as 30m, 24h, 7d.",
-                                 pattern=RETENTION_PATTERN),
+            "retention": _string(
+                "How long the IP is kept after the pod is deleted: never, or a duration such as 30m, 24h, 7d.",
+                pattern=RETENTION_PATTERN,
+            ),
         },
     }
 
@@ -56,11 +67,15 @@ def _status_schema():
     return {
         "type": "object",
         "properties": {
-            "phase": _string("Binding and Releasing record intent before a cloud change; Bound, Reserved, Reclaiming.", enum=PHASES),
+            "phase": _string(
+                "Binding and Releasing record intent before a cloud change; Bound, Reserved, Reclaiming.", enum=PHASES
+            ),
             "nodeName": _string("Node the IP is bound to (empty while reserved)."),
             "instanceId": _string("KEC instance of that node."),
             "releasedAt": _string("When the pod was deleted and the IP reserved.", format="date-time"),
-            "reclaimAt": _string("When the retention ends and the IP may be reclaimed (empty: never).", format="date-time"),
+            "reclaimAt": _string(
+                "When the retention ends and the IP may be reclaimed (empty: never).", format="date-time"
+            ),
             "message": _string("Human-readable detail of the last transition."),
         },
     }
@@ -86,21 +101,37 @@ def crd(kind: str, group: str = DEFAULT_GROUP, version: str = DEFAULT_VERSION) -
         "spec": {
             "group": group,
             "scope": "Namespaced",
-            "names": {"kind": kind, "listKind": kind + "List", "plural": names["plural"],
-                      "singular": names["singular"], "shortNames": names["short"], "categories": ["ksyun"]},
-            "versions": [{
-                "name": version, "served": True, "storage": True,
-                "subresources": {"status": {}},
-                "additionalPrinterColumns": columns,
-                "schema": {"openAPIV3Schema": {
-                    "type": "object",
-                    "description": "%s: the fixed-IP reservation of one pod in %s ENI mode." % (kind, names["mode"]),
-                    "required": ["spec"],
-                    "properties": {
-                        "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
-                        "spec": _spec_schema(names["mode"]), "status": _status_schema(),
+            "names": {
+                "kind": kind,
+                "listKind": kind + "List",
+                "plural": names["plural"],
+                "singular": names["singular"],
+                "shortNames": names["short"],
+                "categories": ["ksyun"],
+            },
+            "versions": [
+                {
+                    "name": version,
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "additionalPrinterColumns": columns,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "description": "%s: the fixed-IP reservation of one pod in %s ENI mode."
+                            % (kind, names["mode"]),
+                            "required": ["spec"],
+                            "properties": {
+                                "apiVersion": {"type": "string"},
+                                "kind": {"type": "string"},
+                                "metadata": {"type": "object"},
+                                "spec": _spec_schema(names["mode"]),
+                                "status": _status_schema(),
+                            },
+                        }
                     },
-                }},
-            }],
+                }
+            ],
         },
     }

@@ -27,7 +27,9 @@ def resource(kube: Any, api_version: str, kind: str) -> Any:
     return kube.resources.get(api_version=api_version, kind=kind)
 
 
-def get_or_none(kube: Any, api_version: str, kind: str, name: str, namespace: Optional[str] = None) -> Optional[Dict[str, Any]]:
+def get_or_none(
+    kube: Any, api_version: str, kind: str, name: str, namespace: Optional[str] = None
+) -> Optional[Dict[str, Any]]:
     """The object as a dict, or None when the API answers 404."""
     try:
         return as_dict(resource(kube, api_version, kind).get(name=name, namespace=namespace))

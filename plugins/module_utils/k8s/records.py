@@ -20,7 +20,15 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import KIND, Mode, Reservation, format_time
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import (
-    LABEL_IP, LABEL_MANAGED_BY, LABEL_MODE, LABEL_POD_NAME, LABEL_POD_NAMESPACE, MANAGED_BY, pod_selector, reservation_labels)
+    LABEL_IP,
+    LABEL_MANAGED_BY,
+    LABEL_MODE,
+    LABEL_POD_NAME,
+    LABEL_POD_NAMESPACE,
+    MANAGED_BY,
+    pod_selector,
+    reservation_labels,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_GROUP, DEFAULT_VERSION
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, status_of
 
@@ -78,7 +86,9 @@ def flat_record(obj: Mapping[str, Any]) -> Dict[str, Any]:
     return flat
 
 
-def merge_patch(desired: Mapping[str, Any], current: Mapping[str, Any], keys: Optional[Iterable[str]] = None) -> Dict[str, Any]:
+def merge_patch(
+    desired: Mapping[str, Any], current: Mapping[str, Any], keys: Optional[Iterable[str]] = None
+) -> Dict[str, Any]:
     """A JSON merge patch turning current into desired: changed keys, and None for keys to remove (of keys, when given)."""
     patch = {k: v for k, v in desired.items() if current.get(k) != v}
     owned = set(current) if keys is None else set(keys) & set(current)
@@ -105,17 +115,24 @@ class ReservationStore:
             except Exception as exc:  # the dynamic client raises ResourceNotFoundError, whose module may differ
                 raise RecordsUnavailable(
                     "the cluster does not serve %s in %s (%s): install the CRDs with ksyun.kce.fixed_ip_crds, or set the group and "
-                    "version your cluster uses" % (KIND[mode], self.api_version, exc)) from exc
+                    "version your cluster uses" % (KIND[mode], self.api_version, exc)
+                ) from exc
         return self._resources[mode]
 
     def stored(self, obj: Any) -> StoredReservation:
         data = as_dict(obj)
         meta = data["metadata"]
         reservation = Reservation.from_dict(flat_record(data))
-        return StoredReservation(reservation, meta["name"], meta["namespace"], meta.get("resourceVersion", ""), meta.get("uid", ""), data)
+        return StoredReservation(
+            reservation, meta["name"], meta["namespace"], meta.get("resourceVersion", ""), meta.get("uid", ""), data
+        )
 
-    def list(self, namespace: Optional[str] = None, label_selector: Optional[str] = None,
-             modes: Iterable[Mode] = (Mode.EXCLUSIVE, Mode.SHARED)) -> List[StoredReservation]:
+    def list(
+        self,
+        namespace: Optional[str] = None,
+        label_selector: Optional[str] = None,
+        modes: Iterable[Mode] = (Mode.EXCLUSIVE, Mode.SHARED),
+    ) -> List[StoredReservation]:
         """Every record (one LIST call per kind), optionally in one namespace or matching a selector."""
         selector = LABEL_MANAGED_BY + "=" + MANAGED_BY
         if label_selector:
@@ -142,18 +159,31 @@ class ReservationStore:
     def create(self, reservation: Reservation, dry_run: bool = False) -> StoredReservation:
         """Create the record; RecordConflict when it already exists (someone else got there first)."""
         spec, status = split(reservation)
-        body = {"apiVersion": self.api_version, "kind": reservation.kind,
-                "metadata": {"name": reservation.record_name(), "namespace": reservation.namespace, "labels": reservation_labels(reservation)},
-                "spec": spec}
-        created = self._write(reservation.label(), lambda: self.resource(reservation.mode).create(
-            body=body, namespace=reservation.namespace, dry_run=_dry(dry_run)))
+        body = {
+            "apiVersion": self.api_version,
+            "kind": reservation.kind,
+            "metadata": {
+                "name": reservation.record_name(),
+                "namespace": reservation.namespace,
+                "labels": reservation_labels(reservation),
+            },
+            "spec": spec,
+        }
+        created = self._write(
+            reservation.label(),
+            lambda: self.resource(reservation.mode).create(
+                body=body, namespace=reservation.namespace, dry_run=_dry(dry_run)
+            ),
+        )
         return self._write_status(self.stored(created), reservation, status, dry_run, exists=not dry_run)
 
     def update(self, stored: StoredReservation, reservation: Reservation, dry_run: bool = False) -> StoredReservation:
         """Merge-patch spec and the collection's labels, then status, each conditional on the resourceVersion just read."""
         if reservation.record_name() != stored.name or reservation.mode != stored.reservation.mode:
-            raise FixedIpError("reservation %s cannot be stored as %s: a record's kind and name never change; delete it and create a "
-                               "new one" % (reservation.label(), stored.label))
+            raise FixedIpError(
+                "reservation %s cannot be stored as %s: a record's kind and name never change; delete it and create a "
+                "new one" % (reservation.label(), stored.label)
+            )
         spec, status = split(reservation)
         current_labels = (stored.obj.get("metadata") or {}).get("labels") or {}
         spec_patch = merge_patch(spec, stored.obj.get("spec") or {})
@@ -165,12 +195,23 @@ class ReservationStore:
                 body["metadata"]["labels"] = label_patch
             if spec_patch:
                 body["spec"] = spec_patch
-            current = self.stored(self._write(reservation.label(), lambda: self.resource(reservation.mode).patch(
-                body=body, name=stored.name, namespace=stored.namespace, content_type=MERGE_PATCH, dry_run=_dry(dry_run))))
+            current = self.stored(
+                self._write(
+                    reservation.label(),
+                    lambda: self.resource(reservation.mode).patch(
+                        body=body,
+                        name=stored.name,
+                        namespace=stored.namespace,
+                        content_type=MERGE_PATCH,
+                        dry_run=_dry(dry_run),
+                    ),
+                )
+            )
         return self._write_status(current, reservation, status, dry_run, exists=True)
 
-    def _write_status(self, stored: StoredReservation, reservation: Reservation, status: Dict[str, Any], dry_run: bool,
-                      exists: bool) -> StoredReservation:
+    def _write_status(
+        self, stored: StoredReservation, reservation: Reservation, status: Dict[str, Any], dry_run: bool, exists: bool
+    ) -> StoredReservation:
         current = {k: v for k, v in (stored.obj.get("status") or {}).items() if k in STATUS_FIELDS}
         patch = merge_patch(status, current)
         if not patch:
@@ -180,8 +221,12 @@ class ReservationStore:
             obj = dict(stored.obj, status=dict(stored.obj.get("status") or {}, **status))
             return self.stored(obj)
         body = {"metadata": {"resourceVersion": stored.resource_version}, "status": patch}
-        updated = self._write(reservation.label(), lambda: self.resource(reservation.mode).status.patch(
-            body=body, name=stored.name, namespace=stored.namespace, content_type=MERGE_PATCH, dry_run=_dry(dry_run)))
+        updated = self._write(
+            reservation.label(),
+            lambda: self.resource(reservation.mode).status.patch(
+                body=body, name=stored.name, namespace=stored.namespace, content_type=MERGE_PATCH, dry_run=_dry(dry_run)
+            ),
+        )
         return self.stored(updated)
 
     def delete(self, stored: StoredReservation, dry_run: bool = False) -> None:
@@ -196,7 +241,9 @@ class ReservationStore:
             if status_of(exc) == 404:
                 return
             if status_of(exc) == 409:
-                raise RecordConflict("%s changed since it was read; read it again before deleting" % stored.label) from exc
+                raise RecordConflict(
+                    "%s changed since it was read; read it again before deleting" % stored.label
+                ) from exc
             raise
 
     @staticmethod
@@ -205,8 +252,10 @@ class ReservationStore:
             return call()
         except Exception as exc:
             if status_of(exc) == 409:
-                raise RecordConflict("%s changed or was created concurrently (%s); read it again and plan again"
-                                     % (label, getattr(exc, "reason", exc))) from exc
+                raise RecordConflict(
+                    "%s changed or was created concurrently (%s); read it again and plan again"
+                    % (label, getattr(exc, "reason", exc))
+                ) from exc
             raise
 
 

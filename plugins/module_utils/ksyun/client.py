@@ -11,7 +11,11 @@ from __future__ import annotations
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.core import KsyunCore
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.kec import KecMixin
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.transport import (  # noqa: F401 pylint: disable=unused-import
-    HAS_KSYUN_SDK, KSYUN_SDK_IMPORT_ERROR, KSYUN_SDK_IMPORT_TRACEBACK, SDK_PACKAGE)
+    HAS_KSYUN_SDK,
+    KSYUN_SDK_IMPORT_ERROR,
+    KSYUN_SDK_IMPORT_TRACEBACK,
+    SDK_PACKAGE,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.vpc import VpcMixin
 
 

@@ -36,7 +36,9 @@ def split_endpoint(endpoint: Optional[str]) -> Tuple[Optional[str], Optional[str
     if parts.scheme not in SCHEMES or not parts.netloc:
         raise KsyunConfigError("endpoint %r: use host[:port] or http(s)://host[:port]" % endpoint)
     if parts.path not in ("", "/") or parts.query:
-        raise KsyunConfigError("endpoint %r: a path or query is not supported, give only scheme://host[:port]" % endpoint)
+        raise KsyunConfigError(
+            "endpoint %r: a path or query is not supported, give only scheme://host[:port]" % endpoint
+        )
     return parts.scheme, parts.netloc
 
 
@@ -53,8 +55,17 @@ def is_loopback_host(hostport: str) -> bool:
 class ClientConfig:
     """Resolved settings. ``endpoint`` may hold ``{service}`` (e.g. ``{service}.cn-beijing-6.api.ksyun.com``)."""
 
-    def __init__(self, access_key_id: str, secret_access_key: str, region: str, endpoint: Optional[str] = None, scheme: str = "https",
-                 timeout: float = 30.0, method: str = "POST", proxy: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        access_key_id: str,
+        secret_access_key: str,
+        region: str,
+        endpoint: Optional[str] = None,
+        scheme: str = "https",
+        timeout: float = 30.0,
+        method: str = "POST",
+        proxy: Optional[str] = None,
+    ) -> None:
         self.access_key_id = access_key_id
         self._secret_access_key = secret_access_key
         self.region = region
@@ -85,26 +96,43 @@ class ClientConfig:
 
     def __repr__(self):
         return "ClientConfig(access_key_id=%r, secret_access_key='********', region=%r, endpoint=%r, scheme=%r)" % (
-            _mask(self.access_key_id), self.region, self.endpoint, self.scheme)
+            _mask(self.access_key_id),
+            self.region,
+            self.endpoint,
+            self.scheme,
+        )
 
     __str__ = __repr__
 
     @classmethod
-    def resolve(cls, access_key_id: Optional[str] = None, secret_access_key: Optional[str] = None, region: Optional[str] = None,
-                endpoint: Optional[str] = None, scheme: Optional[str] = None, timeout: Optional[float] = None, method: Optional[str] = None,
-                proxy: Optional[str] = None, env: Optional[Mapping[str, str]] = None) -> "ClientConfig":
+    def resolve(
+        cls,
+        access_key_id: Optional[str] = None,
+        secret_access_key: Optional[str] = None,
+        region: Optional[str] = None,
+        endpoint: Optional[str] = None,
+        scheme: Optional[str] = None,
+        timeout: Optional[float] = None,
+        method: Optional[str] = None,
+        proxy: Optional[str] = None,
+        env: Optional[Mapping[str, str]] = None,
+    ) -> "ClientConfig":
         """Explicit arguments win over the environment; scheme: argument > endpoint URL > KSYUN_SCHEME > https."""
         env = os.environ if env is None else env
         access_key_id = access_key_id or env.get(ENV_ACCESS_KEY_ID)
         secret_access_key = secret_access_key or env.get(ENV_SECRET_ACCESS_KEY)
         region = region or env.get(ENV_REGION)
-        for value, arg, var in ((access_key_id, "access_key_id", ENV_ACCESS_KEY_ID),
-                                (secret_access_key, "secret_access_key", ENV_SECRET_ACCESS_KEY),
-                                (region, "region", ENV_REGION)):
+        for value, arg, var in (
+            (access_key_id, "access_key_id", ENV_ACCESS_KEY_ID),
+            (secret_access_key, "secret_access_key", ENV_SECRET_ACCESS_KEY),
+            (region, "region", ENV_REGION),
+        ):
             if not value:
                 raise KsyunConfigError("no KSYUN %s: pass %s or set %s" % (arg.replace("_", " "), arg, var))
             if value.strip() != value or " " in value:
-                raise KsyunConfigError("KSYUN %s must not contain spaces (check %s / %s)" % (arg.replace("_", " "), arg, var))
+                raise KsyunConfigError(
+                    "KSYUN %s must not contain spaces (check %s / %s)" % (arg.replace("_", " "), arg, var)
+                )
         url_scheme, host = split_endpoint(endpoint or env.get(ENV_ENDPOINT))
         if scheme and url_scheme and scheme != url_scheme:
             raise KsyunConfigError("scheme %r contradicts the endpoint's %r; give one of them" % (scheme, url_scheme))

@@ -12,27 +12,54 @@ from typing import Any, Callable, Dict, Mapping, Optional
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun import transport
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.config import ClientConfig
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import (
-    NETWORK_ERROR, KsyunApiError, KsyunConfigError, classify_retryable)
+    NETWORK_ERROR,
+    KsyunApiError,
+    KsyunConfigError,
+    classify_retryable,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.metrics import CallLog
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.retry import RetryPolicy
 
-WRITE_ACTIONS = frozenset((
-    "CreateNetworkInterface", "DeleteNetworkInterface", "ModifyNetworkInterface", "AssignPrivateIpAddress",
-    "UnassignPrivateIpAddress", "ModifyPrivateIpAddressAttribute", "AttachNetworkInterface", "DetachNetworkInterface",
-))
+WRITE_ACTIONS = frozenset(
+    (
+        "CreateNetworkInterface",
+        "DeleteNetworkInterface",
+        "ModifyNetworkInterface",
+        "AssignPrivateIpAddress",
+        "UnassignPrivateIpAddress",
+        "ModifyPrivateIpAddressAttribute",
+        "AttachNetworkInterface",
+        "DetachNetworkInterface",
+    )
+)
 
 
 class KsyunCore:
     """Credentials/region/endpoint as in ClientConfig.resolve; ``retry`` a RetryPolicy; ``call_log`` a CallLog."""
 
-    def __init__(self, access_key_id: Optional[str] = None, secret_access_key: Optional[str] = None, region: Optional[str] = None,
-                 endpoint: Optional[str] = None, scheme: Optional[str] = None, timeout: Optional[float] = None, method: Optional[str] = None,
-                 proxy: Optional[str] = None, retry: Optional[RetryPolicy] = None, call_log: Optional[CallLog] = None,
-                 env: Optional[Mapping[str, str]] = None, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        access_key_id: Optional[str] = None,
+        secret_access_key: Optional[str] = None,
+        region: Optional[str] = None,
+        endpoint: Optional[str] = None,
+        scheme: Optional[str] = None,
+        timeout: Optional[float] = None,
+        method: Optional[str] = None,
+        proxy: Optional[str] = None,
+        retry: Optional[RetryPolicy] = None,
+        call_log: Optional[CallLog] = None,
+        env: Optional[Mapping[str, str]] = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if not transport.HAS_KSYUN_SDK:
-            raise KsyunConfigError("the Python package %s is required (import failed: %s)" % (
-                transport.SDK_PACKAGE, transport.KSYUN_SDK_IMPORT_ERROR))
-        self.config = ClientConfig.resolve(access_key_id, secret_access_key, region, endpoint, scheme, timeout, method, proxy, env)
+            raise KsyunConfigError(
+                "the Python package %s is required (import failed: %s)"
+                % (transport.SDK_PACKAGE, transport.KSYUN_SDK_IMPORT_ERROR)
+            )
+        self.config = ClientConfig.resolve(
+            access_key_id, secret_access_key, region, endpoint, scheme, timeout, method, proxy, env
+        )
         self.retry = retry or RetryPolicy()
         self.call_log = call_log or CallLog()
         self._sleep = sleep
@@ -55,7 +82,9 @@ class KsyunCore:
         message = self.config.redact(exc.message)
         retryable = classify_retryable(status, code, message)
         ambiguous = code == NETWORK_ERROR and write and sent
-        return KsyunApiError(what, code, message, self.config.redact(exc.requestId), status, retryable, attempt, action, ambiguous)
+        return KsyunApiError(
+            what, code, message, self.config.redact(exc.requestId), status, retryable, attempt, action, ambiguous
+        )
 
     def call(self, service: str, action: str, params: Mapping[str, Any], what: str) -> Dict[str, Any]:
         """Send ``action`` with SDK-shaped ``params``; returns the parsed response dict or raises KsyunApiError.
@@ -75,7 +104,11 @@ class KsyunCore:
             except transport.KsyunSDKException as exc:
                 err = self._error(exc, what, action, write, attempt)
                 self.call_log.record(service, action, attempt, time.monotonic() - started, err.code)
-                if not err.retryable or attempt >= self.retry.attempts or (err.ambiguous and not self.retry.retry_ambiguous_writes):
+                if (
+                    not err.retryable
+                    or attempt >= self.retry.attempts
+                    or (err.ambiguous and not self.retry.retry_ambiguous_writes)
+                ):
                     raise err from None
                 self._sleep(self.retry.delay(attempt))
                 continue
@@ -83,4 +116,6 @@ class KsyunCore:
             try:
                 return json.loads(body)
             except (TypeError, ValueError):
-                raise KsyunApiError(what, "InvalidResponse", "the answer is not JSON: %r" % str(body)[:200], action=action) from None
+                raise KsyunApiError(
+                    what, "InvalidResponse", "the answer is not JSON: %r" % str(body)[:200], action=action
+                ) from None

@@ -28,8 +28,18 @@ class KsyunConfigError(KsyunError, ValueError):
 class KsyunApiError(KsyunError):
     """A failed API call: ``Failed to <verb> <thing>: <code>: <message> (request <id>)``."""
 
-    def __init__(self, what: str, code: Optional[str], message: Optional[str], request_id: Optional[str] = None, status: Optional[int] = None,
-                 retryable: bool = False, attempts: int = 1, action: Optional[str] = None, ambiguous: bool = False) -> None:
+    def __init__(
+        self,
+        what: str,
+        code: Optional[str],
+        message: Optional[str],
+        request_id: Optional[str] = None,
+        status: Optional[int] = None,
+        retryable: bool = False,
+        attempts: int = 1,
+        action: Optional[str] = None,
+        ambiguous: bool = False,
+    ) -> None:
         self.what = what
         self.code = code or "UnknownError"
         self.message = message or ""
@@ -51,7 +61,13 @@ class KsyunApiError(KsyunError):
 
     def __repr__(self):
         return "KsyunApiError(action=%r, code=%r, status=%r, request_id=%r, retryable=%r, attempts=%r)" % (
-            self.action, self.code, self.status, self.request_id, self.retryable, self.attempts)
+            self.action,
+            self.code,
+            self.status,
+            self.request_id,
+            self.retryable,
+            self.attempts,
+        )
 
 
 class KsyunTimeoutError(KsyunError):
@@ -77,7 +93,9 @@ def classify_retryable(status: Optional[int], code: Optional[str], message: Opti
 
 
 def is_throttled(err: BaseException) -> bool:
-    return isinstance(err, KsyunApiError) and (err.status == 429 or any(m in _text(err.code, err.message) for m in _THROTTLE_MARKERS))
+    return isinstance(err, KsyunApiError) and (
+        err.status == 429 or any(m in _text(err.code, err.message) for m in _THROTTLE_MARKERS)
+    )
 
 
 def is_not_found(err: BaseException) -> bool:
@@ -92,7 +110,11 @@ def is_in_use(err: BaseException) -> bool:
 
 
 def is_quota_exceeded(err: BaseException) -> bool:
-    return isinstance(err, KsyunApiError) and any(m in _text(err.code, err.message) for m in _QUOTA_MARKERS) and not is_throttled(err)
+    return (
+        isinstance(err, KsyunApiError)
+        and any(m in _text(err.code, err.message) for m in _QUOTA_MARKERS)
+        and not is_throttled(err)
+    )
 
 
 def first_or_none(read: Callable[[], Sequence[Any]]) -> Any:

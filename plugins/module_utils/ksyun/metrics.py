@@ -30,7 +30,7 @@ class CallLog:
             if attempt == 1:
                 self._calls[action] = self._calls.get(action, 0) + 1
             self.records.append(rec)
-            del self.records[:-self.keep]
+            del self.records[: -self.keep]
         for listener in list(self.listeners):
             listener(rec)
 

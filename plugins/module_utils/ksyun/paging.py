@@ -34,7 +34,9 @@ def collect_marker(fetch: Callable[[int], Mapping[str, Any]], key: str, what: st
         try:
             total = int(response.get("InstanceCount", len(items)))
         except (TypeError, ValueError):
-            raise KsyunApiError(what, "InvalidResponse", "InstanceCount %r is not a number" % response.get("InstanceCount")) from None
+            raise KsyunApiError(
+                what, "InvalidResponse", "InstanceCount %r is not a number" % response.get("InstanceCount")
+            ) from None
         if not page or len(items) >= total:
             return items
         marker += len(page)

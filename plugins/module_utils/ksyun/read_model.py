@@ -24,7 +24,15 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, 
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
-    ATTACHING, AVAILABLE, DETACHING, IN_USE, CloudSnapshot, EniSnapshot, NodeSnapshot, SubnetSnapshot)
+    ATTACHING,
+    AVAILABLE,
+    DETACHING,
+    IN_USE,
+    CloudSnapshot,
+    EniSnapshot,
+    NodeSnapshot,
+    SubnetSnapshot,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import first_or_none
 
 PAGE_SIZE = 1000
@@ -59,12 +67,25 @@ def eni_snapshot(item: Mapping[str, Any]) -> EniSnapshot:
     """An EniSnapshot of a DescribeNetworkInterfaces item."""
     groups = [g.get("SecurityGroupId") for g in item.get("SecurityGroupSet") or [] if g.get("SecurityGroupId")]
     return EniSnapshot(
-        eni_id=item.get("NetworkInterfaceId", ""), name=item.get("NetworkInterfaceName") or "", subnet_id=item.get("SubnetId", ""),
-        zone=item.get("AvailabilityZoneName", ""), instance_id=item.get("InstanceId") or None, primary_ip=item.get("PrivateIpAddress", ""),
-        secondary_ips=tuple(ip.get("PrivateIpAddress") for ip in item.get("AssignedPrivateIpAddressSet") or [] if ip.get("PrivateIpAddress")),
-        mac=item.get("MacAddress", ""), state=eni_state(item), is_primary=item.get("NetworkInterfaceType") == PRIMARY,
-        create_time=_time(item.get("CreateTime")), vpc_id=item.get("VpcId", ""), cidr_block=item.get("CidrBlock", ""),
-        security_group_ids=tuple(groups or ([item["SecurityGroupId"]] if item.get("SecurityGroupId") else [])))
+        eni_id=item.get("NetworkInterfaceId", ""),
+        name=item.get("NetworkInterfaceName") or "",
+        subnet_id=item.get("SubnetId", ""),
+        zone=item.get("AvailabilityZoneName", ""),
+        instance_id=item.get("InstanceId") or None,
+        primary_ip=item.get("PrivateIpAddress", ""),
+        secondary_ips=tuple(
+            ip.get("PrivateIpAddress")
+            for ip in item.get("AssignedPrivateIpAddressSet") or []
+            if ip.get("PrivateIpAddress")
+        ),
+        mac=item.get("MacAddress", ""),
+        state=eni_state(item),
+        is_primary=item.get("NetworkInterfaceType") == PRIMARY,
+        create_time=_time(item.get("CreateTime")),
+        vpc_id=item.get("VpcId", ""),
+        cidr_block=item.get("CidrBlock", ""),
+        security_group_ids=tuple(groups or ([item["SecurityGroupId"]] if item.get("SecurityGroupId") else [])),
+    )
 
 
 def dhcp_range(item: Mapping[str, Any]) -> List[str]:
@@ -75,11 +96,20 @@ def dhcp_range(item: Mapping[str, Any]) -> List[str]:
     except (KeyError, ValueError):
         first, last = network.network_address + 1, network.broadcast_address - 1
     gateway = item.get("GatewayIp") or str(network.network_address + 1)
-    return [str(ipaddress.ip_address(value)) for value in range(int(first), int(last) + 1) if str(ipaddress.ip_address(value)) != gateway]
+    return [
+        str(ipaddress.ip_address(value))
+        for value in range(int(first), int(last) + 1)
+        if str(ipaddress.ip_address(value)) != gateway
+    ]
 
 
-def subnet_snapshot(item: Mapping[str, Any], available: Optional[Sequence[str]] = None, allocated: Optional[Sequence[str]] = None,
-                    held: Iterable[str] = (), behaviour: CloudBehaviour = CloudBehaviour()) -> SubnetSnapshot:
+def subnet_snapshot(
+    item: Mapping[str, Any],
+    available: Optional[Sequence[str]] = None,
+    allocated: Optional[Sequence[str]] = None,
+    held: Iterable[str] = (),
+    behaviour: CloudBehaviour = CloudBehaviour(),
+) -> SubnetSnapshot:
     """A SubnetSnapshot of a DescribeSubnets item, with its address lists when they were read (None: not read).
 
     held: every IP the subnet's ENIs hold (primary and secondary), read after the address lists.
@@ -93,12 +123,22 @@ def subnet_snapshot(item: Mapping[str, Any], available: Optional[Sequence[str]] 
         reserved_free = {ip for ip in dhcp_range(item) if ip not in free and ip not in used}
         reserved = reserved_free | (used - set(held))
     subnet = SubnetSnapshot(
-        subnet_id=item.get("SubnetId", ""), cidr=item.get("CidrBlock", ""), zone=item.get("AvailabilityZoneName", ""),
-        gateway_ip=item.get("GatewayIp") or str(network.network_address + 1), reserved_ips=frozenset(reserved),
-        available_ips=tuple(available or ()), reservations_known=listed,
-        name=item.get("SubnetName", ""), vpc_id=item.get("VpcId", ""), subnet_type=item.get("SubnetType", ""),
-        first_ip=item.get("DhcpIpFrom", ""), last_ip=item.get("DhcpIpTo", ""), allocated_ips=tuple(allocated or ()),
-        available_count=_int(item.get("AvailableIpNumber")), random_available_count=_int(item.get("RandomAvailableIpNum")))
+        subnet_id=item.get("SubnetId", ""),
+        cidr=item.get("CidrBlock", ""),
+        zone=item.get("AvailabilityZoneName", ""),
+        gateway_ip=item.get("GatewayIp") or str(network.network_address + 1),
+        reserved_ips=frozenset(reserved),
+        available_ips=tuple(available or ()),
+        reservations_known=listed,
+        name=item.get("SubnetName", ""),
+        vpc_id=item.get("VpcId", ""),
+        subnet_type=item.get("SubnetType", ""),
+        first_ip=item.get("DhcpIpFrom", ""),
+        last_ip=item.get("DhcpIpTo", ""),
+        allocated_ips=tuple(allocated or ()),
+        available_count=_int(item.get("AvailableIpNumber")),
+        random_available_count=_int(item.get("RandomAvailableIpNum")),
+    )
     counted = subnet.counted_reserved_free
     if listed and counted is not None and counted > len(reserved_free):
         # The API counts more reserved free IPs than the lists show, so the available list must be listing them (as
@@ -131,26 +171,45 @@ class Instance:
 
     def node(self, name: str = "") -> NodeSnapshot:
         """The instance as the domain's NodeSnapshot (name: the Kubernetes node name; the instance id by default)."""
-        return NodeSnapshot(name=name or self.instance_id, instance_id=self.instance_id, zone=self.zone, instance_type=self.instance_type,
-                            eni_quota=self.eni_quota or 0, ip_quota=self.ip_quota or 0)
+        return NodeSnapshot(
+            name=name or self.instance_id,
+            instance_id=self.instance_id,
+            zone=self.zone,
+            instance_type=self.instance_type,
+            eni_quota=self.eni_quota or 0,
+            ip_quota=self.ip_quota or 0,
+        )
 
 
 def _quotas(config: Mapping[str, Any]) -> Tuple[int, int]:
-    return (int((config.get("NetworkInterfaceQuota") or {}).get("NetworkInterfaceCount", 0)),
-            int((config.get("PrivateIpQuota") or {}).get("PrivateIpCount", 0)))
+    return (
+        int((config.get("NetworkInterfaceQuota") or {}).get("NetworkInterfaceCount", 0)),
+        int((config.get("PrivateIpQuota") or {}).get("PrivateIpCount", 0)),
+    )
 
 
 def _instance(item: Mapping[str, Any], quotas: Mapping[str, Tuple[int, int]]) -> Instance:
-    nics = sorted(item.get("NetworkInterfaceSet") or [], key=lambda nic: (nic.get("NetworkInterfaceType") != PRIMARY,
-                                                                         nic.get("NetworkInterfaceId") or ""))
+    nics = sorted(
+        item.get("NetworkInterfaceSet") or [],
+        key=lambda nic: (nic.get("NetworkInterfaceType") != PRIMARY, nic.get("NetworkInterfaceId") or ""),
+    )
     eni_quota, ip_quota = quotas.get(item.get("InstanceType"), (None, None))
     project = item.get("ProjectId")
     return Instance(
-        instance_id=item.get("InstanceId", ""), name=item.get("InstanceName", ""), instance_type=item.get("InstanceType", ""),
-        state=(item.get("InstanceState") or {}).get("Name", ""), zone=item.get("AvailabilityZone") or item.get("AvailabilityZoneName") or "",
-        vpc_id=item.get("VpcId", ""), subnet_id=item.get("SubnetId", ""), private_ip=item.get("PrivateIpAddress", ""),
-        project_id=None if project is None else str(project), eni_ids=tuple(n["NetworkInterfaceId"] for n in nics if n.get("NetworkInterfaceId")),
-        eni_subnet_ids=tuple(sorted({n["SubnetId"] for n in nics if n.get("SubnetId")})), eni_quota=eni_quota, ip_quota=ip_quota)
+        instance_id=item.get("InstanceId", ""),
+        name=item.get("InstanceName", ""),
+        instance_type=item.get("InstanceType", ""),
+        state=(item.get("InstanceState") or {}).get("Name", ""),
+        zone=item.get("AvailabilityZone") or item.get("AvailabilityZoneName") or "",
+        vpc_id=item.get("VpcId", ""),
+        subnet_id=item.get("SubnetId", ""),
+        private_ip=item.get("PrivateIpAddress", ""),
+        project_id=None if project is None else str(project),
+        eni_ids=tuple(n["NetworkInterfaceId"] for n in nics if n.get("NetworkInterfaceId")),
+        eni_subnet_ids=tuple(sorted({n["SubnetId"] for n in nics if n.get("SubnetId")})),
+        eni_quota=eni_quota,
+        ip_quota=ip_quota,
+    )
 
 
 class CloudReader:
@@ -163,26 +222,45 @@ class CloudReader:
     def region(self) -> str:
         return self.client.config.region
 
-    def enis(self, eni_ids: Optional[Sequence[str]] = None, filters: Optional[Mapping[str, Any]] = None) -> List[EniSnapshot]:
+    def enis(
+        self, eni_ids: Optional[Sequence[str]] = None, filters: Optional[Mapping[str, Any]] = None
+    ) -> List[EniSnapshot]:
         """Every matching ENI (one paged DescribeNetworkInterfaces), by id."""
-        items = self.client.describe_network_interfaces(list(eni_ids) if eni_ids else None, filters=filters or None, page_size=self.page_size)
+        items = self.client.describe_network_interfaces(
+            list(eni_ids) if eni_ids else None, filters=filters or None, page_size=self.page_size
+        )
         return sorted((eni_snapshot(item) for item in items), key=lambda eni: eni.eni_id)
 
     def eni(self, eni_id: str) -> Optional[EniSnapshot]:
         return first_or_none(lambda: [eni for eni in self.enis([eni_id]) if eni.eni_id == eni_id])
 
-    def subnets(self, subnet_ids: Optional[Sequence[str]] = None, filters: Optional[Mapping[str, Any]] = None) -> List[SubnetSnapshot]:
+    def subnets(
+        self, subnet_ids: Optional[Sequence[str]] = None, filters: Optional[Mapping[str, Any]] = None
+    ) -> List[SubnetSnapshot]:
         """Subnets without their address lists (one paged DescribeSubnets), by id."""
-        items = self.client.describe_subnets(list(subnet_ids) if subnet_ids else None, filters=filters or None, page_size=self.page_size)
+        items = self.client.describe_subnets(
+            list(subnet_ids) if subnet_ids else None, filters=filters or None, page_size=self.page_size
+        )
         wanted = set(subnet_ids or ())
-        return sorted((subnet_snapshot(item, behaviour=self.behaviour) for item in items if not wanted or item.get("SubnetId") in wanted),
-                      key=lambda subnet: subnet.subnet_id)
+        return sorted(
+            (
+                subnet_snapshot(item, behaviour=self.behaviour)
+                for item in items
+                if not wanted or item.get("SubnetId") in wanted
+            ),
+            key=lambda subnet: subnet.subnet_id,
+        )
 
     def subnet(self, subnet_id: str) -> Optional[SubnetSnapshot]:
         return first_or_none(lambda: self.subnets([subnet_id]))
 
-    def cloud(self, subnet_ids: Optional[Iterable[str]] = None, instances: Iterable[Instance] = (), maybe_specific: Iterable[str] = (),
-              filters: Optional[Mapping[str, Any]] = None) -> CloudSnapshot:
+    def cloud(
+        self,
+        subnet_ids: Optional[Iterable[str]] = None,
+        instances: Iterable[Instance] = (),
+        maybe_specific: Iterable[str] = (),
+        filters: Optional[Mapping[str, Any]] = None,
+    ) -> CloudSnapshot:
         """The subnets (by id, or matching filters) with their addresses, and every ENI in them and on the instances.
 
         Calls: one DescribeSubnets; per subnet DescribeSubnetAvailableAddresses, then
@@ -203,8 +281,16 @@ class CloudReader:
             subnet_id = item.get("SubnetId")
             if ids is not None and subnet_id not in ids:
                 continue
-            available = [ip for ip in self.client.describe_subnet_available_addresses(subnet_id, page_size=self.page_size) if isinstance(ip, str)]
-            allocated = [ip for ip in self.client.describe_subnet_allocated_addresses(subnet_id, page_size=self.page_size) if isinstance(ip, str)]
+            available = [
+                ip
+                for ip in self.client.describe_subnet_available_addresses(subnet_id, page_size=self.page_size)
+                if isinstance(ip, str)
+            ]
+            allocated = [
+                ip
+                for ip in self.client.describe_subnet_allocated_addresses(subnet_id, page_size=self.page_size)
+                if isinstance(ip, str)
+            ]
             addresses[subnet_id] = (item, available, allocated)
         eni_subnets = sorted(set(addresses) | {subnet for instance in instances for subnet in instance.eni_subnet_ids})
         enis = self.enis(filters={"subnet-id": eni_subnets}) if eni_subnets else []
@@ -217,7 +303,9 @@ class CloudReader:
             item, available, allocated = addresses[subnet_id]
             subnet = subnet_snapshot(item, available, allocated, held, self.behaviour)
             if subnet.reservations_known and binding:
-                subnet = dataclasses.replace(subnet, reserved_ips=subnet.reserved_ips | {ip for ip in binding if subnet.contains(ip)})
+                subnet = dataclasses.replace(
+                    subnet, reserved_ips=subnet.reserved_ips | {ip for ip in binding if subnet.contains(ip)}
+                )
             subnets.append(subnet)
         return CloudSnapshot(enis=tuple(enis), subnets=tuple(subnets))
 
@@ -228,11 +316,19 @@ class CloudReader:
             return {}
         return {item.get("InstanceType"): _quotas(item) for item in self.client.describe_instance_type_configs(types)}
 
-    def instances(self, instance_ids: Optional[Sequence[str]] = None, filters: Optional[Mapping[str, Any]] = None,
-                  project_ids: Optional[Sequence[Any]] = None) -> List[Instance]:
+    def instances(
+        self,
+        instance_ids: Optional[Sequence[str]] = None,
+        filters: Optional[Mapping[str, Any]] = None,
+        project_ids: Optional[Sequence[Any]] = None,
+    ) -> List[Instance]:
         """Matching instances with their quotas: one paged DescribeInstances, one DescribeInstanceTypeConfigs."""
-        items = self.client.describe_instances(list(instance_ids) if instance_ids else None, filters=filters or None,
-                                               project_ids=project_ids, page_size=100)
+        items = self.client.describe_instances(
+            list(instance_ids) if instance_ids else None,
+            filters=filters or None,
+            project_ids=project_ids,
+            page_size=100,
+        )
         wanted = set(instance_ids or ())
         items = [item for item in items if not wanted or item.get("InstanceId") in wanted]
         quotas = self.quotas(item.get("InstanceType") for item in items)
@@ -243,4 +339,7 @@ class CloudReader:
 
     def security_groups(self, group_ids: Sequence[str]) -> Dict[str, Mapping[str, Any]]:
         """The groups that exist, by id (one paged DescribeSecurityGroups)."""
-        return {g["SecurityGroupId"]: g for g in self.client.describe_security_groups(list(group_ids), page_size=self.page_size)}
+        return {
+            g["SecurityGroupId"]: g
+            for g in self.client.describe_security_groups(list(group_ids), page_size=self.page_size)
+        }

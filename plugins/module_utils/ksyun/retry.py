@@ -13,8 +13,14 @@ class RetryPolicy:
     """``attempts`` includes the first call. ``retry_ambiguous_writes`` re-sends a mutating call whose
     connection broke after it was sent (it may have been applied, so the default is to stop and say so)."""
 
-    def __init__(self, attempts: int = 5, base_delay: float = 0.5, max_delay: float = 10.0, retry_ambiguous_writes: bool = False,
-                 seed: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        attempts: int = 5,
+        base_delay: float = 0.5,
+        max_delay: float = 10.0,
+        retry_ambiguous_writes: bool = False,
+        seed: Optional[int] = None,
+    ) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1, got %r" % attempts)
         if base_delay < 0 or max_delay < 0:
@@ -32,4 +38,8 @@ class RetryPolicy:
 
     def __repr__(self):
         return "RetryPolicy(attempts=%d, base_delay=%r, max_delay=%r, retry_ambiguous_writes=%r)" % (
-            self.attempts, self.base_delay, self.max_delay, self.retry_ambiguous_writes)
+            self.attempts,
+            self.base_delay,
+            self.max_delay,
+            self.retry_ambiguous_writes,
+        )

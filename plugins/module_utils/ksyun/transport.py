@@ -21,7 +21,6 @@ from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.config import Clie
 
 try:
     import requests
-    from urllib3.exceptions import ConnectTimeoutError
     from ksyun.client.kec.v20160304 import models as _kec_models
     from ksyun.client.kec.v20160304.client import KecClient
     from ksyun.client.vpc.v20160304 import models as _vpc_models
@@ -31,6 +30,7 @@ try:
     from ksyun.common.http.request import ApiRequest, ResponseInternal
     from ksyun.common.profile.client_profile import ClientProfile
     from ksyun.common.profile.http_profile import HttpProfile
+    from urllib3.exceptions import ConnectTimeoutError
 except ImportError as _exc:
     HAS_KSYUN_SDK = False
     KSYUN_SDK_IMPORT_ERROR = _exc
@@ -40,6 +40,7 @@ except ImportError as _exc:
 
     class KsyunSDKException(Exception):
         """Never raised: the SDK is missing."""
+
     _vpc_models = _kec_models = None
 else:
     HAS_KSYUN_SDK = True
@@ -90,11 +91,21 @@ class _Connection:
         self.proxies = {"http": proxy, "https": proxy} if proxy and not direct else None
         self.verify = verify
 
-    def request(self, method: str, url: str, body: Any = None, headers: Optional[Mapping[str, str]] = None, auth: Any = None) -> requests.Response:
+    def request(
+        self, method: str, url: str, body: Any = None, headers: Optional[Mapping[str, str]] = None, auth: Any = None
+    ) -> requests.Response:
         headers = dict(headers or {})
         headers.setdefault("Host", self.request_host)
-        return self.session.request(method, url, data=body, headers=headers, proxies=self.proxies,
-                                    verify=self.verify, timeout=self.timeout, auth=auth)
+        return self.session.request(
+            method,
+            url,
+            data=body,
+            headers=headers,
+            proxies=self.proxies,
+            verify=self.verify,
+            timeout=self.timeout,
+            auth=auth,
+        )
 
 
 class _ApiRequest(ApiRequest):
@@ -109,7 +120,9 @@ class _ApiRequest(ApiRequest):
             resp = self._request(req_inter)
         except requests.exceptions.RequestException as exc:
             reason = getattr(exc.args[0], "reason", None) if exc.args else None
-            never_connected = isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, ConnectTimeoutError)
+            never_connected = isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(
+                reason, ConnectTimeoutError
+            )
             raise TransportError("%s: %s" % (type(exc).__name__, exc), sent=not never_connected) from None
         return ResponseInternal(status=resp.status_code, header=dict(resp.headers), data=resp.text)
 

@@ -28,8 +28,10 @@ def settled(eni: EniSnapshot) -> bool:
 
 def attached_to(instance_id: Optional[str]) -> Predicate:
     """Settled and attached to instance_id (None: settled and detached)."""
+
     def predicate(eni: EniSnapshot) -> bool:
         return settled(eni) and eni.instance_id == (instance_id or None)
+
     predicate.__name__ = "attached to instance %s" % instance_id if instance_id else "detached"
     return predicate
 
@@ -38,8 +40,15 @@ def goal(predicate: Predicate) -> str:
     return predicate.__name__.replace("_", " ")
 
 
-def wait_for_eni(client: Any, eni_id: str, predicate: Predicate, timeout: float, interval: Optional[float] = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> Mapping[str, Any]:
+def wait_for_eni(
+    client: Any,
+    eni_id: str,
+    predicate: Predicate,
+    timeout: float,
+    interval: Optional[float] = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Mapping[str, Any]:
     """Poll DescribeNetworkInterfaces until predicate holds; returns the ENI's API item.
 
     interval None polls in PHASES (quick first, then sparingly); a number polls at that pace. Raises
@@ -50,12 +59,20 @@ def wait_for_eni(client: Any, eni_id: str, predicate: Predicate, timeout: float,
     while True:
         item = client.get_network_interface(eni_id)
         if item is None:
-            raise KsyunGoneError("network interface %s disappeared while waiting for it to be %s" % (eni_id, goal(predicate)))
+            raise KsyunGoneError(
+                "network interface %s disappeared while waiting for it to be %s" % (eni_id, goal(predicate))
+            )
         eni = eni_snapshot(item)
         if predicate(eni):
             return item
         if clock() >= deadline:
-            raise KsyunTimeoutError("timed out after %.1fs waiting for network interface %s to be %s (last state %s, instance %s)" % (
-                timeout, eni_id, goal(predicate), item.get("State"), eni.instance_id or "none"))
-        pace = interval if interval is not None else next(step for step, span in PHASES if span is None or clock() - started < span)
+            raise KsyunTimeoutError(
+                "timed out after %.1fs waiting for network interface %s to be %s (last state %s, instance %s)"
+                % (timeout, eni_id, goal(predicate), item.get("State"), eni.instance_id or "none")
+            )
+        pace = (
+            interval
+            if interval is not None
+            else next(step for step, span in PHASES if span is None or clock() - started < span)
+        )
         sleep(max(0.0, min(pace, deadline - clock())))

@@ -19,10 +19,16 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import K8SClient, get_api_client
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import error_text, status_of
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import HAS_KSYUN_SDK, KSYUN_SDK_IMPORT_TRACEBACK, SDK_PACKAGE, KsyunClient
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import (
+    HAS_KSYUN_SDK,
+    KSYUN_SDK_IMPORT_TRACEBACK,
+    SDK_PACKAGE,
+    KsyunClient,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.core import WRITE_ACTIONS
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunApiError, KsyunError
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import CloudReader
@@ -65,7 +71,9 @@ def failure(exc: BaseException) -> Optional[Dict[str, Any]]:
 class KceModule:
     """An AnsibleModule (an AnsibleK8SModule with cluster=True) with the shared options, clients and failure path."""
 
-    def __init__(self, argument_spec: Dict[str, Any], cloud: bool = False, cluster: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, argument_spec: Dict[str, Any], cloud: bool = False, cluster: bool = False, **kwargs: Any
+    ) -> None:
         spec: Dict[str, Any] = {}
         if cluster:
             spec.update(k8s_auth_args())
@@ -73,7 +81,9 @@ class KceModule:
             spec.update(KSYUN_ARGS)
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
-        self.ansible = AnsibleK8SModule(argument_spec=spec, **kwargs) if cluster else AnsibleModule(argument_spec=spec, **kwargs)
+        self.ansible = (
+            AnsibleK8SModule(argument_spec=spec, **kwargs) if cluster else AnsibleModule(argument_spec=spec, **kwargs)
+        )
         if cloud and not HAS_KSYUN_SDK:
             self.ansible.fail_json(msg=missing_required_lib(SDK_PACKAGE), exception=KSYUN_SDK_IMPORT_TRACEBACK)
         self._client: Optional[KsyunClient] = None
@@ -111,13 +121,20 @@ class KceModule:
         if self._client is None:
             params = self.params
             if params["max_attempts"] < 1:
-                raise ModuleError("max_attempts must be at least 1 (the first attempt counts), got %d" % params["max_attempts"])
+                raise ModuleError(
+                    "max_attempts must be at least 1 (the first attempt counts), got %d" % params["max_attempts"]
+                )
             if params["timeout"] <= 0:
                 raise ModuleError("timeout must be a positive number of seconds, got %s" % params["timeout"])
             self._client = KsyunClient(
-                access_key_id=params["access_key_id"], secret_access_key=params["secret_access_key"], region=params["region"],
-                endpoint=params["endpoint"], scheme=params["scheme"], timeout=params["timeout"],
-                retry=RetryPolicy(attempts=params["max_attempts"]))
+                access_key_id=params["access_key_id"],
+                secret_access_key=params["secret_access_key"],
+                region=params["region"],
+                endpoint=params["endpoint"],
+                scheme=params["scheme"],
+                timeout=params["timeout"],
+                retry=RetryPolicy(attempts=params["max_attempts"]),
+            )
             if self.check_mode:
                 _refuse_writes(self._client)
         return self._client
@@ -168,7 +185,9 @@ def _refuse_writes(client: KsyunClient) -> None:
 
     def call(service: str, action: str, params: Mapping[str, Any], what: str) -> Dict[str, Any]:
         if action in WRITE_ACTIONS:
-            raise KsyunError("internal error: %s (%s) was about to be sent in check mode; nothing was changed" % (action, what))
+            raise KsyunError(
+                "internal error: %s (%s) was about to be sent in check mode; nothing was changed" % (action, what)
+            )
         return send(service, action, params, what)
 
     client.call = call

@@ -26,21 +26,31 @@ def parse_ipv4(value: str, option: str = "ip") -> str:
     try:
         return str(ipaddress.IPv4Address(str(value).strip()))
     except ValueError:
-        raise ModuleError("%s: %r is not an IPv4 address; give a dotted quad such as 10.0.0.236" % (option, value)) from None
+        raise ModuleError(
+            "%s: %r is not an IPv4 address; give a dotted quad such as 10.0.0.236" % (option, value)
+        ) from None
 
 
 def check_pod(namespace: str, pod_name: Optional[str], prefix: str = "") -> None:
     """A namespace and pod name Kubernetes would accept."""
     if not _DNS_LABEL.fullmatch(namespace or "") or len(namespace) > 63:
-        raise ModuleError("%snamespace: %r is not a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)"
-                          % (prefix, namespace))
+        raise ModuleError(
+            "%snamespace: %r is not a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)"
+            % (prefix, namespace)
+        )
     if pod_name is not None and (not _DNS_SUBDOMAIN.fullmatch(pod_name) or len(pod_name) > 253):
-        raise ModuleError("%spod_name: %r is not a pod name (lower-case letters, digits, '-' and '.', at most 253)" % (prefix, pod_name))
+        raise ModuleError(
+            "%spod_name: %r is not a pod name (lower-case letters, digits, '-' and '.', at most 253)"
+            % (prefix, pod_name)
+        )
 
 
 def check_id(option: str, value: Optional[str]) -> None:
     if value and not _UUID.fullmatch(value):
-        raise ModuleError("%s: %r is not a KSYUN resource id; give a UUID such as 5f2c7a10-0002-4a6e-9c1b-000000000001" % (option, value))
+        raise ModuleError(
+            "%s: %r is not a KSYUN resource id; give a UUID such as 5f2c7a10-0002-4a6e-9c1b-000000000001"
+            % (option, value)
+        )
 
 
 def parse_retention(value: Optional[str], prefix: str = "") -> Optional[Retention]:
@@ -63,11 +73,15 @@ def check_time(option: str, value: Optional[str]) -> None:
 def check_group_version(group: str, version: str) -> str:
     """``group/version`` once both are valid Kubernetes names; a CRD's group must contain a dot."""
     if not isinstance(group, str) or len(group) > 253 or not _GROUP.fullmatch(group):
-        raise ModuleError("group %r is not a valid API group: use a lower-case DNS name with at least one dot, such as k8s.ksyun.com"
-                          % (group,))
+        raise ModuleError(
+            "group %r is not a valid API group: use a lower-case DNS name with at least one dot, such as k8s.ksyun.com"
+            % (group,)
+        )
     if not isinstance(version, str) or len(version) > 63 or not _VERSION.fullmatch(version):
-        raise ModuleError("version %r is not a valid API version: use a lower-case name starting with a letter, such as v1 or v1beta1"
-                          % (version,))
+        raise ModuleError(
+            "version %r is not a valid API version: use a lower-case name starting with a letter, such as v1 or v1beta1"
+            % (version,)
+        )
     return "%s/%s" % (group, version)
 
 

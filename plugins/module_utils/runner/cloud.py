@@ -14,8 +14,17 @@ from typing import Any, Callable, Dict, Optional, Sequence
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.preview import preview
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.quota import enis_counted, ip_quota_text, ip_room, ips_counted
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot, SubnetSnapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.quota import (
+    enis_counted,
+    ip_quota_text,
+    ip_room,
+    ips_counted,
+)
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
+    CloudSnapshot,
+    EniSnapshot,
+    SubnetSnapshot,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.executor import ExecutionResult, execute_plan
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import error_text
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunGoneError, KsyunTimeoutError
@@ -29,16 +38,20 @@ NORMAL_SUBNET = "Normal"
 def require_eni(module: KceModule, eni_id: str, option: str = "network_interface_id") -> EniSnapshot:
     eni = module.reader.eni(eni_id)
     if eni is None:
-        raise ModuleError("%s: network interface %s does not exist in region %s; check the id (ksyun.kce.eni_info lists ENIs)"
-                          % (option, eni_id, module.reader.region))
+        raise ModuleError(
+            "%s: network interface %s does not exist in region %s; check the id (ksyun.kce.eni_info lists ENIs)"
+            % (option, eni_id, module.reader.region)
+        )
     return eni
 
 
 def require_subnet(module: KceModule, subnet_id: str, option: str = "subnet_id") -> SubnetSnapshot:
     subnet = module.reader.subnet(subnet_id)
     if subnet is None:
-        raise ModuleError("%s: subnet %s does not exist in region %s; check the id (ksyun.kce.subnet_info lists the subnets)"
-                          % (option, subnet_id, module.reader.region))
+        raise ModuleError(
+            "%s: subnet %s does not exist in region %s; check the id (ksyun.kce.subnet_info lists the subnets)"
+            % (option, subnet_id, module.reader.region)
+        )
     return subnet
 
 
@@ -46,40 +59,58 @@ def require_instance(module: KceModule, instance_id: str, option: str = "instanc
     projects = module.params.get("project_ids")
     instance = module.reader.instance(instance_id, project_ids=projects)
     if instance is None:
-        raise ModuleError("%s: instance %s does not exist in region %s (searched projects %s); check the id, or list its project in "
-                          "project_ids" % (option, instance_id, module.reader.region, ", ".join(str(p) for p in projects or [0])))
+        raise ModuleError(
+            "%s: instance %s does not exist in region %s (searched projects %s); check the id, or list its project in "
+            "project_ids" % (option, instance_id, module.reader.region, ", ".join(str(p) for p in projects or [0]))
+        )
     return instance
 
 
-def require_security_groups(module: KceModule, group_ids: Sequence[str], vpc_id: str, option: str = "security_groups") -> None:
+def require_security_groups(
+    module: KceModule, group_ids: Sequence[str], vpc_id: str, option: str = "security_groups"
+) -> None:
     """All groups exist and are in vpc_id (one describe call for all of them)."""
     found = module.reader.security_groups(group_ids)
     missing = [g for g in group_ids if g not in found]
     if missing:
-        raise ModuleError("%s: security group %s does not exist in region %s; check the ids" % (option, ", ".join(missing), module.reader.region))
+        raise ModuleError(
+            "%s: security group %s does not exist in region %s; check the ids"
+            % (option, ", ".join(missing), module.reader.region)
+        )
     elsewhere = [g for g in group_ids if found[g].get("VpcId") != vpc_id]
     if elsewhere:
-        raise ModuleError("%s: security group %s is not in VPC %s of the subnet; use groups of that VPC" % (option, ", ".join(elsewhere), vpc_id))
+        raise ModuleError(
+            "%s: security group %s is not in VPC %s of the subnet; use groups of that VPC"
+            % (option, ", ".join(elsewhere), vpc_id)
+        )
 
 
 def check_ip_in_subnet(ip: str, subnet: SubnetSnapshot, option: str) -> str:
     """Refuse an address outside the subnet CIDR or its DHCP range, or one no ENI can hold (network, gateway, broadcast)."""
     if not subnet.contains(ip):
-        raise ModuleError("%s: %s is outside subnet %s (CIDR %s); pick an address inside %s" % (option, ip, subnet.subnet_id, subnet.cidr,
-                                                                                              subnet.cidr))
+        raise ModuleError(
+            "%s: %s is outside subnet %s (CIDR %s); pick an address inside %s"
+            % (option, ip, subnet.subnet_id, subnet.cidr, subnet.cidr)
+        )
     if subnet.is_special(ip):
-        raise ModuleError("%s: %s is the network, gateway or broadcast address of subnet %s (CIDR %s); pick another address"
-                          % (option, ip, subnet.subnet_id, subnet.cidr))
+        raise ModuleError(
+            "%s: %s is the network, gateway or broadcast address of subnet %s (CIDR %s); pick another address"
+            % (option, ip, subnet.subnet_id, subnet.cidr)
+        )
     if not subnet.in_range(ip):
-        raise ModuleError("%s: %s is outside the assignable range %s-%s of subnet %s (the platform keeps the other addresses); pick an "
-                          "address in that range" % (option, ip, subnet.first_ip, subnet.last_ip, subnet.subnet_id))
+        raise ModuleError(
+            "%s: %s is outside the assignable range %s-%s of subnet %s (the platform keeps the other addresses); pick an "
+            "address in that range" % (option, ip, subnet.first_ip, subnet.last_ip, subnet.subnet_id)
+        )
     return ip
 
 
 def refuse_primary(eni: EniSnapshot, what: str) -> None:
     if eni.is_primary:
-        raise ModuleError("network interface %s is the primary interface of instance %s; a primary ENI cannot be %s"
-                          % (eni.eni_id, eni.instance_id, what))
+        raise ModuleError(
+            "network interface %s is the primary interface of instance %s; a primary ENI cannot be %s"
+            % (eni.eni_id, eni.instance_id, what)
+        )
 
 
 def on_instance(module: KceModule, instance: Instance) -> CloudSnapshot:
@@ -91,11 +122,15 @@ def check_attachable(module: KceModule, eni: EniSnapshot, instance: Instance) ->
     """Refuse, before any call, an attachment the cloud would refuse: another zone or VPC, or a quota it would exceed."""
     refuse_primary(eni, "attached, detached or deleted")
     if eni.zone and instance.zone and eni.zone != instance.zone:
-        raise ModuleError("subnet %s of network interface %s is in zone %s but instance %s is in zone %s; use an ENI in a subnet of zone %s"
-                          % (eni.subnet_id, eni.eni_id, eni.zone, instance.instance_id, instance.zone, instance.zone))
+        raise ModuleError(
+            "subnet %s of network interface %s is in zone %s but instance %s is in zone %s; use an ENI in a subnet of zone %s"
+            % (eni.subnet_id, eni.eni_id, eni.zone, instance.instance_id, instance.zone, instance.zone)
+        )
     if eni.vpc_id and instance.vpc_id and eni.vpc_id != instance.vpc_id:
-        raise ModuleError("network interface %s is in VPC %s but instance %s is in VPC %s; use an ENI of VPC %s"
-                          % (eni.eni_id, eni.vpc_id, instance.instance_id, instance.vpc_id, instance.vpc_id))
+        raise ModuleError(
+            "network interface %s is in VPC %s but instance %s is in VPC %s; use an ENI of VPC %s"
+            % (eni.eni_id, eni.vpc_id, instance.instance_id, instance.vpc_id, instance.vpc_id)
+        )
     if not module.params.get("check_quotas", True) or not instance.has_quotas:
         return
     behaviour, node = module.behaviour, instance.node()
@@ -103,13 +138,22 @@ def check_attachable(module: KceModule, eni: EniSnapshot, instance: Instance) ->
     others = CloudSnapshot(enis=tuple(e for e in cloud.enis if e.eni_id != eni.eni_id))
     used = enis_counted(node, others, behaviour)
     if used + 1 > node.eni_quota:
-        raise ModuleError("instance %s (type %s) already has %d of %d network interfaces%s; detach one, use an instance of a larger type, "
-                          "or set check_quotas=false if your account counts differently"
-                          % (instance.instance_id, instance.instance_type, used, node.eni_quota,
-                             " (the primary one counts)" if behaviour.eni_quota_counts_primary else ""))
+        raise ModuleError(
+            "instance %s (type %s) already has %d of %d network interfaces%s; detach one, use an instance of a larger type, "
+            "or set check_quotas=false if your account counts differently"
+            % (
+                instance.instance_id,
+                instance.instance_type,
+                used,
+                node.eni_quota,
+                " (the primary one counts)" if behaviour.eni_quota_counts_primary else "",
+            )
+        )
     if ip_room(node, others, behaviour, eni) < 0:
-        raise ModuleError("network interface %s holds %d private IPs but %s; unassign some first with ksyun.kce.eni_private_ip"
-                          % (eni.eni_id, ips_counted(eni, behaviour), ip_quota_text(node, behaviour)))
+        raise ModuleError(
+            "network interface %s holds %d private IPs but %s; unassign some first with ksyun.kce.eni_private_ip"
+            % (eni.eni_id, ips_counted(eni, behaviour), ip_quota_text(node, behaviour))
+        )
 
 
 def check_ip_room(module: KceModule, eni: EniSnapshot, adding: int) -> None:
@@ -118,16 +162,20 @@ def check_ip_room(module: KceModule, eni: EniSnapshot, adding: int) -> None:
         return
     instance = module.reader.instance(eni.instance_id, project_ids=module.params.get("project_ids"))
     if instance is None or not instance.has_quotas:
-        module.warn("instance %s of network interface %s is not in the searched projects; its IP quota was not checked (list its "
-                    "project in project_ids)" % (eni.instance_id, eni.eni_id))
+        module.warn(
+            "instance %s of network interface %s is not in the searched projects; its IP quota was not checked (list its "
+            "project in project_ids)" % (eni.instance_id, eni.eni_id)
+        )
         return
     behaviour, node = module.behaviour, instance.node()
     cloud = on_instance(module, instance) if behaviour.ip_quota_per_instance else CloudSnapshot(enis=(eni,))
     room = ip_room(node, cloud, behaviour, eni)
     if adding > room:
-        raise ModuleError("network interface %s would hold %d private IPs but %s (instance %s); assign fewer, unassign some with purge, use "
-                          "another ENI, or set check_quotas=false if your account counts differently"
-                          % (eni.eni_id, ips_counted(eni, behaviour) + adding, ip_quota_text(node, behaviour), instance.instance_id))
+        raise ModuleError(
+            "network interface %s would hold %d private IPs but %s (instance %s); assign fewer, unassign some with purge, use "
+            "another ENI, or set check_quotas=false if your account counts differently"
+            % (eni.eni_id, ips_counted(eni, behaviour) + adding, ip_quota_text(node, behaviour), instance.instance_id)
+        )
 
 
 def failed_message(result: ExecutionResult) -> str:
@@ -142,8 +190,14 @@ def failed_message(result: ExecutionResult) -> str:
     return "; ".join(parts)
 
 
-def apply_plan(module: KceModule, plan: Plan, cloud: CloudSnapshot, after: Callable[[CloudSnapshot, ExecutionResult], Dict[str, Any]],
-               reread: Optional[Callable[[ExecutionResult], CloudSnapshot]] = None, settle_last: bool = True) -> Dict[str, Any]:
+def apply_plan(
+    module: KceModule,
+    plan: Plan,
+    cloud: CloudSnapshot,
+    after: Callable[[CloudSnapshot, ExecutionResult], Dict[str, Any]],
+    reread: Optional[Callable[[ExecutionResult], CloudSnapshot]] = None,
+    settle_last: bool = True,
+) -> Dict[str, Any]:
     """Run plan (check mode: preview it on cloud), then return after(cloud as it is now, result) plus actions.
 
     reread(result): the snapshot after a real run (the ENIs the plan touched, read again); failures raise a
@@ -152,8 +206,16 @@ def apply_plan(module: KceModule, plan: Plan, cloud: CloudSnapshot, after: Calla
     if module.check_mode:
         result = execute_plan(plan, module.client, None, {}, check_mode=True)
         return dict(after(preview(cloud, plan.actions), result), actions=list(result.done))
-    result = execute_plan(plan, module.client, None, {}, compensate=True, eni_wait_timeout=module.params.get("wait_timeout") or 300,
-                          eni_wait_interval=None, settle_last=settle_last)
+    result = execute_plan(
+        plan,
+        module.client,
+        None,
+        {},
+        compensate=True,
+        eni_wait_timeout=module.params.get("wait_timeout") or 300,
+        eni_wait_interval=None,
+        settle_last=settle_last,
+    )
     if not result.ok:
         raise ModuleError(failed_message(result), actions=list(result.done), **api_error_details(result.error))
     now = reread(result) if reread is not None and plan.actions else cloud

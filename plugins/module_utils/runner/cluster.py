@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService, diff_objects, hide_fields
+
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import ModuleError
 
 # Fields that change on every write or only matter to the API server; they would drown the real change in a diff.
@@ -31,7 +32,7 @@ def shown(obj: Optional[Dict]) -> Dict[str, Any]:
 
 
 def names(items: List[Dict], limit: int = 5) -> str:
-    """"ns/name, ns/name and 3 more" for messages that list objects."""
+    """For messages that list objects: "ns/name, ns/name and 3 more"."""
     labels = ["%s/%s" % (i["metadata"].get("namespace", ""), i["metadata"]["name"]) for i in items]
     more = len(labels) - limit
     return ", ".join(labels[:limit]) + (" and %d more" % more if more > 0 else "")

@@ -17,6 +17,7 @@ from typing import Any, Dict, List
 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
+
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import GROUP_VERSION_ARGS
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule, ModuleError
@@ -48,8 +49,10 @@ def _records(svc, group: str, version: str, kind: str) -> List[Dict[str, Any]]:
 
 def _refuse_foreign(existing: Dict[str, Any], action: str) -> None:
     name = existing["metadata"]["name"]
-    raise ModuleError("CRD %s exists but was not installed by ksyun.kce (it has no label %s=%s), so it may belong to KCE's own VPC-CNI; "
-                     "leave it alone and set group to another API group, or set force=true to %s it" % (name, PART_OF, OURS, action))
+    raise ModuleError(
+        "CRD %s exists but was not installed by ksyun.kce (it has no label %s=%s), so it may belong to KCE's own VPC-CNI; "
+        "leave it alone and set group to another API group, or set force=true to %s it" % (name, PART_OF, OURS, action)
+    )
 
 
 def _wait(svc, resource, definition: Dict[str, Any], state: str) -> Dict[str, Any]:
@@ -63,27 +66,40 @@ def _wait(svc, resource, definition: Dict[str, Any], state: str) -> Dict[str, An
         params.update(saved)
     if not success:
         goal = "Established" if state == "present" else "deleted"
-        raise ModuleError("CRD %s was not %s within wait_timeout=%ss; check the API server (kubectl describe crd %s) or raise wait_timeout"
-                         % (definition["metadata"]["name"], goal, duration, definition["metadata"]["name"]))
+        raise ModuleError(
+            "CRD %s was not %s within wait_timeout=%ss; check the API server (kubectl describe crd %s) or raise wait_timeout"
+            % (definition["metadata"]["name"], goal, duration, definition["metadata"]["name"])
+        )
     return instance or {}
 
 
 def ensure_crds(svc: K8sService, group: str, version: str, state: str, force: bool, wait: bool) -> Dict[str, Any]:
     """Make the CRDs of both kinds present or absent; returns changed, crds, diff (before/after by CRD name)."""
     check_mode = svc.module.check_mode
-    resource = find_kind(svc, "CustomResourceDefinition", CRD_API_VERSION, "CustomResourceDefinitions need apiextensions.k8s.io/v1 "
-                         "(Kubernetes 1.16 or later)")
+    resource = find_kind(
+        svc,
+        "CustomResourceDefinition",
+        CRD_API_VERSION,
+        "CustomResourceDefinitions need apiextensions.k8s.io/v1 (Kubernetes 1.16 or later)",
+    )
     wanted = [crd(kind, group=group, version=version) for kind in sorted(KINDS)]
     found = [svc.retrieve(resource, definition) for definition in wanted]
     for existing in found:
         if existing and not force and not _is_ours(existing.to_dict()):
             _refuse_foreign(existing.to_dict(), "update" if state == "present" else "delete")
     if state == "absent" and not force:
-        held = [item for kind, existing in zip(sorted(KINDS), found) if existing for item in _records(svc, group, version, kind)]
+        held = [
+            item
+            for kind, existing in zip(sorted(KINDS), found)
+            if existing
+            for item in _records(svc, group, version, kind)
+        ]
         if held:
-            raise ModuleError("%d PodEni/PodEniIP records of %s/%s still exist (%s); deleting the CRDs deletes them and the fixed IPs they "
-                             "keep would be forgotten: release or reclaim them first, or set force=true"
-                             % (len(held), group, version, names(held)))
+            raise ModuleError(
+                "%d PodEni/PodEniIP records of %s/%s still exist (%s); deleting the CRDs deletes them and the fixed IPs they "
+                "keep would be forgotten: release or reclaim them first, or set force=true"
+                % (len(held), group, version, names(held))
+            )
     results, before, after = [], {}, {}
     for definition, existing in zip(wanted, found):
         name = definition["metadata"]["name"]
@@ -99,14 +115,27 @@ def ensure_crds(svc: K8sService, group: str, version: str, state: str, force: bo
                 final = _wait(svc, resource, definition, "present") if wait and not check_mode else instance
             else:
                 instance, _warnings = svc.update(resource, definition, existing)
-                final = _wait(svc, resource, definition, "present") if wait and not check_mode and not _established(instance) else instance
+                final = (
+                    _wait(svc, resource, definition, "present")
+                    if wait and not check_mode and not _established(instance)
+                    else instance
+                )
         except CoreException as exc:
-            raise ModuleError("could not %s CRD %s: %s" % ("delete" if state == "absent" else "apply", name, exc)) from exc
+            raise ModuleError(
+                "could not %s CRD %s: %s" % ("delete" if state == "absent" else "apply", name, exc)
+            ) from exc
         unchanged, diff = object_diff(_comparable(existing.to_dict() if existing else None), _comparable(final))
         if not unchanged:
             before[name], after[name] = diff["before"], diff["after"]
-        results.append({"name": name, "kind": definition["spec"]["names"]["kind"], "changed": not unchanged,
-                        "established": bool(final) and _established(final), "result": shown(final)})
+        results.append(
+            {
+                "name": name,
+                "kind": definition["spec"]["names"]["kind"],
+                "changed": not unchanged,
+                "established": bool(final) and _established(final),
+                "result": shown(final),
+            }
+        )
     return {"changed": any(r["changed"] for r in results), "crds": results, "diff": {"before": before, "after": after}}
 
 
@@ -134,8 +163,14 @@ def run_crds_module() -> None:
         check_group_version(params["group"], params["version"])
         if params["wait_timeout"] < 1:
             raise ModuleError("wait_timeout must be at least 1 second, got %d" % params["wait_timeout"])
-        result = ensure_crds(K8sService(module.k8s, module.ansible), params["group"], params["version"], params["state"], params["force"],
-                             params["wait"])
+        result = ensure_crds(
+            K8sService(module.k8s, module.ansible),
+            params["group"],
+            params["version"],
+            params["state"],
+            params["force"],
+            params["wait"],
+        )
         diff = result.pop("diff")
         return module.result(result.pop("changed"), diff["before"], diff["after"], **result)
 

@@ -14,7 +14,11 @@ from typing import Any, Optional, Tuple
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import (
-    DEFAULT_NAME, DEFAULT_NAMESPACE, ClusterConfig, read_cluster_config)
+    DEFAULT_NAME,
+    DEFAULT_NAMESPACE,
+    ClusterConfig,
+    read_cluster_config,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.lock import default_identity
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_GROUP, DEFAULT_VERSION
@@ -27,7 +31,10 @@ def config_map_ref(text: str) -> Tuple[str, str]:
     """("kube-system", "ksyun-vpc-cni") from "kube-system/ksyun-vpc-cni"."""
     parts = (text or "").split("/")
     if len(parts) != 2 or not all(parts):
-        raise ModuleError("cluster_config %r must name the ConfigMap as <namespace>/<name>, such as %s/%s" % (text, DEFAULT_NAMESPACE, DEFAULT_NAME))
+        raise ModuleError(
+            "cluster_config %r must name the ConfigMap as <namespace>/<name>, such as %s/%s"
+            % (text, DEFAULT_NAMESPACE, DEFAULT_NAME)
+        )
     return parts[0], parts[1]
 
 
@@ -35,8 +42,10 @@ def _warn_on_other_behaviour(module: KceModule, config: ClusterConfig) -> None:
     given = {k: v for k, v in (module.params.get("cloud_behaviour") or {}).items() if v is not None}
     differs = sorted(k for k, v in given.items() if getattr(config.settings.cloud, k) != v)
     if differs:
-        module.warn("cloud_behaviour %s differs from %s; the cluster configuration is used, so VPC-CNI on the nodes and this task agree"
-                    % (", ".join("%s=%s" % (k, given[k]) for k in differs), config.source))
+        module.warn(
+            "cloud_behaviour %s differs from %s; the cluster configuration is used, so VPC-CNI on the nodes and this task agree"
+            % (", ".join("%s=%s" % (k, given[k]) for k in differs), config.source)
+        )
 
 
 def cluster_config(module: KceModule, required: bool = True) -> Optional[ClusterConfig]:
@@ -63,5 +72,11 @@ def behaviour_of(module: KceModule, config: Optional[ClusterConfig]) -> CloudBeh
 def flow_context(module: KceModule, **options: Any) -> FlowContext:
     """The flows' context: the cluster configuration read from the ConfigMap, group/version overridden by the options."""
     config = cluster_config(module)
-    return FlowContext(module.kube, module.client, config, identity=default_identity(module.name), project_ids=module.params.get("project_ids"),
-                       **options)
+    return FlowContext(
+        module.kube,
+        module.client,
+        config,
+        identity=default_identity(module.name),
+        project_ids=module.params.get("project_ids"),
+        **options,
+    )

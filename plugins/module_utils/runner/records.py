@@ -18,41 +18,64 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import F
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import KIND, Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.executor import execute_plan, stored_by_key
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore, StoredReservation, flat_record
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import (
+    ReservationStore,
+    StoredReservation,
+    flat_record,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import GROUP_VERSION_ARGS
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule, ModuleError
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import (
-    check_group_version, check_id, check_pod, check_time, parse_ipv4, parse_retention)
+    check_group_version,
+    check_id,
+    check_pod,
+    check_time,
+    parse_ipv4,
+    parse_retention,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.cluster import object_diff, shown
 
 # Option name -> record key.
 OPTION_KEYS = (
-    ("pod_name", "podName"), ("pod_uid", "podUID"), ("fixed", "fixed"), ("ip", "ip"), ("subnet_id", "subnetId"),
-    ("zone", "zone"), ("eni_id", "eniId"), ("mac", "mac"), ("retention", "retention"), ("phase", "phase"),
-    ("node_name", "nodeName"), ("instance_id", "instanceId"), ("released_at", "releasedAt"),
+    ("pod_name", "podName"),
+    ("pod_uid", "podUID"),
+    ("fixed", "fixed"),
+    ("ip", "ip"),
+    ("subnet_id", "subnetId"),
+    ("zone", "zone"),
+    ("eni_id", "eniId"),
+    ("mac", "mac"),
+    ("retention", "retention"),
+    ("phase", "phase"),
+    ("node_name", "nodeName"),
+    ("instance_id", "instanceId"),
+    ("released_at", "releasedAt"),
 )
 NEW_RECORD_DEFAULTS = {"fixed": True, "retention": "never", "phase": Phase.RESERVED.value}
 
 
 def record_argument_spec(mode: Mode) -> Dict[str, Any]:
     """Options of pod_eni (exclusive) and pod_eni_ip (shared); the cluster options are added by KceModule."""
-    return dict(GROUP_VERSION_ARGS, **{
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        "namespace": {"type": "str", "required": True},
-        "pod_name": {"type": "str", "required": mode is Mode.EXCLUSIVE},
-        "ip": {"type": "str", "required": mode is Mode.SHARED},
-        "pod_uid": {"type": "str"},
-        "fixed": {"type": "bool"},
-        "subnet_id": {"type": "str"},
-        "zone": {"type": "str"},
-        "eni_id": {"type": "str"},
-        "mac": {"type": "str"},
-        "retention": {"type": "str"},
-        "phase": {"type": "str", "choices": [phase.value for phase in Phase]},
-        "node_name": {"type": "str"},
-        "instance_id": {"type": "str"},
-        "released_at": {"type": "str"},
-    })
+    return dict(
+        GROUP_VERSION_ARGS,
+        **{
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "namespace": {"type": "str", "required": True},
+            "pod_name": {"type": "str", "required": mode is Mode.EXCLUSIVE},
+            "ip": {"type": "str", "required": mode is Mode.SHARED},
+            "pod_uid": {"type": "str"},
+            "fixed": {"type": "bool"},
+            "subnet_id": {"type": "str"},
+            "zone": {"type": "str"},
+            "eni_id": {"type": "str"},
+            "mac": {"type": "str"},
+            "retention": {"type": "str"},
+            "phase": {"type": "str", "choices": [phase.value for phase in Phase]},
+            "node_name": {"type": "str"},
+            "instance_id": {"type": "str"},
+            "released_at": {"type": "str"},
+        },
+    )
 
 
 def check_options(mode: Mode, params: Dict[str, Any]) -> None:
@@ -92,8 +115,10 @@ def desired_reservation(mode: Mode, params: Dict[str, Any], existing: Optional[S
     except FixedIpError as exc:
         raise ModuleError("%s cannot be written: %s" % (label, exc)) from None
     if mode is Mode.SHARED and reservation.ip != params["ip"]:
-        raise ModuleError("PodEniIP %s/%s records IP %r; a PodEniIP is named after its IP, so create a new one for another IP"
-                          % (params["namespace"], params["ip"], reservation.ip))
+        raise ModuleError(
+            "PodEniIP %s/%s records IP %r; a PodEniIP is named after its IP, so create a new one for another IP"
+            % (params["namespace"], params["ip"], reservation.ip)
+        )
     return reservation
 
 
@@ -109,14 +134,28 @@ def ensure_record(module: KceModule, mode: Mode) -> Dict[str, Any]:
     else:
         reservation = desired_reservation(mode, params, existing)
         plan = Plan((WriteReservation(reservation),), reservation)
-    result = execute_plan(plan, None, store, stored_by_key([existing] if existing else []), check_mode=module.check_mode,
-                          dry_run_records=True)
+    result = execute_plan(
+        plan,
+        None,
+        store,
+        stored_by_key([existing] if existing else []),
+        check_mode=module.check_mode,
+        dry_run_records=True,
+    )
     if not result.ok:
         raise result.error
     final = next(iter(result.records.values()), None)
     unchanged, diff = object_diff(existing.obj if existing else None, final.obj if final else None)
-    return module.result(not unchanged, diff["before"], diff["after"], name=name, namespace=namespace, kind=KIND[mode],
-                         result=shown(final.obj if final else None), reservation=reservation.to_dict() if reservation else {})
+    return module.result(
+        not unchanged,
+        diff["before"],
+        diff["after"],
+        name=name,
+        namespace=namespace,
+        kind=KIND[mode],
+        result=shown(final.obj if final else None),
+        reservation=reservation.to_dict() if reservation else {},
+    )
 
 
 def run_record_module(mode: Mode) -> None:

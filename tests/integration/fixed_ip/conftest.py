@@ -13,24 +13,28 @@ import uuid
 from pathlib import Path
 
 import pytest
+from fixed_ip_sandbox import ACCESS_KEY_ID, CHOSEN_IPS, REGION, SANDBOX_SETTINGS, SECRET_ACCESS_KEY, SUBNET_6A
 from kubernetes import client, dynamic
 from kubernetes.client.rest import ApiException
 
-from sandbox.ksyun_emulator.admin_client import AdminClient
-
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import DEFAULT_NAME, DEFAULT_NAMESPACE, config_map_data
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import (
+    DEFAULT_NAME,
+    DEFAULT_NAMESPACE,
+    config_map_data,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
-
-from fixed_ip_sandbox import ACCESS_KEY_ID, CHOSEN_IPS, REGION, SANDBOX_SETTINGS, SECRET_ACCESS_KEY, SUBNET_6A
 from playbook_runner import run_playbook
+from sandbox.ksyun_emulator.admin_client import AdminClient
 
 
 def _sandbox_reset():
     """tests/sandbox/sandbox_reset.py: the baseline these tests share with the sandbox suite (same sandbox, same node agent)."""
     name = "sandbox_reset"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[2] / "sandbox" / "sandbox_reset.py")
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).resolve().parents[2] / "sandbox" / "sandbox_reset.py"
+        )
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
@@ -55,7 +59,9 @@ def emulator(emulator_url):
 @pytest.fixture(scope="session")
 def ksyun(emulator_url):
     """A cloud client on the sandbox emulator, for setting up and checking what the modules did."""
-    return KsyunClient(access_key_id=ACCESS_KEY_ID, secret_access_key=SECRET_ACCESS_KEY, region=REGION, endpoint=emulator_url)
+    return KsyunClient(
+        access_key_id=ACCESS_KEY_ID, secret_access_key=SECRET_ACCESS_KEY, region=REGION, endpoint=emulator_url
+    )
 
 
 def _established(ext, name):
@@ -79,7 +85,10 @@ def vpc_cni(kube, wait_for):
             if exc.status != 409:
                 raise
         wait_for("CRD of %s Established" % kind, lambda k=kind: _established(ext, crd(k)["metadata"]["name"]))
-    body = {"metadata": {"name": DEFAULT_NAME, "namespace": DEFAULT_NAMESPACE}, "data": config_map_data(SANDBOX_SETTINGS)}
+    body = {
+        "metadata": {"name": DEFAULT_NAME, "namespace": DEFAULT_NAMESPACE},
+        "data": config_map_data(SANDBOX_SETTINGS),
+    }
     try:
         core.create_namespaced_config_map(DEFAULT_NAMESPACE, body)
     except ApiException as exc:
@@ -99,7 +108,9 @@ def free_cloud_leftovers(dyn, ksyun, namespace):
     """Delete the namespace's records, then free what they kept (record first, as the product FAQ's manual reclaim does)."""
     for kind in sorted(KINDS):
         for item in _records(dyn, kind, namespace):
-            dyn.resources.get(api_version="k8s.ksyun.com/v1", kind=kind).delete(namespace=namespace, name=item["metadata"]["name"])
+            dyn.resources.get(api_version="k8s.ksyun.com/v1", kind=kind).delete(
+                namespace=namespace, name=item["metadata"]["name"]
+            )
             spec = item.get("spec") or {}
             if kind == "PodEniIP" and spec.get("ip") and spec.get("subnetId"):
                 ksyun.release_private_ip_reservation(spec["subnetId"], spec["ip"])
@@ -125,7 +136,8 @@ def baseline(kube, emulator, ksyun, wait_for):
 @pytest.fixture
 def namespace(kube, dyn, ksyun, emulator, vpc_cni, baseline):
     """A fresh namespace on the sandbox's baseline (settings, faults, ConfigMap, cordons; nothing on the nodes that no
-    record keeps); afterwards its records' cloud reservations are freed, the namespace deleted and the configuration put back."""
+    record keeps); afterwards its records' cloud reservations are freed, the namespace deleted and the configuration put back.
+    """
     baseline.restore_config()
     baseline.free_cloud()
     release_unrecorded(dyn, ksyun, emulator, SUBNET_6A, CHOSEN_IPS)

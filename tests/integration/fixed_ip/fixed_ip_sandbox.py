@@ -10,7 +10,10 @@ SUBNET_6A = "5f2c7a10-0002-4a6e-9c1b-000000000001"
 SUBNET_6B = "5f2c7a10-0002-4a6e-9c1b-000000000002"
 SECURITY_GROUP = "5f2c7a10-0003-4a6e-9c1b-000000000001"
 # What the sandbox's VPC-CNI runs with (the node agent installs the same when it manages the add-on).
-SANDBOX_SETTINGS = Settings(cluster_name="sandbox", security_group_ids=(SECURITY_GROUP,),
-                            pod_subnets={"cn-beijing-6a": (SUBNET_6A,), "cn-beijing-6b": (SUBNET_6B,)})
+SANDBOX_SETTINGS = Settings(
+    cluster_name="sandbox",
+    security_group_ids=(SECURITY_GROUP,),
+    pod_subnets={"cn-beijing-6a": (SUBNET_6A,), "cn-beijing-6b": (SUBNET_6B,)},
+)
 # IPs the tests choose in SUBNET_6A; a late release by the node agent may leave one reserved after its run.
 CHOSEN_IPS = ("10.0.0.236", "10.0.0.238", "10.0.0.239", "10.0.0.246")

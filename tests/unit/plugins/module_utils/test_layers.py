@@ -27,20 +27,26 @@ def imports(folder: str):
 
 
 def layer(module: str) -> str:
-    """"flows" for PACKAGE.flows.run."""
-    return module[len(PACKAGE) + 1:].split(".")[0]
+    """The layer folder of an imported module_utils module, e.g. flows for PACKAGE.flows.run."""
+    return module[len(PACKAGE) + 1 :].split(".")[0]
 
 
 def test_every_layer_imports_only_the_layers_below_it():
-    found = ["%s/%s imports %s" % (folder, name, module)
-             for folder, below in BELOW.items() for name, module in imports(folder)
-             if module.startswith(PACKAGE + ".") and layer(module) not in below | {folder}]
+    found = [
+        "%s/%s imports %s" % (folder, name, module)
+        for folder, below in BELOW.items()
+        for name, module in imports(folder)
+        if module.startswith(PACKAGE + ".") and layer(module) not in below | {folder}
+    ]
     assert not found, "\n".join(found)
 
 
 def test_the_domain_imports_nothing_but_the_standard_library_and_itself():
-    found = ["fixed_ip/%s imports %s" % (name, module) for name, module in imports("fixed_ip")
-             if not module.startswith(PACKAGE + ".fixed_ip.") and module.split(".")[0] not in sys.stdlib_module_names]
+    found = [
+        "fixed_ip/%s imports %s" % (name, module)
+        for name, module in imports("fixed_ip")
+        if not module.startswith(PACKAGE + ".fixed_ip.") and module.split(".")[0] not in sys.stdlib_module_names
+    ]
     assert not found, "\n".join(found)
 
 

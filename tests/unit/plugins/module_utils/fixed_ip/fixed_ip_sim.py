@@ -17,7 +17,12 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip import actions 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour, Settings
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
-    CloudSnapshot, EniSnapshot, NodeSnapshot, PodSnapshot, SubnetSnapshot)
+    CloudSnapshot,
+    EniSnapshot,
+    NodeSnapshot,
+    PodSnapshot,
+    SubnetSnapshot,
+)
 
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=timezone.utc)
 CLUSTER = "kce-demo"
@@ -31,18 +36,30 @@ class SimError(Exception):
 
 def settings(**overrides) -> Settings:
     """Test settings; CloudBehaviour fields (reserve_assigned_ip=True, ...) may be given directly."""
-    behaviour = {key: overrides.pop(key) for key in list(overrides) if key in {f.name for f in dataclasses.fields(CloudBehaviour)}}
-    values = dict(cluster_name=CLUSTER, security_group_ids=("sg-pods",),
-                  pod_subnets={ZONE_A: (SUBNET_A,), ZONE_B: (SUBNET_B,)}, cloud=CloudBehaviour(**behaviour))
+    behaviour = {
+        key: overrides.pop(key)
+        for key in list(overrides)
+        if key in {f.name for f in dataclasses.fields(CloudBehaviour)}
+    }
+    values = dict(
+        cluster_name=CLUSTER,
+        security_group_ids=("sg-pods",),
+        pod_subnets={ZONE_A: (SUBNET_A,), ZONE_B: (SUBNET_B,)},
+        cloud=CloudBehaviour(**behaviour),
+    )
     values.update(overrides)
     return Settings(**values)
 
 
 def node(name="10.0.0.47", instance_id="i-node47", zone=ZONE_A, eni_quota=4, ip_quota=4) -> NodeSnapshot:
-    return NodeSnapshot(name=name, instance_id=instance_id, zone=zone, instance_type="N3.2B", eni_quota=eni_quota, ip_quota=ip_quota)
+    return NodeSnapshot(
+        name=name, instance_id=instance_id, zone=zone, instance_type="N3.2B", eni_quota=eni_quota, ip_quota=ip_quota
+    )
 
 
-def sts_pod(name="sts-0", uid="uid-1", node_name="10.0.0.47", mode=Mode.SHARED, fixed=True, namespace="default", **overrides) -> PodSnapshot:
+def sts_pod(
+    name="sts-0", uid="uid-1", node_name="10.0.0.47", mode=Mode.SHARED, fixed=True, namespace="default", **overrides
+) -> PodSnapshot:
     annotations = {"v1.multus-cni.io/default-network": "kube-system/vpc-cni"}
     if mode is Mode.SHARED:
         annotations["k8s.ksyun.com/pod-eniip"] = "true"
@@ -52,8 +69,16 @@ def sts_pod(name="sts-0", uid="uid-1", node_name="10.0.0.47", mode=Mode.SHARED, 
         resources = {"ksyun/eni": "1"}
     if fixed:
         annotations["k8s.ksyun.com/pod-ip-fixed"] = "true"
-    values = dict(namespace=namespace, name=name, uid=uid, node_name=node_name, owner_kind="StatefulSet", owner_name="sts",
-                  annotations=annotations, resource_requests=resources)
+    values = dict(
+        namespace=namespace,
+        name=name,
+        uid=uid,
+        node_name=node_name,
+        owner_kind="StatefulSet",
+        owner_name="sts",
+        annotations=annotations,
+        resource_requests=resources,
+    )
     values.update(overrides)
     return PodSnapshot(**values)
 
@@ -83,8 +108,18 @@ class World:
 
     def add_primary_enis(self):
         for each in self.nodes.values():
-            self.add_eni(EniSnapshot("eni-primary-%s" % each.instance_id, "primary", "subnet-nodes", each.zone, each.instance_id,
-                                     primary_ip=each.name, is_primary=True, state="in-use"))
+            self.add_eni(
+                EniSnapshot(
+                    "eni-primary-%s" % each.instance_id,
+                    "primary",
+                    "subnet-nodes",
+                    each.zone,
+                    each.instance_id,
+                    primary_ip=each.name,
+                    is_primary=True,
+                    state="in-use",
+                )
+            )
         return self
 
     def add_eni(self, eni: EniSnapshot) -> EniSnapshot:
@@ -103,19 +138,30 @@ class World:
     def _free(self, subnet_id):
         subnet = self.subnets[subnet_id]
         assigned = self._assigned()
-        return [str(ip) for ip in ipaddress.ip_network(subnet.cidr).hosts()
-                if str(ip) != subnet.gateway_ip and str(ip) not in assigned and str(ip) not in self.reserved[subnet_id]]
+        return [
+            str(ip)
+            for ip in ipaddress.ip_network(subnet.cidr).hosts()
+            if str(ip) != subnet.gateway_ip and str(ip) not in assigned and str(ip) not in self.reserved[subnet_id]
+        ]
 
     def cloud(self) -> CloudSnapshot:
-        subnets = tuple(dataclasses.replace(subnet, reserved_ips=frozenset(self.reserved[subnet_id]), available_ips=tuple(self._free(subnet_id)))
-                        for subnet_id, subnet in sorted(self.subnets.items()))
+        subnets = tuple(
+            dataclasses.replace(
+                subnet, reserved_ips=frozenset(self.reserved[subnet_id]), available_ips=tuple(self._free(subnet_id))
+            )
+            for subnet_id, subnet in sorted(self.subnets.items())
+        )
         return CloudSnapshot(enis=tuple(self.enis[key] for key in sorted(self.enis)), subnets=subnets)
 
     def record_of(self, pod: PodSnapshot, mode: Mode):
         """The lookup the cluster layer does: PodEni by name, PodEniIP by the pod's labels."""
         if mode is Mode.EXCLUSIVE:
             return self.records.get(("PodEni", pod.namespace, pod.name))
-        found = [r for key, r in sorted(self.records.items()) if key[:2] == ("PodEniIP", pod.namespace) and r.pod_name == pod.name]
+        found = [
+            r
+            for key, r in sorted(self.records.items())
+            if key[:2] == ("PodEniIP", pod.namespace) and r.pod_name == pod.name
+        ]
         if len(found) > 1:
             raise SimError("pod %s has %d PodEniIPs" % (pod.ref, len(found)))
         return found[0] if found else None
@@ -161,7 +207,11 @@ class World:
     def _watch_window(self):
         assigned = self._assigned()
         for record in self.records.values():
-            if record.mode is Mode.SHARED and record.fixed and (record.phase in (Phase.RELEASING, Phase.RESERVED) or record.released_at):
+            if (
+                record.mode is Mode.SHARED
+                and record.fixed
+                and (record.phase in (Phase.RELEASING, Phase.RESERVED) or record.released_at)
+            ):
                 if record.ip not in assigned and record.ip not in self.reserved[record.subnet_id]:
                     self.exposures.append((self.steps, record.ip))
 
@@ -189,8 +239,17 @@ class World:
         else:
             ip = self._free(action.subnet_id)[0]
         self.counter += 1
-        eni = EniSnapshot("eni-%04d" % self.counter, action.name, action.subnet_id, subnet.zone, None, primary_ip=ip,
-                          mac="fa:16:3e:00:00:%02x" % self.counter, state="available", create_time=NOW)
+        eni = EniSnapshot(
+            "eni-%04d" % self.counter,
+            action.name,
+            action.subnet_id,
+            subnet.zone,
+            None,
+            primary_ip=ip,
+            mac="fa:16:3e:00:00:%02x" % self.counter,
+            state="available",
+            create_time=NOW,
+        )
         return self.add_eni(eni)
 
     def _AttachEni(self, action):
@@ -199,7 +258,9 @@ class World:
         if eni.instance_id:
             raise SimError("ENI %s is already attached to %s" % (eni.eni_id, eni.instance_id))
         if eni.zone != target.zone:
-            raise SimError("ENI %s in zone %s cannot attach to an instance in zone %s" % (eni.eni_id, eni.zone, target.zone))
+            raise SimError(
+                "ENI %s in zone %s cannot attach to an instance in zone %s" % (eni.eni_id, eni.zone, target.zone)
+            )
         count = sum(1 for each in self.enis.values() if each.instance_id == action.instance_id)
         if count >= target.eni_quota:
             raise SimError("instance %s is at its ENI quota" % action.instance_id)
@@ -234,7 +295,9 @@ class World:
         eni = self._eni(action.eni)
         if action.ip not in eni.secondary_ips:
             raise SimError("IP %s is not a secondary IP of %s" % (action.ip, eni.eni_id))
-        self.enis[eni.eni_id] = dataclasses.replace(eni, secondary_ips=tuple(ip for ip in eni.secondary_ips if ip != action.ip))
+        self.enis[eni.eni_id] = dataclasses.replace(
+            eni, secondary_ips=tuple(ip for ip in eni.secondary_ips if ip != action.ip)
+        )
 
     def _ReserveIp(self, action):
         if action.ip in self._assigned() and not self.settings.cloud.reserve_assigned_ip:

@@ -3,14 +3,26 @@
 
 from __future__ import annotations
 
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot, PodSnapshot, SubnetSnapshot
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.audit import inspect
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
+    CloudSnapshot,
+    EniSnapshot,
+    PodSnapshot,
+    SubnetSnapshot,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import StoredReservation
 
 SUBNET = "5f2c7a10-0002-4a6e-9c1b-000000000001"
-SHARED_ENI = EniSnapshot(eni_id="eni-sh", name="kcefip_kce-demo_sh_0_10-0-0-47", subnet_id=SUBNET, zone="cn-beijing-6a", instance_id="i-47",
-                         primary_ip="10.0.0.20", secondary_ips=("10.0.0.236",))
+SHARED_ENI = EniSnapshot(
+    eni_id="eni-sh",
+    name="kcefip_kce-demo_sh_0_10-0-0-47",
+    subnet_id=SUBNET,
+    zone="cn-beijing-6a",
+    instance_id="i-47",
+    primary_ip="10.0.0.20",
+    secondary_ips=("10.0.0.236",),
+)
 POD = PodSnapshot(namespace="default", name="sts-0", uid="uid-1", node_name="10.0.0.47", pod_ip="10.0.0.236")
 
 
@@ -20,14 +32,27 @@ def stored(reservation):
 
 
 def bound(**changes):
-    base = dict(namespace="default", pod_name="sts-0", mode=Mode.SHARED, pod_uid="uid-1", ip="10.0.0.236", subnet_id=SUBNET,
-                zone="cn-beijing-6a", eni_id="eni-sh", instance_id="i-47", node_name="10.0.0.47", phase=Phase.BOUND)
+    base = dict(
+        namespace="default",
+        pod_name="sts-0",
+        mode=Mode.SHARED,
+        pod_uid="uid-1",
+        ip="10.0.0.236",
+        subnet_id=SUBNET,
+        zone="cn-beijing-6a",
+        eni_id="eni-sh",
+        instance_id="i-47",
+        node_name="10.0.0.47",
+        phase=Phase.BOUND,
+    )
     base.update(changes)
     return Reservation(**base)
 
 
 def snapshot(enis=(SHARED_ENI,), reserved=()):
-    return CloudSnapshot(enis=enis, subnets=(SubnetSnapshot(SUBNET, "10.0.0.0/24", "cn-beijing-6a", reserved_ips=frozenset(reserved)),))
+    return CloudSnapshot(
+        enis=enis, subnets=(SubnetSnapshot(SUBNET, "10.0.0.0/24", "cn-beijing-6a", reserved_ips=frozenset(reserved)),)
+    )
 
 
 def only(results):
@@ -39,8 +64,14 @@ def test_a_bound_pod_whose_eni_holds_its_ip_is_in_sync():
     result = only(inspect([stored(bound())], snapshot(), {("default", "sts-0"): POD}, "kce-demo"))
     assert result["in_sync"] and result["drift"] == []
     assert result["cloud"]["eni"]["id"] == "eni-sh" and result["cloud"]["ip_reserved"] is False
-    assert result["pod"] == {"exists": True, "uid": "uid-1", "uid_matches": True, "node_name": "10.0.0.47", "pod_ip": "10.0.0.236",
-                             "deleting": False}
+    assert result["pod"] == {
+        "exists": True,
+        "uid": "uid-1",
+        "uid_matches": True,
+        "node_name": "10.0.0.47",
+        "pod_ip": "10.0.0.236",
+        "deleting": False,
+    }
 
 
 def test_a_bound_record_whose_pod_is_gone_is_drift():
@@ -56,17 +87,34 @@ def test_an_ip_on_another_eni_than_recorded_is_drift():
 def test_a_reserved_ip_that_is_neither_assigned_nor_reserved_could_be_handed_out():
     record = bound(phase=Phase.RESERVED, pod_uid="", eni_id="", instance_id="", node_name="")
     result = only(inspect([stored(record)], snapshot(enis=()), {}, "kce-demo"))
-    assert result["drift"] == ["IP 10.0.0.236 is neither assigned nor reserved in subnet %s, so random allocation may hand it out" % SUBNET]
+    assert result["drift"] == [
+        "IP 10.0.0.236 is neither assigned nor reserved in subnet %s, so random allocation may hand it out" % SUBNET
+    ]
     assert only(inspect([stored(record)], snapshot(enis=(), reserved=("10.0.0.236",)), {}, "kce-demo"))["in_sync"]
 
 
 def test_an_exclusive_record_whose_eni_is_gone_or_detached_is_drift():
-    record = Reservation(namespace="default", pod_name="db-0", mode=Mode.EXCLUSIVE, pod_uid="uid-2", ip="10.0.0.30", subnet_id=SUBNET,
-                         eni_id="eni-db", instance_id="i-47", phase=Phase.BOUND)
+    record = Reservation(
+        namespace="default",
+        pod_name="db-0",
+        mode=Mode.EXCLUSIVE,
+        pod_uid="uid-2",
+        ip="10.0.0.30",
+        subnet_id=SUBNET,
+        eni_id="eni-db",
+        instance_id="i-47",
+        phase=Phase.BOUND,
+    )
     pod = PodSnapshot(namespace="default", name="db-0", uid="uid-2", node_name="10.0.0.47", pod_ip="10.0.0.30")
     missing = only(inspect([stored(record)], snapshot(), {("default", "db-0"): pod}, "kce-demo"))
     assert missing["drift"] == ["ENI eni-db of the record is missing from the cloud, so IP 10.0.0.30 is lost"]
-    detached = EniSnapshot(eni_id="eni-db", name="kcefip_kce-demo_ex_default_db-0", subnet_id=SUBNET, zone="cn-beijing-6a", primary_ip="10.0.0.30")
+    detached = EniSnapshot(
+        eni_id="eni-db",
+        name="kcefip_kce-demo_ex_default_db-0",
+        subnet_id=SUBNET,
+        zone="cn-beijing-6a",
+        primary_ip="10.0.0.30",
+    )
     result = only(inspect([stored(record)], snapshot(enis=(detached,)), {("default", "db-0"): pod}, "kce-demo"))
     assert result["drift"] == ["record says Bound but ENI eni-db is detached"]
 

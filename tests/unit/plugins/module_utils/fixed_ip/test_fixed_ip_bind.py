@@ -10,7 +10,12 @@ import pytest
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip import actions as act
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.bind import LivePodCheckMissing, plan_bind
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import (
-    CrossSubnetRefused, InvalidSettings, PlacementError, ReservationConflict, ReservationHeld)
+    CrossSubnetRefused,
+    InvalidSettings,
+    PlacementError,
+    ReservationConflict,
+    ReservationHeld,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import Ref
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import EniSnapshot
@@ -42,10 +47,25 @@ def bound_world(mode, pod=None):
 
 def test_an_exclusive_pod_without_a_podeni_gets_a_new_eni_in_the_product_pages_order():
     plan = bind(world(), sim.sts_pod(mode=Mode.EXCLUSIVE))
-    assert kinds(plan) == ["WriteReservation", "CreateEni", "WriteReservation", "AttachEni", "WriteReservation", "SetPodNetwork"]
+    assert kinds(plan) == [
+        "WriteReservation",
+        "CreateEni",
+        "WriteReservation",
+        "AttachEni",
+        "WriteReservation",
+        "SetPodNetwork",
+    ]
     first, create, located, attach, done, network = plan.actions
-    assert first.reservation.phase is Phase.BINDING and first.reservation.eni_id == "" and first.reservation.subnet_id == sim.SUBNET_A
-    assert create.name == "kcefip_kce-demo_ex_default_sts-0" and create.primary_ip is None and create.security_group_ids == ("sg-pods",)
+    assert (
+        first.reservation.phase is Phase.BINDING
+        and first.reservation.eni_id == ""
+        and first.reservation.subnet_id == sim.SUBNET_A
+    )
+    assert (
+        create.name == "kcefip_kce-demo_ex_default_sts-0"
+        and create.primary_ip is None
+        and create.security_group_ids == ("sg-pods",)
+    )
     assert located.reservation.eni_id == Ref("new-eni") and located.reservation.ip == Ref("new-eni", "primary_ip")
     assert attach == act.AttachEni(Ref("new-eni"), NODE_47.instance_id)
     assert done.reservation.phase is Phase.BOUND and done.reservation.node_name == NODE_47.name
@@ -54,9 +74,21 @@ def test_an_exclusive_pod_without_a_podeni_gets_a_new_eni_in_the_product_pages_o
 
 def test_a_shared_pod_without_a_podeniip_records_the_chosen_ip_before_any_cloud_call():
     plan = bind(world(), sim.sts_pod())
-    assert kinds(plan) == ["WriteReservation", "CreateEni", "AttachEni", "AssignIp", "WriteReservation", "SetPodNetwork"]
+    assert kinds(plan) == [
+        "WriteReservation",
+        "CreateEni",
+        "AttachEni",
+        "AssignIp",
+        "WriteReservation",
+        "SetPodNetwork",
+    ]
     intent = plan.actions[0].reservation
-    assert (intent.phase, intent.ip, intent.record_name(), intent.node_name) == (Phase.BINDING, "10.0.0.2", "10.0.0.2", NODE_47.name)
+    assert (intent.phase, intent.ip, intent.record_name(), intent.node_name) == (
+        Phase.BINDING,
+        "10.0.0.2",
+        "10.0.0.2",
+        NODE_47.name,
+    )
     assert plan.actions[1].primary_ip == "10.0.0.3", "a new shared ENI must not take the pod's chosen IP as its primary"
     assert plan.actions[3] == act.AssignIp(Ref("new-eni"), "10.0.0.2")
 
@@ -85,7 +117,11 @@ def test_a_shared_eni_full_of_ips_makes_the_node_create_another():
 
 def test_a_spare_detached_shared_eni_of_the_node_is_attached_instead_of_creating_another():
     w = world()
-    w.add_eni(EniSnapshot("eni-spare", "kcefip_kce-demo_sh_0_10-0-0-47-4b3fbc90", sim.SUBNET_A, sim.ZONE_A, primary_ip="10.0.0.250"))
+    w.add_eni(
+        EniSnapshot(
+            "eni-spare", "kcefip_kce-demo_sh_0_10-0-0-47-4b3fbc90", sim.SUBNET_A, sim.ZONE_A, primary_ip="10.0.0.250"
+        )
+    )
     plan = bind(w, sim.sts_pod())
     assert kinds(plan)[:3] == ["WriteReservation", "AttachEni", "AssignIp"]
     assert plan.actions[2] == act.AssignIp("eni-spare", "10.0.0.2")
@@ -106,7 +142,8 @@ def test_an_ip_in_another_zones_subnet_is_refused_and_nothing_is_planned():
     assert str(err.value) == (
         "pod default/sts-0 holds fixed IP 10.0.0.2 in subnet subnet-a (zone cn-beijing-6a); node 10.0.1.9 is in zone cn-beijing-6b; "
         "a fixed IP never moves across subnets: schedule the pod into zone cn-beijing-6a (nodeAffinity on topology.kubernetes.io/zone) "
-        "or reclaim the IP")
+        "or reclaim the IP"
+    )
 
 
 def test_an_exclusive_eni_in_another_zone_is_refused_too():
@@ -118,15 +155,24 @@ def test_an_exclusive_eni_in_another_zone_is_refused_too():
 
 def plan_release_of(w, pod):
     from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import plan_release
+
     mode = Mode.SHARED if "k8s.ksyun.com/pod-eniip" in pod.annotations else Mode.EXCLUSIVE
-    return plan_release(dataclasses.replace(w.pod_view(pod), deleting=True), w.record_of(pod, mode), w.cloud(), w.settings, sim.NOW,
-                        frozenset())
+    return plan_release(
+        dataclasses.replace(w.pod_view(pod), deleting=True),
+        w.record_of(pod, mode),
+        w.cloud(),
+        w.settings,
+        sim.NOW,
+        frozenset(),
+    )
 
 
 @pytest.mark.parametrize("mode", list(Mode), ids=lambda m: m.value)
 def test_a_reservation_held_by_another_live_pod_is_refused(mode):
     w = bound_world(mode)
-    with pytest.raises(ReservationHeld, match="held by live pod uid uid-1, so pod default/sts-0 \\(uid uid-2\\) cannot take it"):
+    with pytest.raises(
+        ReservationHeld, match="held by live pod uid uid-1, so pod default/sts-0 \\(uid uid-2\\) cannot take it"
+    ):
         bind(w, sim.sts_pod(mode=mode, uid="uid-2"), live=frozenset({"uid-1", "uid-2"}))
 
 
@@ -158,7 +204,9 @@ def test_a_node_at_its_eni_quota_is_refused_before_anything_is_created():
     assert "schedule the pod on another node" in str(err.value)
 
 
-@pytest.mark.parametrize("field, value, hint", [("eni_quota", 0, "ENI quota of 0"), ("ip_quota", 1, "allows 1 private IPs per ENI")])
+@pytest.mark.parametrize(
+    "field, value, hint", [("eni_quota", 0, "ENI quota of 0"), ("ip_quota", 1, "allows 1 private IPs per ENI")]
+)
 def test_a_node_without_its_instance_type_limits_is_refused(field, value, hint):
     node = dataclasses.replace(NODE_47, **{field: value})
     with pytest.raises(InvalidSettings, match=hint):
@@ -167,12 +215,16 @@ def test_a_node_without_its_instance_type_limits_is_refused(field, value, hint):
 
 def test_a_node_without_instance_id_or_zone_is_refused():
     with pytest.raises(InvalidSettings, match="instance id '' and zone"):
-        plan_bind(sim.sts_pod(), dataclasses.replace(NODE_47, instance_id=""), None, world().cloud(), sim.settings(), sim.NOW)
+        plan_bind(
+            sim.sts_pod(), dataclasses.replace(NODE_47, instance_id=""), None, world().cloud(), sim.settings(), sim.NOW
+        )
 
 
 def test_a_zone_without_pod_subnets_is_refused_naming_the_configured_zones():
     w = world(pod_subnets={sim.ZONE_B: (sim.SUBNET_B,)})
-    with pytest.raises(PlacementError, match="no pod subnet is configured for zone 'cn-beijing-6a'.*zones: cn-beijing-6b"):
+    with pytest.raises(
+        PlacementError, match="no pod subnet is configured for zone 'cn-beijing-6a'.*zones: cn-beijing-6b"
+    ):
         bind(w, sim.sts_pod())
 
 
@@ -193,7 +245,9 @@ def test_creating_an_eni_without_security_groups_is_refused():
 def test_a_pod_of_another_workload_asking_for_a_fixed_ip_gets_a_non_fixed_one_and_a_warning():
     plan = bind(world(), sim.sts_pod(owner_kind="ReplicaSet", owner_name="web-7d9f"))
     assert plan.reservation.fixed is False and plan.changed
-    assert plan.warnings == ("fixed IP is only supported for StatefulSet and static pods; ReplicaSet pod default/sts-0 got a non-fixed IP",)
+    assert plan.warnings == (
+        "fixed IP is only supported for StatefulSet and static pods; ReplicaSet pod default/sts-0 got a non-fixed IP",
+    )
 
 
 def test_an_ordinary_pod_and_a_pod_being_deleted_are_not_bound():
@@ -222,8 +276,17 @@ def test_an_eni_still_attaching_makes_the_bind_wait():
 
 def test_a_shared_eni_still_attaching_to_the_node_makes_the_bind_wait():
     w = world()
-    w.add_eni(EniSnapshot("eni-new", "kcefip_kce-demo_sh_0_10-0-0-47-4b3fbc90", sim.SUBNET_A, sim.ZONE_A, NODE_47.instance_id,
-                          primary_ip="10.0.0.250", state="attaching"))
+    w.add_eni(
+        EniSnapshot(
+            "eni-new",
+            "kcefip_kce-demo_sh_0_10-0-0-47-4b3fbc90",
+            sim.SUBNET_A,
+            sim.ZONE_A,
+            NODE_47.instance_id,
+            primary_ip="10.0.0.250",
+            state="attaching",
+        )
+    )
     plan = bind(w, sim.sts_pod())
     assert plan.retry and "eni-new on node 10.0.0.47 is attaching" in plan.reason
 
@@ -231,7 +294,9 @@ def test_a_shared_eni_still_attaching_to_the_node_makes_the_bind_wait():
 def test_switching_a_pods_mode_needs_its_old_record_deleted_first():
     w = bound_world(Mode.SHARED)
     record = w.record_of(sim.sts_pod(), Mode.SHARED)
-    with pytest.raises(ReservationConflict, match="asks for exclusive ENI mode, but its PodEniIP default/10.0.0.2 holds a shared"):
+    with pytest.raises(
+        ReservationConflict, match="asks for exclusive ENI mode, but its PodEniIP default/10.0.0.2 holds a shared"
+    ):
         plan_bind(sim.sts_pod(mode=Mode.EXCLUSIVE), NODE_47, record, w.cloud(), w.settings, sim.NOW)
 
 
@@ -247,7 +312,10 @@ def test_a_fixed_exclusive_eni_that_vanished_from_the_cloud_is_reported_lost():
     w.run(plan_release_of(w, sim.sts_pod(mode=Mode.EXCLUSIVE)).actions)
     record = w.record_of(sim.sts_pod(mode=Mode.EXCLUSIVE), Mode.EXCLUSIVE)
     del w.enis[record.eni_id]
-    with pytest.raises(ReservationConflict, match="ENI eni-0001 of PodEni default/sts-0 is gone from the cloud, so fixed IP 10.0.0.2 is lost"):
+    with pytest.raises(
+        ReservationConflict,
+        match="ENI eni-0001 of PodEni default/sts-0 is gone from the cloud, so fixed IP 10.0.0.2 is lost",
+    ):
         bind(w, sim.sts_pod(mode=Mode.EXCLUSIVE, uid="uid-2"))
 
 
@@ -260,15 +328,33 @@ def test_an_own_non_fixed_eni_that_vanished_is_simply_created_again():
 
 def test_a_pre_provisioned_ip_outside_its_subnet_is_refused_and_nothing_is_created():
     w = world()
-    w.put(Reservation("default", "sts-0", Mode.SHARED, ip="192.168.9.9", subnet_id=sim.SUBNET_A, zone=sim.ZONE_A, phase=Phase.RESERVED))
-    with pytest.raises(ReservationConflict, match="IP '192.168.9.9' of PodEniIP default/192.168.9.9 is not in its subnet subnet-a"):
+    w.put(
+        Reservation(
+            "default",
+            "sts-0",
+            Mode.SHARED,
+            ip="192.168.9.9",
+            subnet_id=sim.SUBNET_A,
+            zone=sim.ZONE_A,
+            phase=Phase.RESERVED,
+        )
+    )
+    with pytest.raises(
+        ReservationConflict, match="IP '192.168.9.9' of PodEniIP default/192.168.9.9 is not in its subnet subnet-a"
+    ):
         bind(w, sim.sts_pod())
 
 
 def test_a_pre_provisioned_ip_in_an_unknown_subnet_is_refused():
     w = world()
-    w.put(Reservation("default", "sts-0", Mode.SHARED, ip="10.9.0.5", subnet_id="subnet-x", zone=sim.ZONE_A, phase=Phase.RESERVED))
-    with pytest.raises(PlacementError, match="subnet 'subnet-x' of PodEniIP default/10.9.0.5 is not among the pod subnets"):
+    w.put(
+        Reservation(
+            "default", "sts-0", Mode.SHARED, ip="10.9.0.5", subnet_id="subnet-x", zone=sim.ZONE_A, phase=Phase.RESERVED
+        )
+    )
+    with pytest.raises(
+        PlacementError, match="subnet 'subnet-x' of PodEniIP default/10.9.0.5 is not among the pod subnets"
+    ):
         bind(w, sim.sts_pod())
 
 
@@ -277,7 +363,10 @@ def test_a_reserved_ip_that_someone_else_assigned_is_refused_not_stolen():
     w.run(plan_release_of(w, sim.sts_pod()).actions)
     eni_id = next(eni.eni_id for eni in w.enis.values() if eni.name.startswith("kcefip_"))
     w.enis[eni_id] = dataclasses.replace(w.enis[eni_id], secondary_ips=("10.0.0.2",))
-    with pytest.raises(ReservationConflict, match="IP 10.0.0.2 of PodEniIP default/10.0.0.2 .*phase Reserved.* assigned to ENI eni-0001"):
+    with pytest.raises(
+        ReservationConflict,
+        match="IP 10.0.0.2 of PodEniIP default/10.0.0.2 .*phase Reserved.* assigned to ENI eni-0001",
+    ):
         bind(w, sim.sts_pod(uid="uid-2"))
 
 
@@ -293,12 +382,20 @@ def test_a_bound_exclusive_eni_attached_to_another_instance_is_refused():
     w = bound_world(Mode.EXCLUSIVE)
     record = w.record_of(sim.sts_pod(mode=Mode.EXCLUSIVE), Mode.EXCLUSIVE)
     w.enis[record.eni_id] = dataclasses.replace(w.enis[record.eni_id], instance_id="i-elsewhere")
-    with pytest.raises(ReservationConflict, match="ENI eni-0001 of PodEni default/sts-0 is attached to instance i-elsewhere"):
+    with pytest.raises(
+        ReservationConflict, match="ENI eni-0001 of PodEni default/sts-0 is attached to instance i-elsewhere"
+    ):
         bind(w, sim.sts_pod(mode=Mode.EXCLUSIVE))
 
 
 def test_an_unrecorded_eni_named_for_the_pod_in_its_zone_is_adopted_not_duplicated():
     w = world()
-    w.add_eni(EniSnapshot("eni-left", "kcefip_kce-demo_ex_default_sts-0", sim.SUBNET_A, sim.ZONE_A, primary_ip="10.0.0.77", mac="m"))
+    w.add_eni(
+        EniSnapshot(
+            "eni-left", "kcefip_kce-demo_ex_default_sts-0", sim.SUBNET_A, sim.ZONE_A, primary_ip="10.0.0.77", mac="m"
+        )
+    )
     plan = bind(w, sim.sts_pod(mode=Mode.EXCLUSIVE))
-    assert "CreateEni" not in kinds(plan) and plan.reservation.ip == "10.0.0.77" and plan.reservation.eni_id == "eni-left"
+    assert (
+        "CreateEni" not in kinds(plan) and plan.reservation.ip == "10.0.0.77" and plan.reservation.eni_id == "eni-left"
+    )

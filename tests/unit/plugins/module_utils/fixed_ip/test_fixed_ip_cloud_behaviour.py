@@ -11,9 +11,14 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip import actions 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.bind import plan_bind
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import InvalidSettings, PlacementError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.quota import check_room_for_eni, enis_counted, ip_room
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import free_steps, is_kept, may_be_kept, plan_release
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Steps
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.quota import check_room_for_eni, enis_counted, ip_room
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import (
+    free_steps,
+    is_kept,
+    may_be_kept,
+    plan_release,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot
 from ansible_collections.ksyun.kce.tests.unit.plugins.module_utils.fixed_ip import fixed_ip_sim as sim
@@ -23,12 +28,26 @@ PRIMARY = EniSnapshot("eni-p", "", sim.SUBNET_A, sim.ZONE_A, NODE.instance_id, "
 
 
 def eni(eni_id, secondary=(), instance=NODE.instance_id):
-    return EniSnapshot(eni_id, "kcefip_kce-demo_sh_0_10-0-0-47-1a2b3c4d", sim.SUBNET_A, sim.ZONE_A, instance, "10.0.0.9", tuple(secondary))
+    return EniSnapshot(
+        eni_id,
+        "kcefip_kce-demo_sh_0_10-0-0-47-1a2b3c4d",
+        sim.SUBNET_A,
+        sim.ZONE_A,
+        instance,
+        "10.0.0.9",
+        tuple(secondary),
+    )
 
 
 def test_the_defaults_are_the_emulators_strict_ones_and_a_non_boolean_is_refused_by_name():
-    assert CloudBehaviour() == CloudBehaviour(reserve_assigned_ip=False, assign_specific_ip=True, available_excludes_reserved=True,
-                                              eni_quota_counts_primary=True, ip_quota_counts_primary=True, ip_quota_per_instance=False)
+    assert CloudBehaviour() == CloudBehaviour(
+        reserve_assigned_ip=False,
+        assign_specific_ip=True,
+        available_excludes_reserved=True,
+        eni_quota_counts_primary=True,
+        ip_quota_counts_primary=True,
+        ip_quota_per_instance=False,
+    )
     with pytest.raises(InvalidSettings, match="reserve_assigned_ip='yes'"):
         CloudBehaviour(reserve_assigned_ip="yes")
 
@@ -38,7 +57,9 @@ def test_the_eni_quota_counts_the_primary_eni_only_when_the_cloud_does(counts_pr
     behaviour = CloudBehaviour(eni_quota_counts_primary=counts_primary)
     cloud = CloudSnapshot(enis=(PRIMARY, eni("eni-1")))
     assert enis_counted(NODE, cloud, behaviour) == used
-    assert enis_counted(NODE, CloudSnapshot(enis=(eni("eni-1"),)), behaviour) == used, "a primary ENI left out of the snapshot still counts"
+    assert (
+        enis_counted(NODE, CloudSnapshot(enis=(eni("eni-1"),)), behaviour) == used
+    ), "a primary ENI left out of the snapshot still counts"
     if counts_primary:
         with pytest.raises(PlacementError, match="already has 2 of 2 ENIs attached .the primary one counts."):
             check_room_for_eni(NODE, cloud, behaviour, "one more ENI")
@@ -46,12 +67,15 @@ def test_the_eni_quota_counts_the_primary_eni_only_when_the_cloud_does(counts_pr
         check_room_for_eni(NODE, cloud, behaviour, "one more ENI")
 
 
-@pytest.mark.parametrize("behaviour, room_on_eni, room_on_new", [
-    (CloudBehaviour(), 0, 2),
-    (CloudBehaviour(ip_quota_counts_primary=False), 1, 3),
-    (CloudBehaviour(ip_quota_per_instance=True), -1, -2),
-    (CloudBehaviour(ip_quota_per_instance=True, ip_quota_counts_primary=False), 1, 1),
-])
+@pytest.mark.parametrize(
+    "behaviour, room_on_eni, room_on_new",
+    [
+        (CloudBehaviour(), 0, 2),
+        (CloudBehaviour(ip_quota_counts_primary=False), 1, 3),
+        (CloudBehaviour(ip_quota_per_instance=True), -1, -2),
+        (CloudBehaviour(ip_quota_per_instance=True, ip_quota_counts_primary=False), 1, 1),
+    ],
+)
 def test_ip_room_follows_how_the_ip_quota_counts(behaviour, room_on_eni, room_on_new):
     cloud = CloudSnapshot(enis=(PRIMARY, eni("eni-1", ["10.0.0.20", "10.0.0.21"])))
     assert ip_room(NODE, cloud, behaviour, cloud.eni("eni-1")) == room_on_eni
@@ -63,7 +87,10 @@ def test_an_exclusive_eni_is_refused_before_anything_is_made_when_a_per_instance
     w = sim.World(sim.settings(ip_quota_per_instance=True), nodes=[node]).add_primary_enis()
     w.add_eni(EniSnapshot("eni-full", "other", sim.SUBNET_A, sim.ZONE_A, node.instance_id, "10.0.0.30", ("10.0.0.31",)))
     pod = sim.sts_pod(mode=Mode.EXCLUSIVE)
-    with pytest.raises(PlacementError, match="no room for the IPs of the exclusive ENI of pod default/sts-0: .*allows 3 private IPs per instance"):
+    with pytest.raises(
+        PlacementError,
+        match="no room for the IPs of the exclusive ENI of pod default/sts-0: .*allows 3 private IPs per instance",
+    ):
         plan_bind(w.pod_view(pod), node, None, w.cloud(), w.settings, sim.NOW, frozenset())
     plan = plan_bind(w.pod_view(pod), node, None, w.cloud(), sim.settings(), sim.NOW, frozenset())
     assert any(isinstance(a, act.CreateEni) for a in plan.actions), "per ENI, the same node has room"
@@ -81,7 +108,11 @@ def test_where_reservations_cannot_be_listed_the_record_decides_and_a_released_i
     pod = sim.sts_pod()
     w.run(plan_bind(w.pod_view(pod), sim.node(), None, w.cloud(), w.settings, sim.NOW, frozenset()).actions)
     record = w.record_of(pod, Mode.SHARED)
-    w.run(plan_release(dataclasses.replace(pod, deleting=True), record, w.cloud(), w.settings, sim.NOW, frozenset()).actions)
+    w.run(
+        plan_release(
+            dataclasses.replace(pod, deleting=True), record, w.cloud(), w.settings, sim.NOW, frozenset()
+        ).actions
+    )
     released = w.record_of(pod, Mode.SHARED)
     assert released.phase is Phase.RESERVED and released.ip in w.reserved[sim.SUBNET_A]
     assert is_kept(released, w.cloud(), None), "a Reserved record with no holder means the IP is kept"

@@ -8,7 +8,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import InvalidReservation, InvalidRetention, InvalidSettings
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import (
+    InvalidReservation,
+    InvalidRetention,
+    InvalidSettings,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import Ref
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.retention import Retention
@@ -18,14 +22,30 @@ RELEASED = datetime(2026, 11, 26, 12, 0, 0, tzinfo=timezone.utc)
 
 
 def shared_record(**overrides):
-    values = dict(namespace="default", pod_name="sts-0", mode=Mode.SHARED, pod_uid="uid-1", ip="10.0.0.236", subnet_id="subnet-a",
-                  zone="cn-beijing-6a", eni_id="eni-1", mac="fa:16:3e:00:00:01", instance_id="i-1", node_name="10.0.0.47",
-                  retention=Retention.parse("24h"), released_at=RELEASED, phase=Phase.RESERVED)
+    values = dict(
+        namespace="default",
+        pod_name="sts-0",
+        mode=Mode.SHARED,
+        pod_uid="uid-1",
+        ip="10.0.0.236",
+        subnet_id="subnet-a",
+        zone="cn-beijing-6a",
+        eni_id="eni-1",
+        mac="fa:16:3e:00:00:01",
+        instance_id="i-1",
+        node_name="10.0.0.47",
+        retention=Retention.parse("24h"),
+        released_at=RELEASED,
+        phase=Phase.RESERVED,
+    )
     values.update(overrides)
     return Reservation(**values)
 
 
-@pytest.mark.parametrize("text, minutes", [("30m", 30), ("24h", 24 * 60), ("7d", 7 * 24 * 60), ("1h30m", 90), ("1d12h", 36 * 60), (" 2H ", 120)])
+@pytest.mark.parametrize(
+    "text, minutes",
+    [("30m", 30), ("24h", 24 * 60), ("7d", 7 * 24 * 60), ("1h30m", 90), ("1d12h", 36 * 60), (" 2H ", 120)],
+)
 def test_a_retention_is_days_hours_and_minutes(text, minutes):
     assert Retention.parse(text).duration == timedelta(minutes=minutes)
 
@@ -37,8 +57,18 @@ def test_an_empty_retention_means_never_reclaim_as_on_the_product_page(value):
     assert retention.reclaim_at(RELEASED) is None
 
 
-@pytest.mark.parametrize("value, hint", [("5s", "not understood"), ("1.5h", "not understood"), ("forever", "not understood"),
-                                         ("30m1h", "reorders"), ("1h1h", "repeats"), ("0m", "zero"), (24, "not text")])
+@pytest.mark.parametrize(
+    "value, hint",
+    [
+        ("5s", "not understood"),
+        ("1.5h", "not understood"),
+        ("forever", "not understood"),
+        ("30m1h", "reorders"),
+        ("1h1h", "repeats"),
+        ("0m", "zero"),
+        (24, "not text"),
+    ],
+)
 def test_a_retention_that_does_not_parse_names_the_value_and_the_accepted_forms(value, hint):
     with pytest.raises(InvalidRetention) as err:
         Retention.parse(value)
@@ -60,9 +90,21 @@ def test_a_reservation_round_trips_through_its_record_content():
     record = shared_record()
     data = record.to_dict()
     assert data == {
-        "podNamespace": "default", "podName": "sts-0", "podUID": "uid-1", "mode": "shared", "fixed": True, "ip": "10.0.0.236",
-        "subnetId": "subnet-a", "zone": "cn-beijing-6a", "eniId": "eni-1", "mac": "fa:16:3e:00:00:01", "instanceId": "i-1",
-        "nodeName": "10.0.0.47", "retention": "1d", "releasedAt": "2026-11-26T12:00:00Z", "phase": "Reserved",
+        "podNamespace": "default",
+        "podName": "sts-0",
+        "podUID": "uid-1",
+        "mode": "shared",
+        "fixed": True,
+        "ip": "10.0.0.236",
+        "subnetId": "subnet-a",
+        "zone": "cn-beijing-6a",
+        "eniId": "eni-1",
+        "mac": "fa:16:3e:00:00:01",
+        "instanceId": "i-1",
+        "nodeName": "10.0.0.47",
+        "retention": "1d",
+        "releasedAt": "2026-11-26T12:00:00Z",
+        "phase": "Reserved",
     }
     assert Reservation.from_dict(data) == record
 
@@ -104,17 +146,32 @@ def test_a_reservation_that_still_refers_to_an_eni_not_created_yet_cannot_be_wri
         record.to_dict()
 
 
-@pytest.mark.parametrize("data, hint", [
-    ({"podName": "sts-0", "mode": "shared"}, "podNamespace"),
-    ({"podNamespace": "default", "podName": "sts-0", "mode": "both"}, "'both' is not one of: shared, exclusive"),
-    ({"podNamespace": "default", "podName": "sts-0", "mode": "shared", "phase": "Done"}, "'Done' is not one of"),
-    ({"podNamespace": "default", "podName": "sts-0", "mode": "shared", "releasedAt": "yesterday"}, "'yesterday' is not an RFC3339"),
-    ({"podNamespace": "default", "podName": "sts-0", "mode": "shared", "releasedAt": "2026-01-01T00:00:00"}, "no timezone"),
-    ({"podNamespace": "default", "podName": "sts-0", "mode": "shared", "retention": "soon"}, "'soon' is not understood"),
-    ({"podNamespace": "default", "podName": "sts-0", "mode": "shared", "fixed": "yes"}, "'yes' must be true or false"),
-    ({"podNamespace": "default", "podName": "sts-0", "mode": "shared", "ip": 10}, "ip 10"),
-    (["not", "a", "mapping"], "not a mapping"),
-])
+@pytest.mark.parametrize(
+    "data, hint",
+    [
+        ({"podName": "sts-0", "mode": "shared"}, "podNamespace"),
+        ({"podNamespace": "default", "podName": "sts-0", "mode": "both"}, "'both' is not one of: shared, exclusive"),
+        ({"podNamespace": "default", "podName": "sts-0", "mode": "shared", "phase": "Done"}, "'Done' is not one of"),
+        (
+            {"podNamespace": "default", "podName": "sts-0", "mode": "shared", "releasedAt": "yesterday"},
+            "'yesterday' is not an RFC3339",
+        ),
+        (
+            {"podNamespace": "default", "podName": "sts-0", "mode": "shared", "releasedAt": "2026-01-01T00:00:00"},
+            "no timezone",
+        ),
+        (
+            {"podNamespace": "default", "podName": "sts-0", "mode": "shared", "retention": "soon"},
+            "'soon' is not understood",
+        ),
+        (
+            {"podNamespace": "default", "podName": "sts-0", "mode": "shared", "fixed": "yes"},
+            "'yes' must be true or false",
+        ),
+        ({"podNamespace": "default", "podName": "sts-0", "mode": "shared", "ip": 10}, "ip 10"),
+        (["not", "a", "mapping"], "not a mapping"),
+    ],
+)
 def test_record_content_that_cannot_be_a_reservation_is_refused_with_the_bad_value(data, hint):
     with pytest.raises(InvalidReservation) as err:
         Reservation.from_dict(data)
@@ -154,4 +211,8 @@ def test_settings_default_to_never_reclaim_and_the_safe_cloud_assumptions():
     assert settings.subnets_in("a") == ("s1", "s2") and settings.subnets_in("b") == ()
     defaults = Settings(cluster_name="c1")
     assert defaults.default_retention.is_never
-    assert (defaults.cloud.reserve_assigned_ip, defaults.cloud.assign_specific_ip, defaults.cloud.available_excludes_reserved) == (False, True, True)
+    assert (
+        defaults.cloud.reserve_assigned_ip,
+        defaults.cloud.assign_specific_ip,
+        defaults.cloud.available_excludes_reserved,
+    ) == (False, True, True)

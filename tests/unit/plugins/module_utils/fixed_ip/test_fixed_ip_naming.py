@@ -10,7 +10,15 @@ import pytest
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import InvalidSettings
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import (
-    MAX_ENI_NAME, exclusive_eni_name, is_shared_eni_of, label_value, parse_eni_name, pod_selector, reservation_labels, shared_eni_name)
+    MAX_ENI_NAME,
+    exclusive_eni_name,
+    is_shared_eni_of,
+    label_value,
+    parse_eni_name,
+    pod_selector,
+    reservation_labels,
+    shared_eni_name,
+)
 
 CLUSTER = "kce-demo"
 LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
@@ -58,8 +66,19 @@ def test_long_names_are_cut_to_the_limit_with_a_hash_and_stay_unique_and_parseab
     assert exclusive_eni_name(cluster, "n" * 63, "p" * 200 + "a") == long_a
 
 
-@pytest.mark.parametrize("name", ["", "eni-primary", "kcefip_c1", "kcefip_c1_zz_a_b", "kcefip__ex_a_b", "kcefip_c1_sh_x_node",
-                                  "other_c1_ex_a_b", "kcefip_c1_sh_1_node_extra"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "eni-primary",
+        "kcefip_c1",
+        "kcefip_c1_zz_a_b",
+        "kcefip__ex_a_b",
+        "kcefip_c1_sh_x_node",
+        "other_c1_ex_a_b",
+        "kcefip_c1_sh_1_node_extra",
+    ],
+)
 def test_names_this_collection_did_not_make_do_not_parse(name):
     assert parse_eni_name(name) is None
 
@@ -74,8 +93,11 @@ def test_eni_names_refuse_a_cluster_name_with_the_field_separator():
 def test_a_podeniip_is_labelled_so_it_can_be_found_by_pod_and_by_ip():
     record = Reservation("default", "sts-0", Mode.SHARED, ip="10.0.0.236")
     assert reservation_labels(record) == {
-        "k8s.ksyun.com/managed-by": "ksyun.kce", "k8s.ksyun.com/pod-namespace": "default", "k8s.ksyun.com/pod-name": "sts-0",
-        "k8s.ksyun.com/eni-mode": "shared", "k8s.ksyun.com/pod-ip": "10.0.0.236",
+        "k8s.ksyun.com/managed-by": "ksyun.kce",
+        "k8s.ksyun.com/pod-namespace": "default",
+        "k8s.ksyun.com/pod-name": "sts-0",
+        "k8s.ksyun.com/eni-mode": "shared",
+        "k8s.ksyun.com/pod-ip": "10.0.0.236",
     }
     assert pod_selector("default", "sts-0") == "k8s.ksyun.com/pod-namespace=default,k8s.ksyun.com/pod-name=sts-0"
 
@@ -83,6 +105,11 @@ def test_a_podeniip_is_labelled_so_it_can_be_found_by_pod_and_by_ip():
 def test_a_pod_name_too_long_for_a_label_value_gets_a_stable_valid_value():
     name = "web." + "x" * 250
     value = label_value(name)
-    assert len(value) <= 63 and LABEL_VALUE.fullmatch(value) and value == label_value(name) and value != label_value(name + "y")
+    assert (
+        len(value) <= 63
+        and LABEL_VALUE.fullmatch(value)
+        and value == label_value(name)
+        and value != label_value(name + "y")
+    )
     assert label_value("-leading") != "-leading" and LABEL_VALUE.fullmatch(label_value("-leading"))
     assert "k8s.ksyun.com/pod-name=%s" % value in pod_selector("default", name)

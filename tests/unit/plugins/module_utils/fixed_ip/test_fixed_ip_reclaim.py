@@ -31,7 +31,11 @@ def mode_of(pod):
 
 
 def bind(w, pod):
-    w.run(plan_bind(w.pod_view(pod), NODE_47, w.record_of(pod, mode_of(pod)), w.cloud(), w.settings, sim.NOW, frozenset()).actions)
+    w.run(
+        plan_bind(
+            w.pod_view(pod), NODE_47, w.record_of(pod, mode_of(pod)), w.cloud(), w.settings, sim.NOW, frozenset()
+        ).actions
+    )
 
 
 def release(w, pod):
@@ -64,8 +68,11 @@ def test_an_exclusive_reservation_past_its_retention_is_reclaimed_eni_and_all():
     item = only(plan, "reservation")
     assert (item.decision, item.name) == (RECLAIM, "PodEni default/sts-0")
     assert item.reason == "released 2026-11-26T12:00:00Z, retention 1d passed at 2026-11-27T12:00:00Z"
-    assert plan.actions == (act.WriteReservation(dataclasses.replace(record, phase=Phase.RECLAIMING)), act.DeleteEni(record.eni_id),
-                            act.DeleteReservation("default", "sts-0", Mode.EXCLUSIVE))
+    assert plan.actions == (
+        act.WriteReservation(dataclasses.replace(record, phase=Phase.RECLAIMING)),
+        act.DeleteEni(record.eni_id),
+        act.DeleteReservation("default", "sts-0", Mode.EXCLUSIVE),
+    )
 
 
 def test_a_shared_reservation_past_its_retention_is_unreserved_then_deleted():
@@ -96,7 +103,9 @@ def test_a_reservation_inside_its_retention_is_kept_until_its_time():
     assert plan.actions == () and only(plan, "reservation").reason == "retention 1d runs until 2026-11-27T12:00:00Z"
 
 
-@pytest.mark.parametrize("live_pod", [sim.sts_pod(uid="uid-2"), sim.sts_pod(name="renamed", uid="uid-1")], ids=["same-name", "same-uid"])
+@pytest.mark.parametrize(
+    "live_pod", [sim.sts_pod(uid="uid-2"), sim.sts_pod(name="renamed", uid="uid-1")], ids=["same-name", "same-uid"]
+)
 def test_a_reservation_whose_pod_is_live_again_is_kept(live_pod):
     w = released_world(Mode.SHARED)
     item = only(reclaim(w, sim.later(days=9), live=[live_pod]), "reservation")
@@ -110,8 +119,14 @@ def test_a_reservation_whose_ip_a_live_pod_uses_is_kept():
     assert item.decision == KEEP and item.reason.startswith("IP 10.0.0.2 is in use by live pod default/intruder")
 
 
-@pytest.mark.parametrize("phase, hint", [(Phase.BOUND, "bound by pod default/sts-0"), (Phase.BINDING, "a bind is in progress"),
-                                         (Phase.RELEASING, "a release is in progress")])
+@pytest.mark.parametrize(
+    "phase, hint",
+    [
+        (Phase.BOUND, "bound by pod default/sts-0"),
+        (Phase.BINDING, "a bind is in progress"),
+        (Phase.RELEASING, "a release is in progress"),
+    ],
+)
 def test_reservations_not_released_are_kept(phase, hint):
     w = released_world(Mode.SHARED)
     record = w.record_of(sim.sts_pod(), Mode.SHARED)
@@ -141,12 +156,27 @@ def test_a_shared_reservation_still_assigned_on_a_cluster_eni_is_unassigned_and_
     eni = next(eni for eni in w.enis.values() if eni.name.startswith("kcefip_"))
     w.enis[eni.eni_id] = dataclasses.replace(eni, secondary_ips=("10.0.0.2",))
     item = only(reclaim(w, sim.later(days=2)), "reservation")
-    assert [type(a).__name__ for a in item.actions] == ["WriteReservation", "UnassignIp", "UnreserveIp", "DeleteReservation"]
+    assert [type(a).__name__ for a in item.actions] == [
+        "WriteReservation",
+        "UnassignIp",
+        "UnreserveIp",
+        "DeleteReservation",
+    ]
 
 
 def test_a_shared_reservation_assigned_on_a_foreign_eni_is_kept():
     w = released_world(Mode.SHARED)
-    w.add_eni(EniSnapshot("eni-foreign", "not-ours", sim.SUBNET_A, sim.ZONE_A, "i-x", primary_ip="10.0.0.99", secondary_ips=("10.0.0.2",)))
+    w.add_eni(
+        EniSnapshot(
+            "eni-foreign",
+            "not-ours",
+            sim.SUBNET_A,
+            sim.ZONE_A,
+            "i-x",
+            primary_ip="10.0.0.99",
+            secondary_ips=("10.0.0.2",),
+        )
+    )
     item = only(reclaim(w, sim.later(days=2)), "reservation")
     assert item.decision == KEEP and "ENI eni-foreign, which this collection does not manage" in item.reason
 
@@ -156,21 +186,30 @@ def test_an_exclusive_reservation_whose_eni_is_attached_is_detached_first():
     record = w.record_of(sim.sts_pod(mode=Mode.EXCLUSIVE), Mode.EXCLUSIVE)
     w.enis[record.eni_id] = dataclasses.replace(w.enis[record.eni_id], instance_id="i-node47")
     assert [type(a).__name__ for a in reclaim(w, sim.later(days=2)).actions] == [
-        "WriteReservation", "DetachEni", "DeleteEni", "DeleteReservation"]
+        "WriteReservation",
+        "DetachEni",
+        "DeleteEni",
+        "DeleteReservation",
+    ]
     w.enis[record.eni_id] = dataclasses.replace(w.enis[record.eni_id], state="detaching")
     item = only(reclaim(w, sim.later(days=2)), "reservation")
     assert item.decision == KEEP and "is detaching" in item.reason
 
 
 def leaked(w, name, created, **fields):
-    return w.add_eni(EniSnapshot("eni-leak", name, sim.SUBNET_A, sim.ZONE_A, primary_ip="10.0.0.200", create_time=created, **fields))
+    return w.add_eni(
+        EniSnapshot("eni-leak", name, sim.SUBNET_A, sim.ZONE_A, primary_ip="10.0.0.200", create_time=created, **fields)
+    )
 
 
 def test_a_leaked_exclusive_eni_older_than_the_minimum_age_is_deleted():
     w = world()
     leaked(w, "kcefip_kce-demo_ex_default_gone-0", sim.NOW, instance_id="i-node47")
     item = only(reclaim(w, sim.later(minutes=11)), "eni")
-    assert item.decision == RECLAIM and item.actions == (act.DetachEni("eni-leak", "i-node47"), act.DeleteEni("eni-leak"))
+    assert item.decision == RECLAIM and item.actions == (
+        act.DetachEni("eni-leak", "i-node47"),
+        act.DeleteEni("eni-leak"),
+    )
     assert item.reason == "created by this collection for this cluster, no reservation refers to it"
 
 
@@ -196,7 +235,9 @@ def test_a_leaked_eni_a_live_pod_uses_is_kept():
 
 def test_enis_of_other_clusters_and_other_tools_and_enis_with_a_record_are_not_touched():
     w = released_world(Mode.EXCLUSIVE)
-    w.add_eni(EniSnapshot("eni-other", "kcefip_other-cluster_ex_default_a", sim.SUBNET_A, sim.ZONE_A, create_time=sim.NOW))
+    w.add_eni(
+        EniSnapshot("eni-other", "kcefip_other-cluster_ex_default_a", sim.SUBNET_A, sim.ZONE_A, create_time=sim.NOW)
+    )
     w.add_eni(EniSnapshot("eni-manual", "my-eni", sim.SUBNET_A, sim.ZONE_A, create_time=sim.NOW))
     plan = reclaim(w, sim.later(hours=1))
     assert [item.kind for item in plan.items] == ["reservation"] and plan.actions == ()
@@ -214,11 +255,38 @@ def test_an_exclusive_eni_made_before_its_id_was_recorded_is_not_an_orphan():
 def test_shared_enis_detached_and_empty_are_swept_idle_attached_ones_kept_unrecorded_ips_reported():
     w = world()
     bind(w, sim.sts_pod())
-    w.add_eni(EniSnapshot("eni-spare", "kcefip_kce-demo_sh_5_gone-node", sim.SUBNET_A, sim.ZONE_A, primary_ip="10.0.0.201", create_time=sim.NOW))
-    w.add_eni(EniSnapshot("eni-idle", "kcefip_kce-demo_sh_6_10-0-0-47", sim.SUBNET_A, sim.ZONE_A, "i-node47", primary_ip="10.0.0.202",
-                          create_time=sim.NOW))
-    w.add_eni(EniSnapshot("eni-odd", "kcefip_kce-demo_sh_7_x", sim.SUBNET_A, sim.ZONE_A, primary_ip="10.0.0.203", secondary_ips=("10.0.0.9",),
-                          create_time=sim.NOW))
+    w.add_eni(
+        EniSnapshot(
+            "eni-spare",
+            "kcefip_kce-demo_sh_5_gone-node",
+            sim.SUBNET_A,
+            sim.ZONE_A,
+            primary_ip="10.0.0.201",
+            create_time=sim.NOW,
+        )
+    )
+    w.add_eni(
+        EniSnapshot(
+            "eni-idle",
+            "kcefip_kce-demo_sh_6_10-0-0-47",
+            sim.SUBNET_A,
+            sim.ZONE_A,
+            "i-node47",
+            primary_ip="10.0.0.202",
+            create_time=sim.NOW,
+        )
+    )
+    w.add_eni(
+        EniSnapshot(
+            "eni-odd",
+            "kcefip_kce-demo_sh_7_x",
+            sim.SUBNET_A,
+            sim.ZONE_A,
+            primary_ip="10.0.0.203",
+            secondary_ips=("10.0.0.9",),
+            create_time=sim.NOW,
+        )
+    )
     plan = reclaim(w, sim.later(hours=1))
     decisions = {item.name.split()[1]: (item.decision, item.reason) for item in plan.items if item.kind == "eni"}
     assert decisions == {

@@ -57,7 +57,8 @@ def test_a_fixed_ip_pod_that_is_deleted_keeps_its_shared_ip_reserved_in_the_subn
     assert kinds(plan) == ["WriteReservation", "UnassignIp", "ReserveIp", "WriteReservation"]
     w.run(plan.actions)
     assert "10.0.0.2" in w.reserved[sim.SUBNET_A] and w.record_of(pod, Mode.SHARED) == dataclasses.replace(
-        record, phase=Phase.RESERVED, released_at=sim.NOW)
+        record, phase=Phase.RESERVED, released_at=sim.NOW
+    )
     assert all("10.0.0.2" not in eni.secondary_ips for eni in w.enis.values())
 
 
@@ -72,8 +73,11 @@ def test_a_non_fixed_exclusive_pod_that_is_deleted_gives_its_eni_back_at_once():
     w = bound_world(pod)
     record = w.record_of(pod, Mode.EXCLUSIVE)
     plan = release(w, pod)
-    assert plan.actions == (act.DetachEni(record.eni_id, NODE_47.instance_id), act.DeleteEni(record.eni_id),
-                            act.DeleteReservation("default", "sts-0", Mode.EXCLUSIVE))
+    assert plan.actions == (
+        act.DetachEni(record.eni_id, NODE_47.instance_id),
+        act.DeleteEni(record.eni_id),
+        act.DeleteReservation("default", "sts-0", Mode.EXCLUSIVE),
+    )
     assert plan.reservation is None
 
 
@@ -81,7 +85,10 @@ def test_a_non_fixed_shared_pod_that_is_deleted_gives_its_ip_back_at_once():
     pod = sim.sts_pod(fixed=False)
     w = bound_world(pod)
     record = w.record_of(pod, Mode.SHARED)
-    assert release(w, pod).actions == (act.UnassignIp(record.eni_id, "10.0.0.2"), act.DeleteReservation("default", "10.0.0.2", Mode.SHARED))
+    assert release(w, pod).actions == (
+        act.UnassignIp(record.eni_id, "10.0.0.2"),
+        act.DeleteReservation("default", "10.0.0.2", Mode.SHARED),
+    )
 
 
 @pytest.mark.parametrize("mode", list(Mode), ids=lambda m: m.value)
@@ -107,7 +114,8 @@ def test_a_reservation_last_held_by_another_pod_uid_is_never_released():
     w = bound_world(pod)
     plan = release(w, sim.sts_pod(uid="uid-2"), live=frozenset({"uid-1"}))
     assert plan.actions == () and plan.reason == (
-        "PodEniIP default/10.0.0.2 is held by pod uid uid-1, not by pod default/sts-0 (uid uid-2); it is not this pod's to release")
+        "PodEniIP default/10.0.0.2 is held by pod uid uid-1, not by pod default/sts-0 (uid uid-2); it is not this pod's to release"
+    )
 
 
 def test_a_live_pod_that_is_not_being_deleted_keeps_its_ip():
@@ -120,7 +128,17 @@ def test_a_live_pod_that_is_not_being_deleted_keeps_its_ip():
 
 def test_a_pre_provisioned_reservation_is_not_any_pods_to_release():
     w = sim.World(sim.settings(), nodes=[NODE_47])
-    w.put(Reservation("default", "sts-0", Mode.SHARED, ip="10.0.0.200", subnet_id=sim.SUBNET_A, zone=sim.ZONE_A, phase=Phase.RESERVED))
+    w.put(
+        Reservation(
+            "default",
+            "sts-0",
+            Mode.SHARED,
+            ip="10.0.0.200",
+            subnet_id=sim.SUBNET_A,
+            zone=sim.ZONE_A,
+            phase=Phase.RESERVED,
+        )
+    )
     plan = release(w, sim.sts_pod())
     assert plan.actions == () and "held by no pod yet (pre-provisioned)" in plan.reason
 
@@ -155,8 +173,10 @@ def test_a_fixed_eni_gone_from_the_cloud_is_kept_on_record_with_a_warning():
     del w.enis[record.eni_id]
     plan = release(w, pod)
     assert kinds(plan) == ["WriteReservation"] and plan.reservation.phase is Phase.RESERVED
-    assert plan.warnings == ("ENI eni-0001 of PodEni default/sts-0 is gone from the cloud, so fixed IP 10.0.0.2 cannot be kept; "
-                             "delete the record to let the pod get a new IP",)
+    assert plan.warnings == (
+        "ENI eni-0001 of PodEni default/sts-0 is gone from the cloud, so fixed IP 10.0.0.2 cannot be kept; "
+        "delete the record to let the pod get a new IP",
+    )
 
 
 def test_a_fixed_shared_ip_someone_else_holds_is_not_released():
@@ -164,7 +184,11 @@ def test_a_fixed_shared_ip_someone_else_holds_is_not_released():
     w = bound_world(pod)
     record = w.record_of(pod, Mode.SHARED)
     w.enis[record.eni_id] = dataclasses.replace(w.enis[record.eni_id], secondary_ips=())
-    w.add_eni(dataclasses.replace(w.enis[record.eni_id], eni_id="eni-foreign", name="someone", instance_id="i-x", secondary_ips=("10.0.0.2",)))
+    w.add_eni(
+        dataclasses.replace(
+            w.enis[record.eni_id], eni_id="eni-foreign", name="someone", instance_id="i-x", secondary_ips=("10.0.0.2",)
+        )
+    )
     plan = release(w, pod)
     assert plan.actions == () and "assigned to ENI eni-foreign on instance i-x" in plan.reason
 
@@ -174,7 +198,11 @@ def test_a_non_fixed_shared_ip_someone_else_holds_is_left_alone_and_only_the_rec
     w = bound_world(pod)
     record = w.record_of(pod, Mode.SHARED)
     w.enis[record.eni_id] = dataclasses.replace(w.enis[record.eni_id], secondary_ips=())
-    w.add_eni(dataclasses.replace(w.enis[record.eni_id], eni_id="eni-foreign", name="someone", instance_id="i-x", secondary_ips=("10.0.0.2",)))
+    w.add_eni(
+        dataclasses.replace(
+            w.enis[record.eni_id], eni_id="eni-foreign", name="someone", instance_id="i-x", secondary_ips=("10.0.0.2",)
+        )
+    )
     plan = release(w, pod)
     assert plan.actions == (act.DeleteReservation("default", "10.0.0.2", Mode.SHARED),)
     assert "left alone" in plan.warnings[0]
@@ -186,7 +214,9 @@ def test_an_exclusive_eni_attached_somewhere_the_record_does_not_say_is_not_rele
     record = w.record_of(pod, Mode.EXCLUSIVE)
     w.enis[record.eni_id] = dataclasses.replace(w.enis[record.eni_id], instance_id="i-elsewhere")
     plan = release(w, pod)
-    assert plan.actions == () and "attached to instance i-elsewhere, but the record says instance i-node47" in plan.reason
+    assert (
+        plan.actions == () and "attached to instance i-elsewhere, but the record says instance i-node47" in plan.reason
+    )
 
 
 def test_a_fixed_exclusive_pod_deleted_before_its_eni_was_created_leaves_nothing_behind():

@@ -8,27 +8,63 @@ import dataclasses
 import pytest
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import CreateEni, ReserveIp, WriteReservation
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import CrossSubnetRefused, PlacementError, ReservationConflict
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import (
+    CrossSubnetRefused,
+    PlacementError,
+    ReservationConflict,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import Ref
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reserve import (
+    ReserveRequest,
+    plan_reserve,
+    resolve_zone,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.retention import Retention
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import Settings
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot, SubnetSnapshot
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reserve import ReserveRequest, plan_reserve, resolve_zone
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
+    CloudSnapshot,
+    EniSnapshot,
+    SubnetSnapshot,
+)
 
 SUBNET_A, SUBNET_B = "5f2c7a10-0002-4a6e-9c1b-000000000001", "5f2c7a10-0002-4a6e-9c1b-000000000002"
 SG = "5f2c7a10-0003-4a6e-9c1b-000000000001"
-SETTINGS = Settings(cluster_name="kce-demo", security_group_ids=(SG,), pod_subnets={"cn-beijing-6a": (SUBNET_A,), "cn-beijing-6b": (SUBNET_B,)},
-                    default_retention=Retention.parse("24h"))
-NODE_ENI = EniSnapshot(eni_id="eni-node-47", name="10.0.0.47-primary", subnet_id=SUBNET_A, zone="cn-beijing-6a",
-                       instance_id="i-47", primary_ip="10.0.0.47", secondary_ips=("10.0.0.12",), is_primary=True)
+SETTINGS = Settings(
+    cluster_name="kce-demo",
+    security_group_ids=(SG,),
+    pod_subnets={"cn-beijing-6a": (SUBNET_A,), "cn-beijing-6b": (SUBNET_B,)},
+    default_retention=Retention.parse("24h"),
+)
+NODE_ENI = EniSnapshot(
+    eni_id="eni-node-47",
+    name="10.0.0.47-primary",
+    subnet_id=SUBNET_A,
+    zone="cn-beijing-6a",
+    instance_id="i-47",
+    primary_ip="10.0.0.47",
+    secondary_ips=("10.0.0.12",),
+    is_primary=True,
+)
 
 
 def cloud(reserved=(), enis=(NODE_ENI,), available_a=("10.0.0.10", "10.0.0.11", "10.0.0.236")):
-    return CloudSnapshot(enis=enis, subnets=(
-        SubnetSnapshot(SUBNET_A, "10.0.0.0/24", "cn-beijing-6a", gateway_ip="10.0.0.1", reserved_ips=frozenset(reserved),
-                       available_ips=available_a),
-        SubnetSnapshot(SUBNET_B, "10.0.1.0/24", "cn-beijing-6b", gateway_ip="10.0.1.1", available_ips=("10.0.1.10",))))
+    return CloudSnapshot(
+        enis=enis,
+        subnets=(
+            SubnetSnapshot(
+                SUBNET_A,
+                "10.0.0.0/24",
+                "cn-beijing-6a",
+                gateway_ip="10.0.0.1",
+                reserved_ips=frozenset(reserved),
+                available_ips=available_a,
+            ),
+            SubnetSnapshot(
+                SUBNET_B, "10.0.1.0/24", "cn-beijing-6b", gateway_ip="10.0.1.1", available_ips=("10.0.1.10",)
+            ),
+        ),
+    )
 
 
 def request(**changes):
@@ -38,8 +74,16 @@ def request(**changes):
 
 
 def reserved_record(**changes):
-    base = dict(namespace="default", pod_name="sts-0", mode=Mode.SHARED, ip="10.0.0.236", subnet_id=SUBNET_A, zone="cn-beijing-6a",
-                retention=Retention.parse("24h"), phase=Phase.RESERVED)
+    base = dict(
+        namespace="default",
+        pod_name="sts-0",
+        mode=Mode.SHARED,
+        ip="10.0.0.236",
+        subnet_id=SUBNET_A,
+        zone="cn-beijing-6a",
+        retention=Retention.parse("24h"),
+        phase=Phase.RESERVED,
+    )
     base.update(changes)
     return Reservation(**base)
 
@@ -47,16 +91,24 @@ def reserved_record(**changes):
 def test_a_chosen_free_ip_is_recorded_as_reserved_for_no_pod_yet_then_reserved_in_its_subnet():
     plan = plan_reserve(request(), None, cloud(), SETTINGS, {})
     assert plan.actions == (WriteReservation(reserved_record()), ReserveIp(SUBNET_A, "10.0.0.236"))
-    assert plan.reservation.pod_uid == "" and plan.reservation.phase is Phase.RESERVED and plan.reservation.released_at is None
+    assert (
+        plan.reservation.pod_uid == ""
+        and plan.reservation.phase is Phase.RESERVED
+        and plan.reservation.released_at is None
+    )
 
 
 def test_a_reservation_gets_the_cluster_default_retention_unless_one_is_given():
     assert plan_reserve(request(), None, cloud(), SETTINGS, {}).reservation.retention == Retention.parse("24h")
-    assert plan_reserve(request(retention=Retention.parse("7d")), None, cloud(), SETTINGS, {}).reservation.retention == Retention.parse("7d")
+    assert plan_reserve(
+        request(retention=Retention.parse("7d")), None, cloud(), SETTINGS, {}
+    ).reservation.retention == Retention.parse("7d")
 
 
 def test_an_ip_outside_the_zones_pod_subnets_is_refused_naming_ip_and_subnets():
-    with pytest.raises(CrossSubnetRefused, match=r"IP 10\.0\.1\.10 .*zone cn-beijing-6a: %s \(10\.0\.0\.0/24\)" % SUBNET_A):
+    with pytest.raises(
+        CrossSubnetRefused, match=r"IP 10\.0\.1\.10 .*zone cn-beijing-6a: %s \(10\.0\.0\.0/24\)" % SUBNET_A
+    ):
         plan_reserve(request(ip="10.0.1.10"), None, cloud(), SETTINGS, {})
 
 
@@ -87,7 +139,11 @@ def test_without_a_chosen_ip_the_first_free_one_is_taken_skipping_ips_kept_or_ta
     plan = plan_reserve(request(ip=""), None, cloud(), SETTINGS, {}, taken={"10.0.0.10"})
     assert plan.reservation.ip == "10.0.0.11"
     plan = plan_reserve(request(ip="", zone="cn-beijing-6b"), None, cloud(), SETTINGS, {})
-    assert (plan.reservation.ip, plan.reservation.subnet_id, plan.reservation.zone) == ("10.0.1.10", SUBNET_B, "cn-beijing-6b")
+    assert (plan.reservation.ip, plan.reservation.subnet_id, plan.reservation.zone) == (
+        "10.0.1.10",
+        SUBNET_B,
+        "cn-beijing-6b",
+    )
 
 
 def test_a_subnet_of_another_zone_is_refused():
@@ -97,14 +153,18 @@ def test_a_subnet_of_another_zone_is_refused():
 
 def test_the_zone_is_inferred_only_when_unambiguous():
     assert resolve_zone(request(zone="", subnet_id=SUBNET_B), SETTINGS) == "cn-beijing-6b"
-    with pytest.raises(PlacementError, match="needs a zone: pod subnets are configured in zones cn-beijing-6a, cn-beijing-6b"):
+    with pytest.raises(
+        PlacementError, match="needs a zone: pod subnets are configured in zones cn-beijing-6a, cn-beijing-6b"
+    ):
         resolve_zone(request(zone="", ip=""), SETTINGS)
     with pytest.raises(PlacementError, match="zone 'cn-beijing-9z'"):
         resolve_zone(request(zone="cn-beijing-9z"), SETTINGS)
 
 
 def test_a_rerun_plans_nothing():
-    plan = plan_reserve(request(), reserved_record(), cloud(reserved=("10.0.0.236",)), SETTINGS, {"10.0.0.236": reserved_record()})
+    plan = plan_reserve(
+        request(), reserved_record(), cloud(reserved=("10.0.0.236",)), SETTINGS, {"10.0.0.236": reserved_record()}
+    )
     assert plan.actions == ()
 
 
@@ -114,14 +174,25 @@ def test_a_run_that_crashed_after_the_record_reserves_the_ip_in_the_cloud():
 
 
 def test_a_new_retention_is_written_to_the_existing_record_only():
-    plan = plan_reserve(request(retention=Retention.parse("7d")), reserved_record(), cloud(reserved=("10.0.0.236",)), SETTINGS, {})
+    plan = plan_reserve(
+        request(retention=Retention.parse("7d")), reserved_record(), cloud(reserved=("10.0.0.236",)), SETTINGS, {}
+    )
     assert plan.actions == (WriteReservation(reserved_record(retention=Retention.parse("7d"))),)
 
 
 def test_a_bound_reservation_is_left_as_it_is():
-    bound = reserved_record(phase=Phase.BOUND, pod_uid="uid-1", eni_id="eni-shared", instance_id="i-47", node_name="10.0.0.47")
-    holder = EniSnapshot(eni_id="eni-shared", name="kcefip_kce-demo_sh_0_10-0-0-47", subnet_id=SUBNET_A, zone="cn-beijing-6a",
-                         instance_id="i-47", primary_ip="10.0.0.20", secondary_ips=("10.0.0.236",))
+    bound = reserved_record(
+        phase=Phase.BOUND, pod_uid="uid-1", eni_id="eni-shared", instance_id="i-47", node_name="10.0.0.47"
+    )
+    holder = EniSnapshot(
+        eni_id="eni-shared",
+        name="kcefip_kce-demo_sh_0_10-0-0-47",
+        subnet_id=SUBNET_A,
+        zone="cn-beijing-6a",
+        instance_id="i-47",
+        primary_ip="10.0.0.20",
+        secondary_ips=("10.0.0.236",),
+    )
     plan = plan_reserve(request(), bound, cloud(enis=(NODE_ENI, holder)), SETTINGS, {})
     assert plan.actions == () and "Bound by pod uid uid-1" in plan.reason
 
@@ -132,7 +203,9 @@ def test_a_pod_keeps_one_ip_so_asking_for_another_is_refused():
 
 
 def test_a_reserved_ip_someone_assigned_meanwhile_is_reported_not_taken_back():
-    thief = EniSnapshot(eni_id="eni-other", name="someone-else", subnet_id=SUBNET_A, zone="cn-beijing-6a", primary_ip="10.0.0.236")
+    thief = EniSnapshot(
+        eni_id="eni-other", name="someone-else", subnet_id=SUBNET_A, zone="cn-beijing-6a", primary_ip="10.0.0.236"
+    )
     with pytest.raises(ReservationConflict, match="assigned to ENI eni-other"):
         plan_reserve(request(), reserved_record(), cloud(enis=(NODE_ENI, thief)), SETTINGS, {})
 
@@ -147,11 +220,19 @@ def test_exclusive_mode_records_first_then_creates_a_detached_eni_with_the_ip_as
 
 
 def test_exclusive_mode_adopts_the_eni_a_crashed_run_created_instead_of_creating_another():
-    left = EniSnapshot(eni_id="eni-left", name="kcefip_kce-demo_ex_default_sts-0", subnet_id=SUBNET_A, zone="cn-beijing-6a",
-                       primary_ip="10.0.0.236", mac="fa:16:3e:00:00:01")
+    left = EniSnapshot(
+        eni_id="eni-left",
+        name="kcefip_kce-demo_ex_default_sts-0",
+        subnet_id=SUBNET_A,
+        zone="cn-beijing-6a",
+        primary_ip="10.0.0.236",
+        mac="fa:16:3e:00:00:01",
+    )
     record = dataclasses.replace(reserved_record(mode=Mode.EXCLUSIVE), ip="")
     plan = plan_reserve(request(mode=Mode.EXCLUSIVE, ip=""), record, cloud(enis=(NODE_ENI, left)), SETTINGS, {})
-    assert plan.actions == (WriteReservation(dataclasses.replace(record, eni_id="eni-left", ip="10.0.0.236", mac="fa:16:3e:00:00:01")),)
+    assert plan.actions == (
+        WriteReservation(dataclasses.replace(record, eni_id="eni-left", ip="10.0.0.236", mac="fa:16:3e:00:00:01")),
+    )
 
 
 def test_switching_a_pods_mode_is_refused():

@@ -7,7 +7,13 @@ import dataclasses
 
 import pytest
 
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import AssignIp, CreateEni, ReserveIp, UnassignIp, UnreserveIp
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
+    AssignIp,
+    CreateEni,
+    ReserveIp,
+    UnassignIp,
+    UnreserveIp,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.bind import plan_bind
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import plan_release
@@ -25,6 +31,7 @@ def world(**settings):
 def binder(pod, node, live=frozenset()):
     def plan_of(w):
         return plan_bind(w.pod_view(pod), node, w.record_of(pod, _mode(pod)), w.cloud(), w.settings, sim.NOW, live)
+
     return plan_of
 
 
@@ -32,6 +39,7 @@ def releaser(pod, live=frozenset()):
     def plan_of(w):
         gone = dataclasses.replace(w.pod_view(pod), deleting=True)
         return plan_release(gone, w.record_of(pod, _mode(pod)), w.cloud(), w.settings, sim.NOW, live)
+
     return plan_of
 
 
@@ -130,7 +138,18 @@ def test_a_pre_provisioned_shared_ip_is_bound_resumably():
     start = world()
     start.reserved[sim.SUBNET_A].add("10.0.0.200")
     from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Reservation
-    start.put(Reservation("default", "sts-0", Mode.SHARED, ip="10.0.0.200", subnet_id=sim.SUBNET_A, zone=sim.ZONE_A, phase=Phase.RESERVED))
+
+    start.put(
+        Reservation(
+            "default",
+            "sts-0",
+            Mode.SHARED,
+            ip="10.0.0.200",
+            subnet_id=sim.SUBNET_A,
+            zone=sim.ZONE_A,
+            phase=Phase.RESERVED,
+        )
+    )
     done = sim.assert_resumable(start, binder(FIRST, NODE_47))[1]
     assert done.pod_network[("default", "sts-0")][1] == "10.0.0.200"
     assert "10.0.0.200" not in done.reserved[sim.SUBNET_A]
@@ -206,12 +225,13 @@ def _crash_between_unassign_and_reserve():
     w.run(binder(sim.sts_pod(name="web-0", uid="uid-7", node_name=NODE_48.name), NODE_48)(w).actions)
     release = releaser(FIRST)(w)
     unassign = next(i for i, action in enumerate(release.actions) if isinstance(action, UnassignIp))
-    w.run(release.actions[:unassign + 1])
+    w.run(release.actions[: unassign + 1])
     return w
 
 
 def test_a_fixed_ip_taken_by_a_foreign_allocator_in_the_fallback_window_is_refused_not_stolen():
     from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import ReservationConflict
+
     w = _crash_between_unassign_and_reserve()
     other_eni = w.record_of(sim.sts_pod(name="web-0"), Mode.SHARED).eni_id
     assert w.random_allocation(sim.SUBNET_A, other_eni) == "10.0.0.2"

@@ -10,9 +10,17 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.compensate impo
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import RequestRefused
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.preview import RANDOM_IP, preview
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import Ref
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.secondary_ips import SecondaryIpRequest, plan_secondary_ips, reserved_among
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.secondary_ips import (
+    SecondaryIpRequest,
+    plan_secondary_ips,
+    reserved_among,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot, SubnetSnapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
+    CloudSnapshot,
+    EniSnapshot,
+    SubnetSnapshot,
+)
 
 ENI = EniSnapshot("eni-1", "n", "s-1", "z", "i-1", "10.0.0.47", ("10.0.0.20",))
 OTHER = EniSnapshot("eni-2", "n", "s-1", "z", "i-2", "10.0.0.48", ("10.0.0.30",))
@@ -28,21 +36,35 @@ def plan(request, behaviour=DEFAULT, eni=ENI):
 def test_named_ips_are_assigned_purged_and_nothing_is_planned_when_the_eni_holds_them_already():
     assert plan(SecondaryIpRequest(ips=("10.0.0.20",))).actions == ()
     assert plan(SecondaryIpRequest(ips=("10.0.0.21",), purge=True)).actions == (
-        act.UnassignIp("eni-1", "10.0.0.20"), act.AssignIp("eni-1", "10.0.0.21"))
+        act.UnassignIp("eni-1", "10.0.0.20"),
+        act.AssignIp("eni-1", "10.0.0.21"),
+    )
 
 
-@pytest.mark.parametrize("behaviour, order", [
-    (DEFAULT, [act.AssignIp("eni-1", "10.0.0.40"), act.UnreserveIp("s-1", "10.0.0.40")]),
-    (CloudBehaviour(assign_specific_ip=False), [act.UnreserveIp("s-1", "10.0.0.40"), act.AssignIp("eni-1", "10.0.0.40")]),
-])
+@pytest.mark.parametrize(
+    "behaviour, order",
+    [
+        (DEFAULT, [act.AssignIp("eni-1", "10.0.0.40"), act.UnreserveIp("s-1", "10.0.0.40")]),
+        (
+            CloudBehaviour(assign_specific_ip=False),
+            [act.UnreserveIp("s-1", "10.0.0.40"), act.AssignIp("eni-1", "10.0.0.40")],
+        ),
+    ],
+)
 def test_a_reserved_ip_moved_onto_the_eni_follows_the_order_the_cloud_allows(behaviour, order):
     assert list(plan(SecondaryIpRequest(ips=("10.0.0.40",), reserved=False), behaviour).actions) == order
 
 
-@pytest.mark.parametrize("behaviour, order", [
-    (DEFAULT, [act.UnassignIp("eni-1", "10.0.0.20"), act.ReserveIp("s-1", "10.0.0.20")]),
-    (CloudBehaviour(reserve_assigned_ip=True), [act.ReserveIp("s-1", "10.0.0.20"), act.UnassignIp("eni-1", "10.0.0.20")]),
-])
+@pytest.mark.parametrize(
+    "behaviour, order",
+    [
+        (DEFAULT, [act.UnassignIp("eni-1", "10.0.0.20"), act.ReserveIp("s-1", "10.0.0.20")]),
+        (
+            CloudBehaviour(reserve_assigned_ip=True),
+            [act.ReserveIp("s-1", "10.0.0.20"), act.UnassignIp("eni-1", "10.0.0.20")],
+        ),
+    ],
+)
 def test_an_ip_released_into_a_reservation_follows_the_order_the_cloud_allows(behaviour, order):
     assert list(plan(SecondaryIpRequest(ips=("10.0.0.20",), reserved=True, present=False), behaviour).actions) == order
 
@@ -82,17 +104,29 @@ def test_compensation_closes_each_window_and_says_what_it_did_or_left_open():
     assert unreserved.actions == (act.ReserveIp("s-1", "10.0.0.40"),) and "restored" in unreserved.undone
     moved = compensation(act.AttachEni("eni-1", "i-2"), [act.DetachEni("eni-1", "i-1")])
     assert moved.actions == (act.AttachEni("eni-1", "i-1"),) and "attached back to i-1" in moved.undone
-    created = compensation(act.AttachEni("e-new", "i-1"), [act.CreateEni("new-eni", "s-1", "n", ("sg",))], created_eni="e-new")
-    assert created.actions == (act.DetachEni("e-new", "i-1"), act.DeleteEni("e-new")) and "deleted again" in created.undone
+    created = compensation(
+        act.AttachEni("e-new", "i-1"), [act.CreateEni("new-eni", "s-1", "n", ("sg",))], created_eni="e-new"
+    )
+    assert (
+        created.actions == (act.DetachEni("e-new", "i-1"), act.DeleteEni("e-new")) and "deleted again" in created.undone
+    )
     safe = compensation(act.UnreserveIp("s-1", "10.0.0.40"), [act.AssignIp("eni-1", "10.0.0.40")])
     assert safe.actions == () and "still reserved, which is safe" in safe.undone
     assert compensation(act.DeleteEni("eni-1"), []).actions == ()
 
 
 def test_the_preview_applies_cloud_actions_to_the_snapshot_without_guessing_what_the_cloud_chooses():
-    planned = [act.CreateEni("new-eni", "s-1", "new", ("sg",)), act.AttachEni(Ref(), "i-1"), act.AssignRandomIps("eni-1", 2),
-               act.UnassignIp("eni-1", "10.0.0.20"), act.ReserveIp("s-1", "10.0.0.50"), act.UnreserveIp("s-1", "10.0.0.40"),
-               act.RenameEni("eni-2", "renamed"), act.DetachEni("eni-2", "i-2"), act.DeleteEni("eni-2")]
+    planned = [
+        act.CreateEni("new-eni", "s-1", "new", ("sg",)),
+        act.AttachEni(Ref(), "i-1"),
+        act.AssignRandomIps("eni-1", 2),
+        act.UnassignIp("eni-1", "10.0.0.20"),
+        act.ReserveIp("s-1", "10.0.0.50"),
+        act.UnreserveIp("s-1", "10.0.0.40"),
+        act.RenameEni("eni-2", "renamed"),
+        act.DetachEni("eni-2", "i-2"),
+        act.DeleteEni("eni-2"),
+    ]
     after = preview(CLOUD, planned)
     new = after.eni("<new-eni.eni_id>")
     assert new.instance_id == "i-1" and new.primary_ip == "<new-eni.primary_ip>" and new.name == "new"

@@ -44,7 +44,10 @@ def test_every_kind_has_a_shipped_manifest():
 def test_the_shipped_manifest_equals_the_crd_the_modules_install(kind):
     shipped = yaml.safe_load((DEPLOY / FILES[kind]).read_text(encoding="utf-8"))
     assert shipped == crd(kind), "deploy/crds/%s drifted from crds.crd(%r); re-render it: python %s" % (
-        FILES[kind], kind, Path(__file__).relative_to(DEPLOY.parents[1]))
+        FILES[kind],
+        kind,
+        Path(__file__).relative_to(DEPLOY.parents[1]),
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(FILES))

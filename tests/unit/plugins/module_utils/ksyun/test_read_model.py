@@ -6,28 +6,61 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import dhcp_range, eni_snapshot, eni_state, subnet_snapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import (
+    dhcp_range,
+    eni_snapshot,
+    eni_state,
+    subnet_snapshot,
+)
 
-SUBNET = {"SubnetId": "s-1", "CidrBlock": "10.0.2.0/28", "AvailabilityZoneName": "cn-beijing-6a", "GatewayIp": "10.0.2.1",
-          "DhcpIpFrom": "10.0.2.2", "DhcpIpTo": "10.0.2.14", "AvailableIpNumber": 9, "RandomAvailableIpNum": 8}
+SUBNET = {
+    "SubnetId": "s-1",
+    "CidrBlock": "10.0.2.0/28",
+    "AvailabilityZoneName": "cn-beijing-6a",
+    "GatewayIp": "10.0.2.1",
+    "DhcpIpFrom": "10.0.2.2",
+    "DhcpIpTo": "10.0.2.14",
+    "AvailableIpNumber": 9,
+    "RandomAvailableIpNum": 8,
+}
 ALL = ["10.0.2.%d" % n for n in range(2, 15)]
 
 
-@pytest.mark.parametrize("item, state", [
-    ({"State": "attaching", "InstanceId": "i-1"}, "attaching"), ({"State": "Detaching"}, "detaching"),
-    ({"State": "inuse", "InstanceId": "i-1"}, "in-use"), ({"State": "available"}, "available"), ({}, "available"),
-    ({"State": "BINDING", "InstanceId": "i-1"}, "attaching"),
-])
+@pytest.mark.parametrize(
+    "item, state",
+    [
+        ({"State": "attaching", "InstanceId": "i-1"}, "attaching"),
+        ({"State": "Detaching"}, "detaching"),
+        ({"State": "inuse", "InstanceId": "i-1"}, "in-use"),
+        ({"State": "available"}, "available"),
+        ({}, "available"),
+        ({"State": "BINDING", "InstanceId": "i-1"}, "attaching"),
+    ],
+)
 def test_the_apis_state_words_become_the_collections_four(item, state):
     assert eni_state(item) == state
 
 
 def test_an_eni_item_becomes_a_snapshot_with_its_secondary_ips_groups_and_creation_time():
-    item = {"NetworkInterfaceId": "e-1", "NetworkInterfaceName": "n", "SubnetId": "s-1", "AvailabilityZoneName": "z", "InstanceId": "",
-            "PrivateIpAddress": "10.0.2.5", "AssignedPrivateIpAddressSet": [{"PrivateIpAddress": "10.0.2.6"}, {}],
-            "SecurityGroupSet": [{"SecurityGroupId": "sg-1"}], "CreateTime": "2026-11-26 10:00:00", "NetworkInterfaceType": "primary"}
+    item = {
+        "NetworkInterfaceId": "e-1",
+        "NetworkInterfaceName": "n",
+        "SubnetId": "s-1",
+        "AvailabilityZoneName": "z",
+        "InstanceId": "",
+        "PrivateIpAddress": "10.0.2.5",
+        "AssignedPrivateIpAddressSet": [{"PrivateIpAddress": "10.0.2.6"}, {}],
+        "SecurityGroupSet": [{"SecurityGroupId": "sg-1"}],
+        "CreateTime": "2026-11-26 10:00:00",
+        "NetworkInterfaceType": "primary",
+    }
     eni = eni_snapshot(item)
-    assert (eni.instance_id, eni.secondary_ips, eni.security_group_ids, eni.is_primary) == (None, ("10.0.2.6",), ("sg-1",), True)
+    assert (eni.instance_id, eni.secondary_ips, eni.security_group_ids, eni.is_primary) == (
+        None,
+        ("10.0.2.6",),
+        ("sg-1",),
+        True,
+    )
     assert eni.view()["create_time"] == "2026-11-26T10:00:00Z" and eni.view()["type"] == "primary"
 
 

@@ -192,8 +192,10 @@ actions:
   sample: ["reserve IP 10.0.0.236 in subnet 5f2c7a10-0002-4a6e-9c1b-000000000001 (AllocateStatus=specific)"]
 """
 
+import dataclasses
+
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip import actions as act
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.preview import RANDOM_IP
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.preview import RANDOM_IP, preview
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.secondary_ips import (
     SecondaryIpRequest,
     plan_secondary_ips,
@@ -240,9 +242,8 @@ def ensure(module):
             % (eni.eni_id, eni.subnet_id, params["subnet_id"])
         )
     subnet_id = eni.subnet_id if eni is not None else params["subnet_id"]
-    require_subnet(module, subnet_id)
     cloud = module.reader.cloud([subnet_id])
-    subnet = cloud.subnet(subnet_id)
+    subnet = require_subnet(module, subnet_id, cloud=cloud)
     for ip in ips:
         check_ip_in_subnet(ip, subnet, "private_ip_addresses")
     request = SecondaryIpRequest(
@@ -290,7 +291,15 @@ def ensure(module):
             released=_ips(plan, act.UnreserveIp),
         )
 
-    return apply_plan(module, plan, cloud, after, reread=lambda result: module.reader.cloud([subnet_id]))
+    def reread(result):
+        """The plan's effect on the snapshot, with the ENI read again (only the cloud knows the IPs it picked at random)."""
+        expected = preview(cloud, plan.actions)
+        fresh = module.reader.eni(eni.eni_id) if eni else None
+        return dataclasses.replace(
+            expected, enis=tuple(fresh if fresh and e.eni_id == fresh.eni_id else e for e in expected.enis)
+        )
+
+    return apply_plan(module, plan, cloud, after, reread=reread)
 
 
 def main():

@@ -25,6 +25,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config imp
     DEFAULT_NAMESPACE,
     config_map_data,
 )
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
 from sandbox.controlplane.cluster import DEFAULT_TOPOLOGY, EMULATOR_SETTINGS
 from sandbox.ksyun_emulator.faults import Faults
@@ -202,3 +203,45 @@ def delete_group_records(kube, group):
         return
     for item in stored:
         store.delete(item)
+
+
+def flows_without_agent(kube, wait, group, instances, zone="cn-beijing-6a"):
+    """For tests that drive the flows API themselves: the records' CRDs in a group of their own (Established, emptied of
+    a crashed run's records) and nodes named by ``instances`` (node -> KEC instance id) that no agent runs; yields a
+    dynamic client and removes the nodes afterwards (a generator for a module-scoped fixture)."""
+    ext, core = client.ApiextensionsV1Api(kube), client.CoreV1Api(kube)
+    for kind in KINDS:
+        try:
+            ext.create_custom_resource_definition(crd(kind, group=group))
+        except ApiException as e:
+            if e.status != 409:
+                raise
+    for kind in KINDS:
+        name = crd(kind, group=group)["metadata"]["name"]
+        wait(
+            f"{name} Established",
+            lambda n=name: any(
+                c.type == "Established" and c.status == "True"
+                for c in ext.read_custom_resource_definition(n).status.conditions or []
+            ),
+        )
+    # Every flow reads all PodEniIPs of the group: start without a crashed run's records.
+    delete_group_records(kube, group)
+    for node, instance in instances.items():
+        try:
+            core.create_node(
+                {
+                    "metadata": {"name": node, "labels": {"topology.kubernetes.io/zone": zone}},
+                    "spec": {"providerID": f"ksyun://{instance}"},
+                }
+            )
+        except ApiException as e:
+            if e.status != 409:
+                raise
+    yield dynamic.DynamicClient(kube)
+    for node in instances:
+        try:
+            core.delete_node(node)
+        except ApiException as e:
+            if e.status != 404:
+                raise

@@ -23,16 +23,15 @@ import uuid
 from collections import defaultdict
 
 import pytest
-from kubernetes import client, dynamic
+from kubernetes import client
 from kubernetes.client.rest import ApiException
-from sandbox_reset import delete_group_records
+from sandbox_reset import flows_without_agent
 
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import (
     config_map_data,
     parse_cluster_config,
 )
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext, FlowError, bind_pod, release_pod
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
 from sandbox.controlplane.cluster import DEFAULT_TOPOLOGY
@@ -128,41 +127,7 @@ class RecordingEmulator(Emulator):
 @pytest.fixture(scope="module")
 def dyn(kube, wait_for):
     """A dynamic client, with the records' CRDs in a group of their own and three nodes no agent runs."""
-    ext, core = client.ApiextensionsV1Api(kube), client.CoreV1Api(kube)
-    for kind in KINDS:
-        try:
-            ext.create_custom_resource_definition(crd(kind, group=GROUP))
-        except ApiException as e:
-            if e.status != 409:
-                raise
-    for name in KINDS:
-        wait_for(
-            f"{name} in {GROUP} Established",
-            lambda k=name: any(
-                c.type == "Established" and c.status == "True"
-                for c in ext.read_custom_resource_definition(crd(k, group=GROUP)["metadata"]["name"]).status.conditions
-                or []
-            ),
-        )
-    delete_group_records(kube, GROUP)
-    for node, instance in INSTANCES.items():
-        try:
-            core.create_node(
-                {
-                    "metadata": {"name": node, "labels": {"topology.kubernetes.io/zone": "cn-beijing-6a"}},
-                    "spec": {"providerID": f"ksyun://{instance}"},
-                }
-            )
-        except ApiException as e:
-            if e.status != 409:
-                raise
-    yield dynamic.DynamicClient(kube)
-    for node in INSTANCES:
-        try:
-            core.delete_node(node)
-        except ApiException as e:
-            if e.status != 404:
-                raise
+    yield from flows_without_agent(kube, wait_for, GROUP, INSTANCES)
 
 
 def cluster_config(flags):

@@ -12,13 +12,12 @@ import time
 import uuid
 
 import pytest
-from kubernetes import client, dynamic
+from kubernetes import client
 from kubernetes.client.rest import ApiException
-from sandbox_reset import delete_group_records
+from sandbox_reset import flows_without_agent
 
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import ClusterConfig
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext, FlowError, bind_pod, release_pod
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.retry import RetryPolicy
@@ -57,39 +56,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def dyn(kube, wait_for):
     """A dynamic client, with the records' CRDs in a group of their own and two nodes no agent runs."""
-    ext, core = client.ApiextensionsV1Api(kube), client.CoreV1Api(kube)
-    for kind in KINDS:
-        try:
-            ext.create_custom_resource_definition(crd(kind, group=GROUP))
-        except ApiException as e:
-            if e.status != 409:
-                raise
-    for name in KINDS:
-        wait_for(
-            f"{name} in {GROUP} Established",
-            lambda k=name: any(
-                c.type == "Established" and c.status == "True"
-                for c in ext.read_custom_resource_definition(crd(k, group=GROUP)["metadata"]["name"]).status.conditions
-                or []
-            ),
-        )
-    delete_group_records(
-        kube, GROUP
-    )  # every flow reads all PodEniIPs of the group: start without a crashed run's records
-    for node, instance in INSTANCES.items():
-        try:
-            core.create_node(
-                {
-                    "metadata": {"name": node, "labels": {"topology.kubernetes.io/zone": "cn-beijing-6a"}},
-                    "spec": {"providerID": f"ksyun://{instance}"},
-                }
-            )
-        except ApiException as e:
-            if e.status != 409:
-                raise
-    yield dynamic.DynamicClient(kube)
-    for node in INSTANCES:
-        core.delete_node(node)
+    yield from flows_without_agent(kube, wait_for, GROUP, INSTANCES)
 
 
 class World:

@@ -45,8 +45,11 @@ def require_eni(module: KceModule, eni_id: str, option: str = "network_interface
     return eni
 
 
-def require_subnet(module: KceModule, subnet_id: str, option: str = "subnet_id") -> SubnetSnapshot:
-    subnet = module.reader.subnet(subnet_id)
+def require_subnet(
+    module: KceModule, subnet_id: str, option: str = "subnet_id", cloud: Optional[CloudSnapshot] = None
+) -> SubnetSnapshot:
+    """The subnet, from cloud when it was read already (no second DescribeSubnets)."""
+    subnet = cloud.subnet(subnet_id) if cloud is not None else module.reader.subnet(subnet_id)
     if subnet is None:
         raise ModuleError(
             "%s: subnet %s does not exist in region %s; check the id (ksyun.kce.subnet_info lists the subnets)"

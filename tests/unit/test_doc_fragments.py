@@ -23,7 +23,15 @@ from ansible_collections.kubernetes.core.plugins.module_utils.args_common import
 from ansible_collections.ksyun.kce.plugins.doc_fragments import k8s_auth_options as ours_fragment
 
 REPO = Path(__file__).resolve().parents[2]
-CLUSTER_MODULES = ("fixed_ip_crds", "pod_eni", "pod_eni_ip", "fixed_ip", "fixed_ip_info")
+CLUSTER_MODULES = (
+    "fixed_ip_crds",
+    "pod_eni",
+    "pod_eni_ip",
+    "fixed_ip",
+    "fixed_ip_info",
+    "fixed_ip_reclaim",
+    "fixed_ip_audit",
+)
 FREE_TEXT = {"description", "version_added"}
 ENV_VAR = re.compile(r"\bK8S_AUTH_[A-Z0-9_]+\b")
 

@@ -106,6 +106,7 @@ class _Context:
             "node_name": self.node.name,
             "instance_id": self.node.instance_id,
             "phase": Phase.BINDING,
+            "statefulset": self.pod.owner_name if self.pod.owner_kind == "StatefulSet" else "",
         }
 
     def is_claimed(self, record: Reservation) -> bool:
@@ -116,6 +117,7 @@ class _Context:
             and record.fixed == self.fixed
             and record.node_name == self.node.name
             and record.instance_id == self.node.instance_id
+            and record.statefulset == self.owner()["statefulset"]
         )
 
     def claimed(self, record: Reservation, **fields: Any) -> Reservation:
@@ -355,6 +357,23 @@ def plan_bind(
                     retry=True,
                     reason="%s is being reclaimed; plan again once reclaim has deleted it (the pod then gets a new IP)"
                     % record.label(),
+                )
+            if record.deleting:
+                # Deleted by kubectl or with its namespace: its IP is freed once no pod holds it, never taken over.
+                mine = record.pod_uid == pod.uid
+                return Plan(
+                    reservation=record,
+                    warnings=request.warnings,
+                    retry=not mine,
+                    reason="%s is being deleted; %s"
+                    % (
+                        record.label(),
+                        (
+                            "its IP is freed when pod %s is gone" % pod.ref
+                            if mine
+                            else "plan again once release or reclaim has freed it (the pod then gets a new IP)"
+                        ),
+                    ),
                 )
             if (
                 not record.fixed

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, Mapping, Optional, Union
 
@@ -50,8 +50,9 @@ _DICT_KEYS = (
     ("retention", "retention"),
     ("released_at", "releasedAt"),
     ("phase", "phase"),
+    ("statefulset", "statefulSet"),
 )
-_TEXT_FIELDS = ("pod_uid", "ip", "subnet_id", "zone", "eni_id", "mac", "instance_id", "node_name")
+_TEXT_FIELDS = ("pod_uid", "ip", "subnet_id", "zone", "eni_id", "mac", "instance_id", "node_name", "statefulset")
 
 
 def _enum(enum_type, value, what):
@@ -94,7 +95,10 @@ class Reservation:
     """Which pod last held which IP/ENI, where, under which retention, and how far a flow got (phase).
 
     pod_uid is empty for a pre-provisioned reservation no pod has held yet. While a plan is being
-    built, eni_id, ip and mac may be a Ref to the ENI the same plan creates.
+    built, eni_id, ip and mac may be a Ref to the ENI the same plan creates. statefulset names the
+    StatefulSet that owned the pod (reclaim may follow its annotation, its deletion or its scale-down).
+    deleting is not content but the record's state: someone deleted it (its namespace, kubectl), and its
+    finalizer keeps it until the IP is freed, so no flow may keep that IP any longer.
     """
 
     namespace: str
@@ -112,6 +116,8 @@ class Reservation:
     retention: Retention = Retention()
     released_at: Optional[datetime] = None
     phase: Phase = Phase.BINDING
+    statefulset: str = ""
+    deleting: bool = field(default=False, compare=False)
 
     def __post_init__(self):
         if not self.namespace or not self.pod_name:

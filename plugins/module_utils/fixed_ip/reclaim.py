@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, List, Optional, Tuple
+from typing import Iterable, List, Mapping, Optional, Tuple
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
     Action,
@@ -29,6 +29,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mo
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import exclusive_eni_name, parse_eni_name
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.placement import is_cluster_shared_eni
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import exclusive_eni, may_be_kept
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.retention import Retention
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import check_cluster_name
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot, PodSnapshot
 
@@ -46,6 +47,16 @@ class ReclaimItem:
     decision: str
     reason: str
     actions: Tuple[Action, ...] = ()
+    target: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "decision": self.decision,
+            "reason": self.reason,
+            "actions": list(describe_plan(self.actions)),
+        }
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,45 @@ class ReclaimPlan:
         return describe_plan(self.actions)
 
 
+ANNOTATION_RETENTION = "k8s.ksyun.com/ip-retention"
+
+
+@dataclass(frozen=True)
+class StatefulSetSnapshot:
+    """A StatefulSet as reclaim needs it: replicas, and the retention its annotation k8s.ksyun.com/ip-retention sets."""
+
+    namespace: str
+    name: str
+    replicas: int = 0
+    retention: Optional[Retention] = None
+    deleting: bool = False
+
+
+@dataclass(frozen=True)
+class ReclaimOptions:
+    """What reclaim may free besides reservations past retention; every option beyond the product page is off by default.
+
+    min_orphan_age: a collection-named ENI younger than this is never swept (a bind may be using it).
+    sweep_reserved_ips: unreserve subnet IPs reserved with no PodEniIP recording them.
+    sweep_idle_shared_enis: delete shared ENIs that hold no pod IP (they count against the node's ENI quota).
+    statefulset_deleted: free the reservations of a StatefulSet that was deleted, whatever their retention.
+    scaled_down: free the reservations of ordinals at or above replicas, whatever their retention.
+    """
+
+    min_orphan_age: timedelta = timedelta(hours=1)
+    sweep_reserved_ips: bool = False
+    sweep_idle_shared_enis: bool = False
+    statefulset_deleted: bool = False
+    scaled_down: bool = False
+
+
+def ordinal_of(record: Reservation) -> Optional[int]:
+    """The ordinal of a StatefulSet pod's name (<statefulset>-<n>)."""
+    prefix = record.statefulset + "-"
+    tail = record.pod_name[len(prefix) :] if record.statefulset and record.pod_name.startswith(prefix) else ""
+    return int(tail) if tail.isdigit() else None
+
+
 class _Live:
     """What the live pods hold: names, uids and IPs (a pod's status IP)."""
 
@@ -80,43 +130,111 @@ class _Live:
         self.ips = {pod.pod_ip: pod for pod in pods if pod.pod_ip}
 
     def holder(self, record: Reservation) -> Optional[PodSnapshot]:
-        return self.names.get((record.namespace, record.pod_name)) or self.uids.get(record.pod_uid)
+        """The live pod the record is for: the one it names by UID, or (unless the record is being deleted) a pod of its name."""
+        by_uid = self.uids.get(record.pod_uid) if record.pod_uid else None
+        if record.deleting:
+            return by_uid
+        return self.names.get((record.namespace, record.pod_name)) or by_uid
 
     def using(self, ips: Iterable[str]) -> Optional[PodSnapshot]:
         return next((self.ips[ip] for ip in ips if ip in self.ips), None)
 
 
-def _why_not_due(record: Reservation, live: _Live, now: datetime) -> str:
-    """Empty if the reservation's time has come; else why it is kept."""
+def _due(
+    record: Reservation,
+    live: _Live,
+    now: datetime,
+    options: ReclaimOptions,
+    statefulsets: Optional[Mapping[Tuple[str, str], StatefulSetSnapshot]],
+) -> Tuple[bool, str]:
+    """(due, why): whether the reservation's time has come, and the reason either way."""
     if record.phase is Phase.RECLAIMING:
-        return ""
-    if record.phase in (Phase.BINDING, Phase.BOUND):
-        return "%s by pod %s/%s" % (
+        return True, "reclaim started earlier; finishing it"
+    pod = live.holder(record)
+    if record.phase in (Phase.BINDING, Phase.BOUND) and (pod is not None or not record.deleting):
+        return False, "%s by pod %s/%s" % (
             "bound" if record.phase is Phase.BOUND else "a bind is in progress",
             record.namespace,
             record.pod_name,
         )
-    if record.phase is Phase.RELEASING:
-        return "a release is in progress (it ends as Reserved)"
-    pod = live.holder(record)
+    if record.phase is Phase.RELEASING and not record.deleting:
+        return False, "a release is in progress (it ends as Reserved)"
     if pod is not None:
-        return "pod %s (uid %s) is live and binds to this reservation" % (pod.ref, pod.uid)
-    if record.retention.is_never:
-        return "retention is never (the default); delete the record to free the IP by hand, or set a retention"
+        return False, "pod %s (uid %s) is live and binds to this reservation" % (pod.ref, pod.uid)
+    if record.deleting:
+        return True, "the record is being deleted (by kubectl or with its namespace), and no live pod holds its IP"
+    owner = (
+        statefulsets.get((record.namespace, record.statefulset))
+        if statefulsets is not None and record.statefulset
+        else None
+    )
+    if (
+        statefulsets is not None
+        and record.statefulset
+        and options.statefulset_deleted
+        and (owner is None or owner.deleting)
+    ):
+        return True, "StatefulSet %s/%s was deleted" % (record.namespace, record.statefulset)
+    ordinal = ordinal_of(record)
+    if owner is not None and options.scaled_down and ordinal is not None and ordinal >= owner.replicas:
+        return True, "ordinal %d is at or above replicas %d of StatefulSet %s after a scale-down" % (
+            ordinal,
+            owner.replicas,
+            owner.name,
+        )
+    retention, source = record.retention, "retention"
+    if owner is not None and owner.retention is not None:
+        retention, source = owner.retention, "retention %s of StatefulSet %s (annotation %s)" % (
+            owner.retention,
+            owner.name,
+            ANNOTATION_RETENTION,
+        )
+    if retention.is_never:
+        return False, "%s is never (the default); delete the record to free the IP by hand, or set a retention" % (
+            "retention" if source == "retention" else source
+        )
     if record.released_at is None:
-        return "no release time is recorded (pre-provisioned), so retention %s has not started" % record.retention
-    due = record.retention.reclaim_at(record.released_at)
+        return False, "no release time is recorded (pre-provisioned), so %s has not started" % (
+            "retention %s" % retention if source == "retention" else source
+        )
+    due = retention.reclaim_at(record.released_at)
     if now < due:
-        return "retention %s runs until %s" % (record.retention, format_time(due))
-    return ""
+        return False, "%s runs until %s" % (
+            "retention %s" % retention if source == "retention" else source,
+            format_time(due),
+        )
+    return True, "released %s, %s passed at %s" % (
+        format_time(record.released_at),
+        "retention %s" % retention if source == "retention" else source,
+        format_time(due),
+    )
+
+
+def reservation_item(
+    record: Reservation,
+    cloud: CloudSnapshot,
+    live_pods: Iterable[PodSnapshot],
+    now: datetime,
+    cluster: str,
+    options: ReclaimOptions = ReclaimOptions(),
+    statefulsets: Optional[Mapping[Tuple[str, str], StatefulSetSnapshot]] = None,
+) -> ReclaimItem:
+    """The decision for one reservation (reclaim re-plans each item this way under its subnet lock, right before it runs)."""
+    return _reservation_item(record, cloud, _Live(live_pods), now, cluster, options, statefulsets)
 
 
 def _reservation_item(
-    record: Reservation, cloud: CloudSnapshot, live: _Live, now: datetime, cluster: str
+    record: Reservation,
+    cloud: CloudSnapshot,
+    live: _Live,
+    now: datetime,
+    cluster: str,
+    options: ReclaimOptions,
+    statefulsets: Optional[Mapping[Tuple[str, str], StatefulSetSnapshot]],
 ) -> ReclaimItem:
     name = record.label()
-    why = _why_not_due(record, live, now)
-    if why:
+    due, why = _due(record, live, now, options, statefulsets)
+    if not due:
         return ReclaimItem("reservation", name, KEEP, why)
     user = live.using([record.ip] if isinstance(record.ip, str) and record.ip else [])
     if user is not None:
@@ -126,6 +244,13 @@ def _reservation_item(
             KEEP,
             "IP %s is in use by live pod %s; check that pod's network" % (record.ip, user.ref),
         )
+    return _freeing(record, cloud, cluster, why)
+
+
+def _freeing(record: Reservation, cloud: CloudSnapshot, cluster: str, why: str) -> ReclaimItem:
+    """The item that frees record: Reclaiming first, then the ENI deleted (exclusive) or the IP unassigned and
+    unreserved (shared), then the record deleted; KEEP when the cloud shows something no reclaim may touch."""
+    name = record.label()
     actions: List[Action] = []
     if record.phase is not Phase.RECLAIMING:
         actions.append(WriteReservation(dataclasses.replace(record, phase=Phase.RECLAIMING)))
@@ -154,21 +279,34 @@ def _reservation_item(
         if may_be_kept(record, cloud):
             actions.append(UnreserveIp(record.subnet_id, record.ip))
     actions.append(DeleteReservation(record.namespace, record.record_name(), record.mode))
-    if record.phase is Phase.RECLAIMING:
-        reason = "reclaim started earlier; finishing it"
-    else:
-        due = record.retention.reclaim_at(record.released_at)
-        reason = "released %s, retention %s passed at %s" % (
-            format_time(record.released_at),
-            record.retention,
-            format_time(due),
+    return ReclaimItem("reservation", name, RECLAIM, why, tuple(actions))
+
+
+def plan_manual_reclaim(
+    record: Reservation, cloud: CloudSnapshot, live_pods: Iterable[PodSnapshot], cluster_name: str, force: bool = False
+) -> ReclaimItem:
+    """The product FAQ's emergency reclaim of one reservation, whatever its retention; refused while a live pod holds the
+    IP (by UID, or by the IP in its status) unless force, which frees it under the running pod."""
+    check_cluster_name(cluster_name)
+    live = _Live(live_pods)
+    holder = live.uids.get(record.pod_uid) if record.pod_uid else None
+    user = holder or live.using([record.ip] if isinstance(record.ip, str) and record.ip else [])
+    if user is not None and not user.deleting and not force:
+        return ReclaimItem(
+            "reservation",
+            record.label(),
+            KEEP,
+            "pod %s (uid %s) is running and uses IP %s; delete the pod first, or set force=true to free the IP under it "
+            "(the pod loses its network)" % (user.ref, user.uid, record.ip or "?"),
         )
-    return ReclaimItem("reservation", name, RECLAIM, reason, tuple(actions))
+    why = "freed by hand" + (" while pod %s still ran (force)" % user.ref if user is not None else "")
+    return _freeing(record, cloud, cluster_name, why)
 
 
 def _eni_item(
-    eni: EniSnapshot, mode: Mode, live: _Live, now: datetime, min_orphan_age: timedelta, recorded_ips
+    eni: EniSnapshot, mode: Mode, live: _Live, now: datetime, options: ReclaimOptions, recorded_ips
 ) -> Optional[ReclaimItem]:
+    min_orphan_age = options.min_orphan_age
     name = "ENI %s (%s)" % (eni.eni_id, eni.name)
     unrecorded = [ip for ip in eni.secondary_ips if ip not in recorded_ips]
     if mode is Mode.SHARED and eni.secondary_ips and not unrecorded:
@@ -180,9 +318,13 @@ def _eni_item(
             REPORT,
             "shared ENI holds IPs %s that no PodEniIP records; audit them before freeing" % ", ".join(unrecorded),
         )
-    if mode is Mode.SHARED and eni.instance_id:
+    if mode is Mode.SHARED and eni.instance_id and not options.sweep_idle_shared_enis:
         return ReclaimItem(
-            "eni", name, KEEP, "idle shared ENI attached to instance %s; binds on that node reuse it" % eni.instance_id
+            "eni",
+            name,
+            KEEP,
+            "idle shared ENI attached to instance %s; binds on that node reuse it (sweep idle shared ENIs to free its slot)"
+            % eni.instance_id,
         )
     if eni.create_time is None:
         return ReclaimItem("eni", name, KEEP, "creation time unknown, so it may be part of a bind in progress")
@@ -200,9 +342,10 @@ def _eni_item(
     if eni.is_transient:
         return ReclaimItem("eni", name, KEEP, "ENI is %s; run reclaim again shortly" % eni.state)
     actions = ([DetachEni(eni.eni_id, eni.instance_id)] if eni.instance_id else []) + [DeleteEni(eni.eni_id)]
-    return ReclaimItem(
-        "eni", name, RECLAIM, "created by this collection for this cluster, no reservation refers to it", tuple(actions)
-    )
+    why = "created by this collection for this cluster, no reservation refers to it"
+    if mode is Mode.SHARED and eni.instance_id:
+        why = "idle shared ENI (no pod IP on it) on instance %s; its ENI slot is freed" % eni.instance_id
+    return ReclaimItem("eni", name, RECLAIM, why, tuple(actions))
 
 
 def plan_reclaim(
@@ -210,20 +353,26 @@ def plan_reclaim(
     cloud: CloudSnapshot,
     live_pods: Iterable[PodSnapshot],
     now: datetime,
-    min_orphan_age: timedelta,
     cluster_name: str,
-    sweep_reserved_ips: bool = False,
+    options: ReclaimOptions = ReclaimOptions(),
+    statefulsets: Optional[Mapping[Tuple[str, str], StatefulSetSnapshot]] = None,
 ) -> ReclaimPlan:
     """Decide, for every reservation, orphan ENI and unrecorded reserved IP, whether reclaim frees it and why.
 
     cloud: the ENIs of the cluster's VPC and the pod subnets only. live_pods: every pod the API
-    server shows, with pod_ip set. The executor must check again, just before each item's first
-    cloud call, that no live pod holds the IP (a pod may have started since the snapshot).
+    server shows, with pod_ip set. statefulsets: every StatefulSet of the namespaces involved, by
+    (namespace, name); None when not read (then only retention decides). The executor must check again,
+    just before each item's first cloud call, that no live pod holds the IP (reservation_item).
     """
     check_cluster_name(cluster_name)
     records = sorted(reservations, key=lambda r: (r.kind, r.namespace, r.label()))
     live = _Live(live_pods)
-    items = [_reservation_item(record, cloud, live, now, cluster_name) for record in records]
+    items = [
+        dataclasses.replace(
+            _reservation_item(record, cloud, live, now, cluster_name, options, statefulsets), target=record.label()
+        )
+        for record in records
+    ]
     referenced = {record.eni_id for record in records if isinstance(record.eni_id, str) and record.eni_id}
     exclusive_names = {
         exclusive_eni_name(cluster_name, r.namespace, r.pod_name) for r in records if r.mode is Mode.EXCLUSIVE
@@ -239,9 +388,9 @@ def plan_reclaim(
             or eni.name in exclusive_names
         ):
             continue
-        item = _eni_item(eni, parsed.mode, live, now, min_orphan_age, recorded_ips)
+        item = _eni_item(eni, parsed.mode, live, now, options, recorded_ips)
         if item is not None:
-            items.append(item)
+            items.append(dataclasses.replace(item, target=eni.eni_id))
     for subnet in sorted(cloud.subnets, key=lambda each: each.subnet_id):
         for ip in sorted(subnet.reserved_ips - recorded_ips):
             name = "IP %s in subnet %s" % (ip, subnet.subnet_id)
@@ -250,10 +399,14 @@ def plan_reclaim(
                 where = "ENI %s" % holder.eni_id if holder is not None else "live pod %s" % user.ref
                 items.append(
                     ReclaimItem(
-                        "reserved-ip", name, REPORT, "reserved and in use by %s, but no PodEniIP records it" % where
+                        "reserved-ip",
+                        name,
+                        REPORT,
+                        "reserved and in use by %s, but no PodEniIP records it" % where,
+                        target=ip,
                     )
                 )
-            elif sweep_reserved_ips:
+            elif options.sweep_reserved_ips:
                 items.append(
                     ReclaimItem(
                         "reserved-ip",
@@ -261,9 +414,10 @@ def plan_reclaim(
                         RECLAIM,
                         "reserved (specific) with no PodEniIP recording it",
                         (UnreserveIp(subnet.subnet_id, ip),),
+                        target=ip,
                     )
                 )
             else:
                 why = "reserved (specific) with no PodEniIP recording it; sweep reserved IPs to unreserve it, or create a PodEniIP to keep it"
-                items.append(ReclaimItem("reserved-ip", name, REPORT, why))
+                items.append(ReclaimItem("reserved-ip", name, REPORT, why, target=ip))
     return ReclaimPlan(tuple(items))

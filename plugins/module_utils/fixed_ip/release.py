@@ -36,7 +36,9 @@ def releasing(record: Reservation, now: datetime) -> Reservation:
 
 
 def reserved(record: Reservation, now: datetime) -> Reservation:
-    return dataclasses.replace(record, phase=Phase.RESERVED, released_at=record.released_at or now)
+    """Kept for the pod; a shared IP is on no ENI then, so the record names none (exclusive: its own ENI, detached)."""
+    on_no_eni = {"eni_id": "", "mac": ""} if record.mode is Mode.SHARED else {}
+    return dataclasses.replace(record, phase=Phase.RESERVED, released_at=record.released_at or now, **on_no_eni)
 
 
 def exclusive_eni(record: Reservation, cloud: CloudSnapshot, cluster: str, zone: str = "") -> Optional[EniSnapshot]:
@@ -212,10 +214,14 @@ def plan_release(
         return Plan(reservation=existing, reason=refusal)
     steps = Steps(existing)
     try:
-        if existing.fixed and (
-            existing.mode is Mode.SHARED
-            or existing.eni_id
-            or exclusive_eni(existing, cloud, settings.cluster_name) is not None
+        if (
+            existing.fixed
+            and not existing.deleting
+            and (
+                existing.mode is Mode.SHARED
+                or existing.eni_id
+                or exclusive_eni(existing, cloud, settings.cluster_name) is not None
+            )
         ):
             keep_steps(existing, cloud, settings, now, steps)
             steps.write(reserved(steps.record, now))

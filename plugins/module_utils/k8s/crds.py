@@ -59,6 +59,9 @@ def _spec_schema(mode):
                 "How long the IP is kept after the pod is deleted: never, or a duration such as 30m, 24h, 7d.",
                 pattern=RETENTION_PATTERN,
             ),
+            "statefulSet": _string(
+                "StatefulSet that owned the pod; reclaim may follow its ip-retention annotation, its deletion or its scale-down."
+            ),
         },
     }
 

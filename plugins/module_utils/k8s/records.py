@@ -10,10 +10,15 @@ is bound, in which phase); updates are JSON merge patches carrying the resourceV
 a stale write is refused, and they touch only the spec, the status and the collection's own labels:
 labels, annotations, finalizers and owner references that others added are never dropped.
 dry_run=True asks the API server what a write would do (check mode) and changes nothing.
+
+Every record carries the finalizer k8s.ksyun.com/release-ip, so a record deleted by kubectl or with its
+namespace stays (marked deleting) until a release or reclaim has freed its IP; the store's delete
+removes the finalizer after deleting, so a flow's own delete completes at once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
@@ -37,6 +42,8 @@ STATUS_KEYS = ("phase", "nodeName", "instanceId", "releasedAt")
 STATUS_FIELDS = STATUS_KEYS + ("reclaimAt",)
 OUR_LABELS = (LABEL_MANAGED_BY, LABEL_POD_NAMESPACE, LABEL_POD_NAME, LABEL_MODE, LABEL_IP)
 MERGE_PATCH = "application/merge-patch+json"
+# Keeps a record until its IP is freed: whoever deletes it (kubectl, its namespace) only asks for that.
+FINALIZER = "k8s.ksyun.com/release-ip"
 
 
 class RecordConflict(FixedIpError):
@@ -122,7 +129,9 @@ class ReservationStore:
     def stored(self, obj: Any) -> StoredReservation:
         data = as_dict(obj)
         meta = data["metadata"]
-        reservation = Reservation.from_dict(flat_record(data))
+        reservation = dataclasses.replace(
+            Reservation.from_dict(flat_record(data)), deleting=bool(meta.get("deletionTimestamp"))
+        )
         return StoredReservation(
             reservation, meta["name"], meta["namespace"], meta.get("resourceVersion", ""), meta.get("uid", ""), data
         )
@@ -166,6 +175,7 @@ class ReservationStore:
                 "name": reservation.record_name(),
                 "namespace": reservation.namespace,
                 "labels": reservation_labels(reservation),
+                "finalizers": [FINALIZER],
             },
             "spec": spec,
         }
@@ -185,14 +195,20 @@ class ReservationStore:
                 "new one" % (reservation.label(), stored.label)
             )
         spec, status = split(reservation)
-        current_labels = (stored.obj.get("metadata") or {}).get("labels") or {}
+        meta = stored.obj.get("metadata") or {}
         spec_patch = merge_patch(spec, stored.obj.get("spec") or {})
-        label_patch = merge_patch(reservation_labels(reservation), current_labels, OUR_LABELS)
+        label_patch = merge_patch(reservation_labels(reservation), meta.get("labels") or {}, OUR_LABELS)
+        finalizers = list(meta.get("finalizers") or [])
+        # A record written before the finalizer existed gets it (a deleting one may not gain finalizers).
+        add_finalizer = FINALIZER not in finalizers and not stored.reservation.deleting
         current = stored
-        if spec_patch or label_patch:
+        if spec_patch or label_patch or add_finalizer:
             body: Dict[str, Any] = {"metadata": {"resourceVersion": stored.resource_version}}
             if label_patch:
                 body["metadata"]["labels"] = label_patch
+            if add_finalizer:
+                # A merge patch replaces the whole list; the resourceVersion keeps anyone else's change from being lost.
+                body["metadata"]["finalizers"] = finalizers + [FINALIZER]
             if spec_patch:
                 body["spec"] = spec_patch
             current = self.stored(
@@ -230,19 +246,40 @@ class ReservationStore:
         return self.stored(updated)
 
     def delete(self, stored: StoredReservation, dry_run: bool = False) -> None:
-        """Delete exactly the record that was read (preconditions on uid and resourceVersion); gone already is fine."""
+        """Delete exactly the record that was read (preconditions on uid and resourceVersion), then drop the finalizer
+        that keeps it (the caller has freed its IP); gone already is fine."""
         body: Dict[str, Any] = {"preconditions": {"uid": stored.uid, "resourceVersion": stored.resource_version}}
         if dry_run:
             # A DELETE's body (DeleteOptions) wins over its query parameters, so the dry run is asked for here.
             body["dryRun"] = ["All"]
+        resource = self.resource(stored.reservation.mode)
         try:
-            self.resource(stored.reservation.mode).delete(name=stored.name, namespace=stored.namespace, body=body)
+            left = as_dict(resource.delete(name=stored.name, namespace=stored.namespace, body=body))
         except Exception as exc:
             if status_of(exc) == 404:
                 return
             if status_of(exc) == 409:
                 raise RecordConflict(
                     "%s changed since it was read; read it again before deleting" % stored.label
+                ) from exc
+            raise
+        finalizers = list((left.get("metadata") or {}).get("finalizers") or [])
+        if dry_run or FINALIZER not in finalizers:
+            return
+        patch = {
+            "metadata": {
+                "resourceVersion": left["metadata"]["resourceVersion"],
+                "finalizers": [f for f in finalizers if f != FINALIZER] or None,
+            }
+        }
+        try:
+            resource.patch(body=patch, name=stored.name, namespace=stored.namespace, content_type=MERGE_PATCH)
+        except Exception as exc:
+            if status_of(exc) == 404:
+                return
+            if status_of(exc) == 409:
+                raise RecordConflict(
+                    "%s changed while it was being deleted; read it again and delete it again" % stored.label
                 ) from exc
             raise
 

@@ -65,6 +65,18 @@ class KsyunCore:
         self._sleep = sleep
         self._clients = {}
 
+    def clone(self) -> "KsyunCore":
+        """A client of its own (own HTTP session) with the same settings, retry policy and call log: one per worker thread."""
+        twin = type(self).__new__(type(self))
+        twin.config, twin.retry, twin.call_log, twin._sleep, twin._clients = (
+            self.config,
+            self.retry,
+            self.call_log,
+            self._sleep,
+            {},
+        )
+        return twin
+
     def __repr__(self):
         return "%s(%r, %r)" % (type(self).__name__, self.config, self.retry)
 

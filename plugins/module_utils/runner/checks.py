@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import timedelta
 from typing import Optional
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
@@ -88,3 +89,16 @@ def check_group_version(group: str, version: str) -> str:
 def check_positive(option: str, value: Optional[float], least: float = 0) -> None:
     if value is not None and value < least:
         raise ModuleError("%s must be at least %s, got %s" % (option, least, value))
+
+
+def parse_duration(value: str, option: str) -> timedelta:
+    """A positive duration such as 30m, 1h or 7d."""
+    try:
+        duration = Retention.parse(value).duration
+    except FixedIpError:
+        duration = None
+    if duration is None:
+        raise ModuleError(
+            '%s: %r is not a duration; give days, hours and minutes such as "30m", "1h" or "7d"' % (option, value)
+        )
+    return duration

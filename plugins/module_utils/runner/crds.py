@@ -19,6 +19,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions imp
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.service import K8sService
 
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import FINALIZER, MERGE_PATCH
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import GROUP_VERSION_ARGS
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule, ModuleError
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import check_group_version
@@ -73,6 +74,16 @@ def _wait(svc, resource, definition: Dict[str, Any], state: str) -> Dict[str, An
     return instance or {}
 
 
+def _drop_finalizer(svc: K8sService, group: str, version: str, kind: str, item: Dict[str, Any]) -> None:
+    meta = item["metadata"]
+    finalizers = [f for f in meta.get("finalizers") or [] if f != FINALIZER]
+    if finalizers == list(meta.get("finalizers") or []):
+        return
+    resource = svc.find_resource(kind, "%s/%s" % (group, version), fail=True)
+    body = {"metadata": {"resourceVersion": meta["resourceVersion"], "finalizers": finalizers or None}}
+    svc.client.client.patch(resource, body, name=meta["name"], namespace=meta["namespace"], content_type=MERGE_PATCH)
+
+
 def ensure_crds(svc: K8sService, group: str, version: str, state: str, force: bool, wait: bool) -> Dict[str, Any]:
     """Make the CRDs of both kinds present or absent; returns changed, crds, diff (before/after by CRD name)."""
     check_mode = svc.module.check_mode
@@ -87,19 +98,26 @@ def ensure_crds(svc: K8sService, group: str, version: str, state: str, force: bo
     for existing in found:
         if existing and not force and not _is_ours(existing.to_dict()):
             _refuse_foreign(existing.to_dict(), "update" if state == "present" else "delete")
-    if state == "absent" and not force:
+    held = []
+    if state == "absent":
         held = [
-            item
+            (kind, item)
             for kind, existing in zip(sorted(KINDS), found)
             if existing
             for item in _records(svc, group, version, kind)
         ]
+    if held and not force:
+        held = [item for _kind, item in held]
         if held:
             raise ModuleError(
                 "%d PodEni/PodEniIP records of %s/%s still exist (%s); deleting the CRDs deletes them and the fixed IPs they "
                 "keep would be forgotten: release or reclaim them first, or set force=true"
                 % (len(held), group, version, names(held))
             )
+    if held and force and not check_mode:
+        # Forced: the records go with their CRDs and their IPs are forgotten, so their finalizers may not hold the CRDs.
+        for kind, item in held:
+            _drop_finalizer(svc, group, version, kind, item)
     results, before, after = [], {}, {}
     for definition, existing in zip(wanted, found):
         name = definition["metadata"]["name"]

@@ -23,6 +23,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config imp
     config_map_data,
 )
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
 from playbook_runner import run_playbook
 from sandbox.ksyun_emulator.admin_client import AdminClient
@@ -106,11 +107,11 @@ def _records(dyn, kind, namespace=None):
 
 def free_cloud_leftovers(dyn, ksyun, namespace):
     """Delete the namespace's records, then free what they kept (record first, as the product FAQ's manual reclaim does)."""
+    store = ReservationStore(dyn)
     for kind in sorted(KINDS):
         for item in _records(dyn, kind, namespace):
-            dyn.resources.get(api_version="k8s.ksyun.com/v1", kind=kind).delete(
-                namespace=namespace, name=item["metadata"]["name"]
-            )
+            # The store deletes and then drops the record's finalizer (the cloud side is freed right below).
+            store.delete(store.stored(item))
             spec = item.get("spec") or {}
             if kind == "PodEniIP" and spec.get("ip") and spec.get("subnetId"):
                 ksyun.release_private_ip_reservation(spec["subnetId"], spec["ip"])

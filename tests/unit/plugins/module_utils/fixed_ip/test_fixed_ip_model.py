@@ -105,6 +105,7 @@ def test_a_reservation_round_trips_through_its_record_content():
         "retention": "1d",
         "releasedAt": "2026-11-26T12:00:00Z",
         "phase": "Reserved",
+        "statefulSet": "",
     }
     assert Reservation.from_dict(data) == record
 

@@ -12,7 +12,13 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip import actions 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.bind import plan_bind
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import InvalidSettings
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reclaim import KEEP, RECLAIM, REPORT, plan_reclaim
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reclaim import (
+    KEEP,
+    RECLAIM,
+    REPORT,
+    ReclaimOptions,
+    plan_reclaim,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import plan_release
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.retention import Retention
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import EniSnapshot
@@ -52,7 +58,8 @@ def released_world(mode, retention="24h"):
 
 
 def reclaim(w, now, live=(), sweep=False):
-    return plan_reclaim(list(w.records.values()), w.cloud(), live, now, MIN_AGE, sim.CLUSTER, sweep_reserved_ips=sweep)
+    options = ReclaimOptions(min_orphan_age=MIN_AGE, sweep_reserved_ips=sweep)
+    return plan_reclaim(list(w.records.values()), w.cloud(), live, now, sim.CLUSTER, options)
 
 
 def only(plan, kind):
@@ -290,7 +297,10 @@ def test_shared_enis_detached_and_empty_are_swept_idle_attached_ones_kept_unreco
     plan = reclaim(w, sim.later(hours=1))
     decisions = {item.name.split()[1]: (item.decision, item.reason) for item in plan.items if item.kind == "eni"}
     assert decisions == {
-        "eni-idle": (KEEP, "idle shared ENI attached to instance i-node47; binds on that node reuse it"),
+        "eni-idle": (
+            KEEP,
+            "idle shared ENI attached to instance i-node47; binds on that node reuse it (sweep idle shared ENIs to free its slot)",
+        ),
         "eni-odd": (REPORT, "shared ENI holds IPs 10.0.0.9 that no PodEniIP records; audit them before freeing"),
         "eni-spare": (RECLAIM, "created by this collection for this cluster, no reservation refers to it"),
     }
@@ -318,17 +328,22 @@ def test_the_check_mode_preview_lists_every_step_and_every_kept_item():
     w.reserved[sim.SUBNET_A].add("10.0.0.77")
     plan = reclaim(w, sim.later(days=2))
     assert plan.describe() == (
-        "write PodEniIP default/10.0.0.2: phase Reclaiming, pod default/sts-0, IP 10.0.0.2, ENI eni-0001, node 10.0.0.47, "
+        "write PodEniIP default/10.0.0.2: phase Reclaiming, pod default/sts-0, IP 10.0.0.2, node 10.0.0.47, "
         "released 2026-11-26T12:00:00Z",
         "unreserve IP 10.0.0.2 in subnet subnet-a (AllocateStatus=random)",
         "delete PodEniIP default/10.0.0.2",
     )
-    assert [item.name for item in plan.kept] == ["IP 10.0.0.77 in subnet subnet-a"]
+    kept = {item.name: item.reason for item in plan.kept}
+    assert kept.pop("IP 10.0.0.77 in subnet subnet-a").startswith("reserved (specific) with no PodEniIP")
+    [(eni, why)] = kept.items()
+    assert eni.startswith("ENI eni-0001 (kcefip_kce-demo_sh_") and why.startswith(
+        "idle shared ENI"
+    ), "the ENI its IP left stays for reuse"
 
 
 def test_reclaim_refuses_a_cluster_name_that_cannot_mark_enis():
     with pytest.raises(InvalidSettings, match="'Bad Name'"):
-        plan_reclaim([], sim.World(sim.settings()).cloud(), [], sim.NOW, MIN_AGE, "Bad Name")
+        plan_reclaim([], sim.World(sim.settings()).cloud(), [], sim.NOW, "Bad Name")
 
 
 def test_retention_is_per_reservation():

@@ -57,8 +57,8 @@ def test_a_fixed_ip_pod_that_is_deleted_keeps_its_shared_ip_reserved_in_the_subn
     assert kinds(plan) == ["WriteReservation", "UnassignIp", "ReserveIp", "WriteReservation"]
     w.run(plan.actions)
     assert "10.0.0.2" in w.reserved[sim.SUBNET_A] and w.record_of(pod, Mode.SHARED) == dataclasses.replace(
-        record, phase=Phase.RESERVED, released_at=sim.NOW
-    )
+        record, phase=Phase.RESERVED, released_at=sim.NOW, eni_id="", mac=""
+    ), "a Reserved PodEniIP names no ENI: none holds its IP"
     assert all("10.0.0.2" not in eni.secondary_ips for eni in w.enis.values())
 
 

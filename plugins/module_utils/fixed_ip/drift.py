@@ -1,0 +1,268 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the ksyun.kce collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Drift: where the cluster's records, its pods and the cloud disagree, with what each finding needs (ksyun.kce.fixed_ip_audit).
+
+find_drift is pure like the planners: the records, the cloud and the pods as read once, in; one
+Finding per disagreement out, each with a stable key (so a saved report can name it), the time
+it has existed since where that is known, the fix in words, and the repair actions where a repair
+is safe to automate. A repair only ever runs for a finding older than the minimum age: by its own
+creation time, or by a saved report that already listed it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import Action, DeleteReservation, describe_plan
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reclaim import (
+    KEEP,
+    REPORT,
+    ReclaimOptions,
+    plan_reclaim,
+)
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import exclusive_eni
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
+    CloudSnapshot,
+    PodSnapshot,
+    SubnetSnapshot,
+)
+
+RECORD_CLOUD_MISSING = "record-without-cloud"
+ORPHAN_ENI = "eni-without-record"
+UNRECORDED_RESERVED_IP = "reserved-ip-without-record"
+UNRECORDED_IP_ON_ENI = "ip-on-eni-without-record"
+ENI_ON_OTHER_NODE = "eni-on-another-node"
+RECORD_POD_GONE = "record-of-a-gone-pod"
+POD_OUTSIDE_ZONE = "pod-outside-its-zone"
+KINDS = (
+    RECORD_CLOUD_MISSING,
+    ORPHAN_ENI,
+    UNRECORDED_RESERVED_IP,
+    UNRECORDED_IP_ON_ENI,
+    ENI_ON_OTHER_NODE,
+    RECORD_POD_GONE,
+    POD_OUTSIDE_ZONE,
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """kind: one of KINDS. subject: what it is about, as a user names it. key: kind and subject (stable across runs).
+
+    since: how long it is known to exist (a creation time), None if the API cannot say. actions: the repair, empty
+    when only a person can decide.
+    """
+
+    kind: str
+    subject: str
+    detail: str
+    fix: str
+    since: Optional[datetime] = None
+    actions: Tuple[Action, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return "%s %s" % (self.kind, self.subject)
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "subject": self.subject,
+            "detail": self.detail,
+            "fix": self.fix,
+            "since": self.since.strftime("%Y-%m-%dT%H:%M:%SZ") if self.since else None,
+            "repair": list(describe_plan(self.actions)),
+        }
+
+
+def _record_findings(
+    record: Reservation,
+    created: Optional[datetime],
+    cloud: CloudSnapshot,
+    cluster: str,
+    uids: Mapping[str, PodSnapshot],
+) -> List[Finding]:
+    found = []
+    label = record.label()
+    if record.mode is Mode.EXCLUSIVE and record.eni_id and exclusive_eni(record, cloud, cluster) is None:
+        found.append(
+            Finding(
+                RECORD_CLOUD_MISSING,
+                label,
+                "ENI %s of the record no longer exists, so IP %s is lost" % (record.eni_id, record.ip or "?"),
+                "delete the record; the pod gets a new IP on its next start",
+                created,
+                (DeleteReservation(record.namespace, record.record_name(), record.mode),),
+            )
+        )
+    if record.mode is Mode.SHARED and cloud.subnet(record.subnet_id) is None:
+        found.append(
+            Finding(
+                RECORD_CLOUD_MISSING,
+                label,
+                "subnet %s of the record no longer exists" % (record.subnet_id or "(none)"),
+                "delete the record; the pod gets a new IP in a pod subnet on its next start",
+                created,
+                (DeleteReservation(record.namespace, record.record_name(), record.mode),),
+            )
+        )
+    if record.phase in (Phase.BINDING, Phase.BOUND) and record.pod_uid and record.pod_uid not in uids:
+        found.append(
+            Finding(
+                RECORD_POD_GONE,
+                label,
+                "the record is %s for pod uid %s, which no pod has (its release never ran)"
+                % (record.phase.value, record.pod_uid),
+                "run ksyun.kce.fixed_ip state=released for pod %s/%s: its IP is kept as Reserved, per its policy"
+                % (record.namespace, record.pod_name),
+                created,
+            )
+        )
+    if record.mode is Mode.EXCLUSIVE and record.phase is Phase.BOUND and record.pod_uid in uids:
+        eni = exclusive_eni(record, cloud, cluster)
+        pod = uids[record.pod_uid]
+        if eni is not None and eni.instance_id and record.instance_id and eni.instance_id != record.instance_id:
+            found.append(
+                Finding(
+                    ENI_ON_OTHER_NODE,
+                    label,
+                    "ENI %s is attached to instance %s, but pod %s runs on %s (instance %s)"
+                    % (eni.eni_id, eni.instance_id, pod.ref, pod.node_name or record.node_name, record.instance_id),
+                    "detach ENI %s by hand (ksyun.kce.eni_attachment state=absent); the next bind attaches it to the pod's node"
+                    % eni.eni_id,
+                    created,
+                )
+            )
+    return found
+
+
+def _zone_findings(
+    records: Iterable[Reservation], pods: Iterable[PodSnapshot], node_zones: Mapping[str, str]
+) -> List[Finding]:
+    by_pod = {(r.namespace, r.pod_name): r for r in records if r.fixed and r.zone}
+    found = []
+    for pod in pods:
+        record = by_pod.get((pod.namespace, pod.name))
+        zone = node_zones.get(pod.node_name, "")
+        if record is None or pod.pod_ip or pod.deleting or not pod.node_name or not zone or zone == record.zone:
+            continue
+        owner = (
+            "StatefulSet %s/%s" % (pod.namespace, pod.owner_name)
+            if pod.owner_kind == "StatefulSet"
+            else "pod %s" % pod.ref
+        )
+        found.append(
+            Finding(
+                POD_OUTSIDE_ZONE,
+                "pod %s" % pod.ref,
+                "it was scheduled to node %s in zone %s, but its fixed IP %s lives in zone %s, so it waits without an IP"
+                % (pod.node_name, zone, record.ip or "(ENI %s)" % record.eni_id, record.zone),
+                "give %s the node affinity topology.kubernetes.io/zone In [%s] (the fixed_ip_statefulset role sets it), then "
+                "delete the pod" % (owner, record.zone),
+            )
+        )
+    return found
+
+
+def find_drift(
+    records: Iterable[Reservation],
+    cloud: CloudSnapshot,
+    pods: Iterable[PodSnapshot],
+    now: datetime,
+    cluster_name: str,
+    node_zones: Mapping[str, str],
+    created: Optional[Mapping[str, datetime]] = None,
+) -> List[Finding]:
+    """Every disagreement between records, pods and cloud, in a stable order.
+
+    cloud: the pod subnets with their addresses and every ENI in them. pods: every pod the API server shows.
+    node_zones: zone by node name. created: creation time by record label (record.label()).
+    """
+    records, pods, created = list(records), list(pods), dict(created or {})
+    uids = {pod.uid: pod for pod in pods if pod.uid}
+    found: List[Finding] = []
+    for record in sorted(records, key=lambda r: r.label()):
+        found.extend(_record_findings(record, created.get(record.label()), cloud, cluster_name, uids))
+    # Orphan ENIs and unrecorded reserved IPs are what reclaim sweeps; age rules are applied when repairing.
+    swept = plan_reclaim(
+        records,
+        cloud,
+        pods,
+        now,
+        cluster_name,
+        ReclaimOptions(min_orphan_age=now - now, sweep_reserved_ips=True, sweep_idle_shared_enis=False),
+    )
+    for item in swept.items:
+        if item.kind == "eni":
+            eni = cloud.eni(item.target)
+            kind = UNRECORDED_IP_ON_ENI if item.decision == REPORT else ORPHAN_ENI
+            idle = eni is not None and eni.instance_id and not eni.secondary_ips and item.decision == KEEP
+            if not idle:
+                fix = (
+                    "audit the IPs on it: free them (ksyun.kce.eni_private_ip state=absent) or record them (ksyun.kce.pod_eni_ip)"
+                    if kind == UNRECORDED_IP_ON_ENI
+                    else "repair deletes it once it is older than the minimum age"
+                )
+                found.append(
+                    Finding(
+                        kind,
+                        item.name,
+                        item.reason,
+                        fix,
+                        eni.create_time if eni else None,
+                        item.actions if kind == ORPHAN_ENI else (),
+                    )
+                )
+        elif item.kind == "reserved-ip":
+            found.append(
+                Finding(
+                    UNRECORDED_RESERVED_IP,
+                    item.name,
+                    item.reason,
+                    (
+                        "repair unreserves it once a saved report older than the minimum age listed it"
+                        if item.actions
+                        else "free it where it is used, or record it with ksyun.kce.pod_eni_ip"
+                    ),
+                    None,
+                    item.actions,
+                )
+            )
+    found.extend(_zone_findings(records, pods, node_zones))
+    return found
+
+
+def subnet_picture(subnet: SubnetSnapshot, cloud: CloudSnapshot, records: Iterable[Reservation]) -> Dict[str, Any]:
+    """What the audit page draws for a subnet: every assignable address and its state (held, reserved, recorded, free)."""
+    recorded = {r.ip for r in records if isinstance(r.ip, str) and r.ip and r.subnet_id == subnet.subnet_id}
+    network = ipaddress.ip_network(subnet.cidr, strict=False)
+    first = ipaddress.ip_address(subnet.first_ip) if subnet.first_ip else network.network_address + 2
+    last = ipaddress.ip_address(subnet.last_ip) if subnet.last_ip else network.broadcast_address - 1
+    addresses, counts = [], {"held": 0, "reserved": 0, "free": 0, "kept": 0}
+    for value in range(int(first), int(last) + 1):
+        ip = str(ipaddress.ip_address(value))
+        if cloud.holder_of(ip) is not None:
+            state = "held"
+        elif ip in subnet.reserved_ips:
+            state = "reserved"
+        elif ip in subnet.available_ips:
+            state = "free"
+        else:
+            state = "kept"
+        counts[state] += 1
+        addresses.append({"ip": ip, "state": state, "recorded": ip in recorded})
+    return {
+        "subnet_id": subnet.subnet_id,
+        "name": subnet.name,
+        "cidr": subnet.cidr,
+        "zone": subnet.zone,
+        "counts": counts,
+        "reservations_known": subnet.reservations_known,
+        "addresses": addresses,
+    }

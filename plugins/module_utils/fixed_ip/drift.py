@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import Action, DeleteReservation, describe_plan
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.placement import is_cluster_shared_eni
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reclaim import (
     KEEP,
     REPORT,
@@ -198,25 +199,32 @@ def find_drift(
         cluster_name,
         ReclaimOptions(min_orphan_age=now - now, sweep_reserved_ips=True, sweep_idle_shared_enis=False),
     )
+    recorded = {r.ip for r in records if r.mode is Mode.SHARED}
+    for eni in sorted(cloud.enis, key=lambda each: each.eni_id):
+        unrecorded = [ip for ip in eni.secondary_ips if ip not in recorded]
+        if unrecorded and is_cluster_shared_eni(eni, cluster_name):
+            found.append(
+                Finding(
+                    UNRECORDED_IP_ON_ENI,
+                    "ENI %s (%s)" % (eni.eni_id, eni.name),
+                    "it holds IPs %s that no PodEniIP records" % ", ".join(unrecorded),
+                    "free them (ksyun.kce.eni_private_ip state=absent) or record them (ksyun.kce.pod_eni_ip)",
+                    eni.create_time,
+                )
+            )
     for item in swept.items:
-        if item.kind == "eni":
+        if item.kind == "eni" and item.decision != REPORT:
             eni = cloud.eni(item.target)
-            kind = UNRECORDED_IP_ON_ENI if item.decision == REPORT else ORPHAN_ENI
             idle = eni is not None and eni.instance_id and not eni.secondary_ips and item.decision == KEEP
             if not idle:
-                fix = (
-                    "audit the IPs on it: free them (ksyun.kce.eni_private_ip state=absent) or record them (ksyun.kce.pod_eni_ip)"
-                    if kind == UNRECORDED_IP_ON_ENI
-                    else "repair deletes it once it is older than the minimum age"
-                )
                 found.append(
                     Finding(
-                        kind,
+                        ORPHAN_ENI,
                         item.name,
                         item.reason,
-                        fix,
+                        "repair deletes it once it is older than the minimum age",
                         eni.create_time if eni else None,
-                        item.actions if kind == ORPHAN_ENI else (),
+                        item.actions,
                     )
                 )
         elif item.kind == "reserved-ip":

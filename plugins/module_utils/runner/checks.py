@@ -92,13 +92,13 @@ def check_positive(option: str, value: Optional[float], least: float = 0) -> Non
 
 
 def parse_duration(value: str, option: str) -> timedelta:
-    """A positive duration such as 30m, 1h or 7d."""
-    try:
-        duration = Retention.parse(value).duration
-    except FixedIpError:
-        duration = None
-    if duration is None:
+    """A positive duration of days, hours, minutes and seconds, such as 30m, 1h, 7d or 1h30m."""
+    text = str(value or "").strip().lower()
+    parts = re.findall(r"(\d+)([dhms])", text)
+    seconds = sum(int(number) * {"d": 86400, "h": 3600, "m": 60, "s": 1}[unit] for number, unit in parts)
+    if not re.fullmatch(r"(\d+[dhms])+", text) or seconds <= 0:
         raise ModuleError(
-            '%s: %r is not a duration; give days, hours and minutes such as "30m", "1h" or "7d"' % (option, value)
+            '%s: %r is not a duration; give days, hours, minutes or seconds such as "30m", "1h" or "7d"'
+            % (option, value)
         )
-    return duration
+    return timedelta(seconds=seconds)

@@ -23,7 +23,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config imp
     config_map_data,
 )
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import RecordConflict, ReservationStore
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
 from playbook_runner import run_playbook
 from sandbox.ksyun_emulator.admin_client import AdminClient
@@ -110,8 +110,17 @@ def free_cloud_leftovers(dyn, ksyun, namespace):
     store = ReservationStore(dyn)
     for kind in sorted(KINDS):
         for item in _records(dyn, kind, namespace):
-            # The store deletes and then drops the record's finalizer (the cloud side is freed right below).
-            store.delete(store.stored(item))
+            # The store deletes and then drops the record's finalizer (the cloud side is freed right below); a record the node
+            # agent changed meanwhile is read again.
+            for _attempt in range(5):
+                try:
+                    store.delete(store.stored(item))
+                    break
+                except RecordConflict:
+                    current = store.get(store.stored(item).reservation.mode, namespace, item["metadata"]["name"])
+                    if current is None:
+                        break
+                    item = current.obj
             spec = item.get("spec") or {}
             if kind == "PodEniIP" and spec.get("ip") and spec.get("subnetId"):
                 ksyun.release_private_ip_reservation(spec["subnetId"], spec["ip"])

@@ -38,6 +38,14 @@ attributes:
     # ksyun.kce.fixed_ip and ksyun.kce.fixed_ip_info: members of both action groups, CRD group/version from the cluster configuration.
     CLUSTER_AND_CLOUD = r"""
 options:
+  cluster_config:
+    description:
+      - The ConfigMap holding the cluster's fixed IP configuration, as C(<namespace>/<name>).
+      - It has the keys C(clusterName), C(securityGroupIds), C(podSubnets) (JSON, zone to subnet ids), C(ipRetention),
+        optionally C(crdGroup) and C(crdVersion), and the keys that say how the KSYUN API behaves where that is unknown
+        (see O(cloud_behaviour); this ConfigMap's choices are used).
+    type: str
+    default: kube-system/ksyun-vpc-cni
   group:
     description:
       - API group of the C(PodEni)/C(PodEniIP) CRDs. Left out, C(crdGroup) of O(cluster_config), else V(k8s.ksyun.com).

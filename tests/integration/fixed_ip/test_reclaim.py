@@ -205,3 +205,28 @@ def test_records_outlive_their_namespace_until_reclaim_has_freed_their_ips(
     )
     assert not sandbox.is_specific(SUBNET_6A, ip) and not sandbox.eni_exists(eni), "nothing leaks"
     assert all(ip not in (e["secondary_ips"] or []) for e in emulator.state()["network_interfaces"].values())
+
+
+def test_bad_input_fails_naming_the_value_and_changes_nothing(playbook, sandbox, kube):
+    client.AppsV1Api(kube).create_namespaced_stateful_set(
+        sandbox.ns, dict(statefulset("bad", "shared", 0, {"k8s.ksyun.com/ip-retention": "forever"}))
+    )
+    before = sandbox.state()
+    steps = playbook(
+        [
+            reclaim("a retention that does not parse", ignore_errors=True),
+            reclaim("an orphan age that does not parse", {"min_orphan_age": "soon"}, ignore_errors=True),
+            reclaim("no concurrency", {"concurrency": 0}, ignore_errors=True),
+            reclaim("a malformed IP", {"ip": "10.0.0.300"}, ignore_errors=True),
+        ]
+    )
+    expected = {
+        "a retention that does not parse": ["StatefulSet %s/bad" % sandbox.ns, "'forever'"],
+        "an orphan age that does not parse": ["min_orphan_age", "'soon'"],
+        "no concurrency": ["concurrency", "0"],
+        "a malformed IP": ["'10.0.0.300'"],
+    }
+    for name, words in expected.items():
+        step = steps[name]
+        assert step.failed and all(word in step.msg for word in words) and step.writes == {}, step
+    assert sandbox.state() == before

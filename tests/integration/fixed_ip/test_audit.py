@@ -1,7 +1,9 @@
 """The fixed IP audit: each kind of drift made on purpose is found with its fix; repair fixes exactly what is old enough.
 
 Drift is made the way it happens: a cloud call by hand behind VPC-CNI's back, a record written by hand, a pod
-scheduled outside its IP's zone. Repair is run from a saved report (report, review, repair).
+scheduled outside its IP's zone. Repair is run from a saved report (report, review, repair). The audit playbook's
+HTML page is opened in headless Chromium (headless_chromium.py): it renders without console messages and its
+screenshot shows each subnet's picture, address by address.
 """
 
 import json
@@ -15,6 +17,17 @@ from pathlib import Path
 import pytest
 from fixed_ip_pods import Sandbox, bare_pod
 from fixed_ip_sandbox import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, SECURITY_GROUP, SUBNET_6A, SUBNET_6B
+from headless_chromium import (
+    COLUMNS,
+    PITCH,
+    STATE_COLOURS,
+    PageDom,
+    chromium,
+    chromium_missing,
+    colour_counts,
+    pictures_in,
+    states_drawn,
+)
 
 from sandbox.paths import collections_root
 
@@ -206,9 +219,9 @@ def test_audit_finds_each_kind_of_drift_and_repair_fixes_exactly_what_is_old_eno
                 sandbox.delete_pod(name)
 
 
-def test_the_audit_playbook_writes_the_report_as_json_and_as_one_html_page(
-    sandbox_state, emulator_url, tmp_path, vpc_cni
-):
+@pytest.fixture(scope="module")
+def audit_run(sandbox_state, emulator_url, tmp_path_factory, vpc_cni):
+    """One run of the audit playbook (ksyun.kce.audit) as a user runs it: (the finished process, its audit_dir)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KSYUN_", "ANSIBLE_", "K8S_AUTH_"))}
     env.update(
         ANSIBLE_COLLECTIONS_PATH=str(collections_root()),
@@ -220,10 +233,11 @@ def test_the_audit_playbook_writes_the_report_as_json_and_as_one_html_page(
         ANSIBLE_LOCALHOST_WARNING="False",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
     )
-    out = tmp_path / "audit"
+    cwd = tmp_path_factory.mktemp("audit-playbook")
+    out = cwd / "audit"
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-playbook"), "ksyun.kce.audit", "-e", "audit_dir=%s" % out],
-        cwd=tmp_path,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -231,6 +245,11 @@ def test_the_audit_playbook_writes_the_report_as_json_and_as_one_html_page(
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc, out
+
+
+def test_the_audit_playbook_writes_the_report_as_json_and_as_one_html_page(audit_run):
+    proc, out = audit_run
     assert SECRET_ACCESS_KEY not in proc.stdout + proc.stderr
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     page = (out / "report.html").read_text(encoding="utf-8")
@@ -238,6 +257,60 @@ def test_the_audit_playbook_writes_the_report_as_json_and_as_one_html_page(
     assert (
         page.count('class="subnet-picture"') == len(report["subnets"])
         and "<script" not in page
-        and "http" not in page.replace("http://www.w3.org/2000/svg", "")
+        and "://" not in page.replace("http://www.w3.org/2000/svg", "")
+        and "Content-Security-Policy" in page
     )
     assert "report.html" in proc.stdout
+
+
+def test_the_audit_page_renders_in_headless_chromium_with_a_picture_of_each_subnet(audit_run, tmp_path):
+    """Debian's Chromium opens report.html: no console message (a script error, or anything the page's
+    Content-Security-Policy refused to load); the DOM has the summary, the findings and one picture per subnet with a
+    rect per address; the screenshot shows each picture, square by square, in the colour of its address's state."""
+    missing = chromium_missing()
+    if missing:
+        pytest.fail("the audit page cannot be opened in a browser: " + missing, pytrace=False)
+    out = audit_run[1]
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    page = out / "report.html"
+
+    dom, console, _log = chromium(page, tmp_path / "profile-dom", "--dump-dom")
+    assert not console, "the page logged to the console:\n" + "\n".join(console)
+    seen = PageDom(dom)
+    summary = {row[0]: row[1] for row in seen.tables.get("summary", [])[1:]}
+    assert summary == {kind: str(n) for kind, n in report["summary"].items()}, seen.tables
+    assert len(seen.tables.get("findings", [])[1:]) == len(report["findings"]), seen.tables
+    rects = [len(rects) for rects in seen.pictures]
+    assert rects == [len(s["addresses"]) for s in report["subnets"]], "rects of each svg.subnet-picture: %s" % rects
+    for rects, subnet in zip(seen.pictures, report["subnets"]):
+        assert [(c.split() or [""])[0] for c in rects] == [a["state"] for a in subnet["addresses"]], subnet["subnet_id"]
+
+    # Tall enough for the header, the summary and every picture with its heading (the findings may fall below).
+    height = 800 + sum(((len(s["addresses"]) + COLUMNS - 1) // COLUMNS) * PITCH + 150 for s in report["subnets"])
+    png = tmp_path / "report.png"
+    stdout, console, log = chromium(
+        page, tmp_path / "profile-png", "--screenshot=%s" % png, "--window-size=1280,%d" % height
+    )
+    assert not console, "the page logged to the console:\n" + "\n".join(console)
+    assert png.is_file(), stdout + log[-3000:]
+    pixels = colour_counts(png)
+    print("screenshot %s, 1280x%d: pixels of each state colour %s" % (png, height, pixels))
+    counts = {state: sum(s["counts"][state] for s in report["subnets"]) for state in STATE_COLOURS}
+    assert counts["held"] and counts["free"], counts
+    for state in ("held", "free"):
+        # 144 pixels a square (100 inside the outline of a recorded one), and the legend's swatch.
+        low, high = counts[state] * 100, counts[state] * 144 + 400
+        why = "%d %s addresses make %d to %d pixels" % (counts[state], state, low, high)
+        assert low <= pixels[state] <= high, "%s of its colour, the screenshot has %s" % (why, pixels)
+    blocks = pictures_in(png)
+    assert blocks, "no square of any state colour in the screenshot"
+    legend, drawn = blocks[0], blocks[1:]
+    assert sorted(square[2] for square in legend) == sorted(STATE_COLOURS), "the legend: %s" % legend
+    assert len(drawn) == len(report["subnets"]), "%d pictures drawn, %d subnets" % (len(drawn), len(report["subnets"]))
+    for block, subnet in zip(drawn, report["subnets"]):
+        shown = states_drawn(block)
+        assert shown == [a["state"] for a in subnet["addresses"]], "%s: drawn %s, report %s" % (
+            subnet["subnet_id"],
+            {state: shown.count(state) for state in set(shown)},
+            subnet["counts"],
+        )

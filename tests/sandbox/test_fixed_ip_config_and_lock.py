@@ -44,6 +44,7 @@ def test_the_sandbox_cluster_config_is_read_from_its_configmap_with_the_product_
         ("podSubnets", "cn-beijing-6a=subnet-1"),
         ("securityGroupIds", "sg-1"),
         ("reserveAssignedIpSupported", "yes"),
+        ("fixedIpEnabled", "on"),
         ("crdGroup", "ksyun"),
         ("clusterName", "Bad_Name"),
     ],

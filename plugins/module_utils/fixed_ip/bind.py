@@ -41,7 +41,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.placement impor
     shared_eni,
 )
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan, Steps
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.pod import pod_request
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.pod import PodRequest, pod_request
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.quota import check_room_for_eni
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_ENI, Ref
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import (
@@ -327,6 +327,16 @@ def plan_bind(
     a release has it between UnassignIp and ReserveIp.
     """
     request = pod_request(pod)
+    if request.fixed and not settings.fixed_ip and not (existing is not None and existing.fixed):
+        request = PodRequest(
+            mode=request.mode,
+            fixed=False,
+            warnings=request.warnings
+            + (
+                "fixed Pod IP is off in this cluster; pod %s got an IP that is freed when the pod is deleted "
+                "(turn fixed IP on in the VPC-CNI configuration to keep it)" % pod.ref,
+            ),
+        )
     if request.mode is None:
         return Plan(
             reservation=existing,

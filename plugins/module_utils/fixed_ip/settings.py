@@ -62,16 +62,23 @@ class CloudBehaviour:
 
 @dataclass(frozen=True)
 class Settings:
-    """The cluster-wide choices of every flow; cloud says how the KSYUN API behaves where that is unknown."""
+    """The cluster-wide choices of every flow; cloud says how the KSYUN API behaves where that is unknown.
+
+    fixed_ip: fixed Pod IP is on (the product page's cluster switch). Off, a pod asking for a fixed IP gets an
+    ordinary one with a warning; a reservation made while it was on is still honoured, never dropped.
+    """
 
     cluster_name: str
     security_group_ids: Tuple[str, ...] = ()
     pod_subnets: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
     default_retention: Retention = Retention()
     cloud: CloudBehaviour = CloudBehaviour()
+    fixed_ip: bool = True
 
     def __post_init__(self):
         check_cluster_name(self.cluster_name)
+        if not isinstance(self.fixed_ip, bool):
+            raise InvalidSettings("fixed_ip %r must be true or false" % (self.fixed_ip,))
         if isinstance(self.security_group_ids, str):
             raise InvalidSettings(
                 "security_group_ids %r must be a list of ids, not one string" % self.security_group_ids

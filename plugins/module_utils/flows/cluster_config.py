@@ -10,6 +10,7 @@ ConfigMap keys (all values are text, as in any ConfigMap):
     podSubnets                  JSON object, zone -> subnet ids in order of preference:
                                 {"cn-beijing-6a": ["<subnet id>"], "cn-beijing-6b": ["<subnet id>"]}
     ipRetention                 the IP reclaim policy: "never" (default, as on the product page) or "30m", "24h", "7d"
+    fixedIpEnabled              fixed Pod IP on ("true", default) or off ("false": fixed-IP pods get ordinary IPs)
     crdGroup, crdVersion        API group/version of PodEni/PodEniIP (default k8s.ksyun.com, v1)
 
 How the KSYUN API behaves where that is unknown (fixed_ip.settings.CloudBehaviour; "true"/"false"):
@@ -44,6 +45,7 @@ CLUSTER_NAME = "clusterName"
 SECURITY_GROUP_IDS = "securityGroupIds"
 POD_SUBNETS = "podSubnets"
 IP_RETENTION = "ipRetention"
+FIXED_IP_ENABLED = "fixedIpEnabled"
 # CloudBehaviour field -> ConfigMap key.
 CLOUD_BEHAVIOUR_KEYS = {
     "reserve_assigned_ip": "reserveAssignedIpSupported",
@@ -168,6 +170,7 @@ def parse_cluster_config(
             pod_subnets=subnets,
             default_retention=retention,
             cloud=_behaviour(data, source),
+            fixed_ip=_flag(data, FIXED_IP_ENABLED, True, source),
         )
     except FixedIpError as err:
         raise _bad(source, CLUSTER_NAME, name, str(err)) from None
@@ -197,6 +200,7 @@ def config_map_data(
             {zone: list(ids) for zone, ids in sorted(settings.pod_subnets.items())}, sort_keys=True
         ),
         IP_RETENTION: str(settings.default_retention),
+        FIXED_IP_ENABLED: "true" if settings.fixed_ip else "false",
         **{key: "true" if getattr(settings.cloud, item) else "false" for item, key in CLOUD_BEHAVIOUR_KEYS.items()},
         CRD_GROUP: crd_group,
         CRD_VERSION: crd_version,

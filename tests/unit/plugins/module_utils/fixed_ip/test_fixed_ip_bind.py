@@ -250,6 +250,27 @@ def test_a_pod_of_another_workload_asking_for_a_fixed_ip_gets_a_non_fixed_one_an
     )
 
 
+@pytest.mark.parametrize("mode", list(Mode), ids=lambda m: m.value)
+def test_with_fixed_ip_off_a_new_pod_gets_an_ip_that_is_not_kept_and_a_warning(mode):
+    plan = bind(world(fixed_ip=False), sim.sts_pod(mode=mode))
+    assert plan.reservation.fixed is False and plan.changed
+    assert plan.warnings == (
+        "fixed Pod IP is off in this cluster; pod default/sts-0 got an IP that is freed when the pod is deleted "
+        "(turn fixed IP on in the VPC-CNI configuration to keep it)",
+    )
+
+
+@pytest.mark.parametrize("mode", list(Mode), ids=lambda m: m.value)
+def test_turning_fixed_ip_off_keeps_a_reservation_made_while_it_was_on(mode):
+    w = bound_world(mode)
+    w.run(plan_release_of(w, sim.sts_pod(mode=mode)).actions)
+    kept = w.record_of(sim.sts_pod(mode=mode), mode)
+    assert kept is not None and kept.fixed
+    w.settings = dataclasses.replace(w.settings, fixed_ip=False)
+    plan = bind(w, sim.sts_pod(mode=mode, uid="uid-2"))
+    assert plan.reservation.fixed is True and plan.reservation.ip == kept.ip and plan.warnings == ()
+
+
 def test_an_ordinary_pod_and_a_pod_being_deleted_are_not_bound():
     ordinary = sim.sts_pod(annotations={}, resource_requests={})
     assert bind(world(), ordinary, mode=Mode.SHARED).reason.endswith("nothing to bind")

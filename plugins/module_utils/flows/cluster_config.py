@@ -59,8 +59,8 @@ CRD_GROUP = "crdGroup"
 CRD_VERSION = "crdVersion"
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_GROUP = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+")
-_VERSION = re.compile(r"v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?")
+GROUP_PATTERN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+")
+VERSION_PATTERN = re.compile(r"v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?")
 _SUBNETS_EXAMPLE = '{"cn-beijing-6a": ["<subnet id>"]}'
 
 
@@ -158,10 +158,10 @@ def parse_cluster_config(
     except FixedIpError as err:
         raise _bad(source, IP_RETENTION, data.get(IP_RETENTION), str(err)) from None
     group = str(data.get(CRD_GROUP) or DEFAULT_GROUP).strip()
-    if not _GROUP.fullmatch(group):
+    if not GROUP_PATTERN.fullmatch(group):
         raise _bad(source, CRD_GROUP, group, "an API group is a DNS name such as k8s.ksyun.com")
     version = str(data.get(CRD_VERSION) or DEFAULT_VERSION).strip()
-    if not _VERSION.fullmatch(version):
+    if not VERSION_PATTERN.fullmatch(version):
         raise _bad(source, CRD_VERSION, version, "an API version looks like v1 or v1beta1")
     try:
         settings = Settings(

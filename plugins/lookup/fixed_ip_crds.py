@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the ksyun.kce collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The PodEni and PodEniIP CustomResourceDefinitions as objects (ksyun.kce.vpc_cni role)."""
+
+from __future__ import absolute_import, annotations, division, print_function
+
+DOCUMENTATION = r"""
+name: fixed_ip_crds
+author: ksyun.kce contributors
+version_added: 0.1.0
+short_description: The PodEni and PodEniIP CustomResourceDefinitions
+description:
+  - Returns the CustomResourceDefinitions of C(PodEni) (exclusive ENI reservations) and C(PodEniIP) (shared ENI
+    reservations) in an API group and version, the same definitions the M(ksyun.kce.fixed_ip_crds) module installs,
+    for applying or rendering them with other objects (the M(ksyun.kce.fixed_ip_crds) module waits and refuses foreign
+    CRDs; this lookup only builds the objects).
+options:
+  group:
+    description: The API group of the records.
+    type: str
+    default: k8s.ksyun.com
+  version:
+    description: The API version of the records.
+    type: str
+    default: v1
+"""
+
+EXAMPLES = r"""
+- name: Apply the record CRDs with the other VPC-CNI objects
+  kubernetes.core.k8s:
+    definition: "{{ item }}"
+    apply: true
+  loop: "{{ query('ksyun.kce.fixed_ip_crds', group='k8s.ksyun.com', version='v1') }}"
+"""
+
+RETURN = r"""
+_raw:
+  description: The two CustomResourceDefinitions, PodEni first.
+  type: list
+  elements: dict
+"""
+
+import re
+
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
+
+# The same rules flows.cluster_config applies to the crdGroup / crdVersion keys of the VPC-CNI ConfigMap.
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import GROUP_PATTERN, VERSION_PATTERN
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_GROUP, DEFAULT_VERSION, KINDS, crd
+
+
+class LookupModule(LookupBase):
+    def run(self, terms, variables=None, **kwargs):
+        unknown = sorted(set(kwargs) - {"group", "version"})
+        if terms or unknown:
+            raise AnsibleLookupError(
+                "fixed_ip_crds takes only group= and version=, not %s" % ", ".join(map(repr, list(terms) + unknown))
+            )
+        group, version = kwargs.get("group", DEFAULT_GROUP), kwargs.get("version", DEFAULT_VERSION)
+        if not GROUP_PATTERN.fullmatch(group or ""):
+            raise AnsibleLookupError(
+                "fixed_ip_crds: group %r is not an API group; use a DNS name such as k8s.ksyun.com" % group
+            )
+        if not VERSION_PATTERN.fullmatch(version or ""):
+            raise AnsibleLookupError("fixed_ip_crds: version %r is not an API version; use v1 or v1beta1" % version)
+        return [crd(kind, group, version) for kind in KINDS]

@@ -7,7 +7,8 @@ from __future__ import absolute_import, annotations, division, print_function
 
 DOCUMENTATION = r"""
 name: manifest_file_name
-author: ksyun.kce contributors
+author:
+  - ksyun.kce contributors (@ksyun-kce)
 version_added: 0.1.0
 short_description: The file name a rendered Kubernetes object is written to
 description:

@@ -7,7 +7,8 @@ from __future__ import absolute_import, annotations, division, print_function
 
 DOCUMENTATION = r"""
 name: vpc_cni_config
-author: ksyun.kce contributors
+author:
+  - ksyun.kce contributors (@ksyun-kce)
 version_added: 0.1.0
 short_description: The data of the VPC-CNI ConfigMap (kube-system/ksyun-vpc-cni) from plain settings
 description:

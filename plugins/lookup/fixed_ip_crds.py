@@ -7,7 +7,8 @@ from __future__ import absolute_import, annotations, division, print_function
 
 DOCUMENTATION = r"""
 name: fixed_ip_crds
-author: ksyun.kce contributors
+author:
+  - ksyun.kce contributors (@ksyun-kce)
 version_added: 0.1.0
 short_description: The PodEni and PodEniIP CustomResourceDefinitions
 description:
@@ -41,7 +42,6 @@ _raw:
   elements: dict
 """
 
-import re
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase

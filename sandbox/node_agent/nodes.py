@@ -7,6 +7,8 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 MANAGED_LABEL = "sandbox.ksyun.com/managed"
+# On nodes of a pool with the VPC-CNI add-on only; the add-on's DaemonSet selects its nodes by it (sandbox/addons.py).
+VPC_CNI_LABEL = "k8s.ksyun.com/vpc-cni"
 KUBELET_VERSION = "v1.37.2"
 
 
@@ -23,9 +25,10 @@ class NodeSpec:
     cpu: str = "8"
     memory: str = "32Gi"
     pods: int = 110
+    vpc_cni: bool = True
 
     def labels(self) -> dict:
-        return {
+        labels = {
             MANAGED_LABEL: "true",
             "kubernetes.io/hostname": self.name,
             "kubernetes.io/os": "linux",
@@ -35,6 +38,9 @@ class NodeSpec:
             "node.kubernetes.io/instance-type": self.instance_type,
             "k8s.ksyun.com/instance-id": self.instance_id,
         }
+        if self.vpc_cni:
+            labels[VPC_CNI_LABEL] = "true"
+        return labels
 
     def resources(self) -> dict:
         res = {"cpu": self.cpu, "memory": self.memory, "pods": str(self.pods)}

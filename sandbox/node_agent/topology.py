@@ -1,7 +1,8 @@
 """Sandbox nodes from the emulator's topology file: one Kubernetes node per KEC instance.
 
 Node name = the instance's primary IP (as on the product page: node 10.0.0.47). An instance with
-`vpc_cni: false` becomes a node without the VPC-CNI extended resources.
+`vpc_cni: false` becomes a node without the VPC-CNI extended resources and without the label
+``k8s.ksyun.com/vpc-cni: "true"`` that the VPC-CNI DaemonSet selects its nodes by.
 """
 
 import yaml
@@ -32,6 +33,7 @@ def node_specs(topology_path) -> list:
                 eni_private_ip=extension_enis * secondary_per_eni if vpc_cni else 0,
                 cpu=str(itype.get("cpu", 8)),
                 memory=f"{int(itype.get('memory', 32))}Gi",
+                vpc_cni=bool(vpc_cni),
             )
         )
     return specs

@@ -8,13 +8,14 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help demo venv format format-check controlplane sandbox-up sandbox-down sandbox-status sandbox-kubeconfig sanity galaxy-import lint changelog-lint pytest test bench clean-sandbox
+.PHONY: help demo venv format format-check controlplane sandbox-up sandbox-up-bare sandbox-down sandbox-status sandbox-kubeconfig sanity galaxy-import lint changelog-lint pytest test bench clean-sandbox
 
 help:
 	@echo "make test            - everything CI runs: venv, control-plane build (cached), lint, sanity, galaxy-import, pytest"
 	@echo "make galaxy-import   - build the collection and import it with galaxy-importer (as Galaxy does on upload)"
 	@echo "make demo            - the product page's demonstration (delete sts-0, same IP) in a sandbox of its own; PASS/FAIL"
-	@echo "make sandbox-up      - start the local control plane; prints the kubeconfig path"
+	@echo "make sandbox-up      - start the local control plane with the add-ons (multus, VPC-CNI); prints the kubeconfig path"
+	@echo "make sandbox-up-bare - the same without any add-on (pods stay ContainerCreating until the add-ons are installed)"
 	@echo "make sandbox-down    - stop it (no process is left behind)"
 	@echo "make sandbox-status  - what runs, with pids and memory"
 	@echo "make bench           - benchmarks on loopback (BENCH_ARGS=--quick for a smaller set); prints one table"
@@ -32,6 +33,9 @@ controlplane: venv
 
 sandbox-up: controlplane
 	$(PY) -m sandbox up
+
+sandbox-up-bare: controlplane
+	$(PY) -m sandbox up --bare
 
 demo: controlplane
 	$(PY) -m sandbox.demo

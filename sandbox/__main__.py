@@ -1,4 +1,7 @@
-"""python -m sandbox build|up|down|status|kubeconfig — the local KCE stand-in."""
+"""python -m sandbox build|up [--bare]|down|status|kubeconfig — the local KCE stand-in.
+
+up installs the cluster add-ons (sandbox/addons.py); up --bare leaves them out (no CRDs, ConfigMap,
+NetworkAttachmentDefinition or DaemonSets: pods on the nodes stay ContainerCreating)."""
 
 import argparse
 import sys
@@ -9,12 +12,13 @@ from sandbox.controlplane import binaries, cluster
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     parser.add_argument("command", choices=("build", "up", "down", "status", "kubeconfig"))
+    parser.add_argument("--bare", action="store_true", help="up: without the add-ons (a new cluster before the roles)")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
             print(binaries.ensure_built())
         elif args.command == "up":
-            print(cluster.up()["kubeconfig"])
+            print(cluster.up(addons=not args.bare)["kubeconfig"])
         elif args.command == "down":
             cluster.down()
         elif args.command == "status":

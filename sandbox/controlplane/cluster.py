@@ -11,8 +11,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from sandbox.addons import install_addons
 from sandbox.controlplane import binaries, certs, processes
-from sandbox.node_agent import vpc_cni
 from sandbox.node_agent.topology import node_specs
 from sandbox.paths import REPO_ROOT, state_dir
 
@@ -98,11 +98,19 @@ def _wait(what: str, check, timeout: float, log: Path, pid: int) -> None:
     raise SandboxError(f"{what} was not ready after {timeout:.0f}s; its log is {log}")
 
 
-def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLOGY) -> dict:
-    """Start everything (or reuse a running sandbox) and return the state with the kubeconfig path."""
+def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLOGY, addons: bool = True) -> dict:
+    """Start everything (or reuse a running sandbox) and return the state with the kubeconfig path.
+
+    addons: install the cluster add-ons once the nodes are Ready (sandbox/addons.py: the fixed-IP CRDs and ConfigMap,
+    multus and VPC-CNI); False leaves the cluster bare, as a new KCE cluster before the add-on roles ran."""
     root = root or state_dir()
     state = read_state(root)
     if running(state):
+        if state.get("addons", True) != addons:
+            have, want = ("bare", "with the add-ons") if addons else ("with the add-ons", "bare")
+            raise SandboxError(
+                f"a sandbox {have} is already running in {root}; stop it (`make sandbox-down`) to start one {want}"
+            )
         print(f"sandbox: already running, kubeconfig {state['kubeconfig']}", file=out)
         return state
     if state:
@@ -134,12 +142,10 @@ def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLO
         "bin_dir": str(bin_dir),
         "topology": str(topology),
         "nodes": [n.name for n in nodes],
+        "addons": addons,
     }
     try:
         for name in ORDER:
-            if name == "node-agent":
-                # The agent runs the fixed-IP flows, which read the CRDs and the VPC-CNI ConfigMap.
-                vpc_cni.install(kubeconfig, root / "topology.yml")
             state["pids"][name] = processes.start(
                 name,
                 _argv(name, bin_dir, root, pki, ports, kubeconfig),
@@ -148,13 +154,17 @@ def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLO
             )
             _write_state(root, state)
             _wait_ready(name, state, pki, logs / f"{name}.log")
+        if addons:
+            # The node agent makes the DaemonSets' pods Ready, so the add-ons come once it runs.
+            install_addons(kubeconfig, root / "topology.yml")
     except BaseException:
         down(out=out, root=root, quiet=True)
         raise
     state["ready_seconds"] = round(time.monotonic() - started, 1)
     _write_state(root, state)
     rss = ", ".join(f"{n} {processes.rss_mib(state['pids'][n]):.0f} MiB" for n in ORDER)
-    print(f"sandbox: control plane ready in {state['ready_seconds']}s at {server} (RSS: {rss})", file=out)
+    what = "with the add-ons (CRDs, ConfigMap, multus, VPC-CNI)" if addons else "bare (no add-ons)"
+    print(f"sandbox: control plane ready in {state['ready_seconds']}s at {server}, {what} (RSS: {rss})", file=out)
     print(f"sandbox: kubeconfig {kubeconfig}; logs in {logs}", file=out)
     return state
 

@@ -99,3 +99,76 @@ def pod_network_writer(kube, host_ip_of):
         write_running(kube, pod, action.uid, action.ip, host_ip_of(node))
 
     return write
+
+
+def pending_status(pod: dict, host_ip: str) -> dict:
+    """The status a kubelet reports while it cannot create the pod's sandbox: Pending, containers ContainerCreating
+    (init containers PodInitializing first), no IP."""
+    now = _now()
+    spec = pod.get("spec") or {}
+    status = dict(pod.get("status") or {})
+    inits, containers = spec.get("initContainers") or [], spec.get("containers") or []
+
+    def condition(kind, ok, reason=None, message=None):
+        found = {"type": kind, "status": "True" if ok else "False", "lastProbeTime": None, "lastTransitionTime": now}
+        if reason:
+            found.update(reason=reason, message=message)
+        return found
+
+    names = ", ".join(c["name"] for c in containers)
+    conditions = [
+        condition("PodReadyToStartContainers", False),
+        condition(
+            "Initialized",
+            not inits,
+            *(
+                ("ContainersNotInitialized", f"containers with incomplete status: [{inits[0]['name']}]")
+                if inits
+                else ()
+            ),
+        ),
+        condition("Ready", False, "ContainersNotReady", f"containers with unready status: [{names}]"),
+        condition("ContainersReady", False, "ContainersNotReady", f"containers with unready status: [{names}]"),
+        condition("PodScheduled", True),
+    ]
+
+    def container_status(c, reason):
+        return {
+            "name": c["name"],
+            "image": c.get("image", ""),
+            "imageID": "",
+            "ready": False,
+            "started": False,
+            "restartCount": 0,
+            "state": {"waiting": {"reason": reason}},
+        }
+
+    status.update(
+        phase="Pending",
+        hostIP=host_ip,
+        hostIPs=[{"ip": host_ip}],
+        startTime=status.get("startTime") or now,
+        conditions=conditions,
+        containerStatuses=[
+            container_status(c, "PodInitializing" if inits else "ContainerCreating") for c in containers
+        ],
+    )
+    if inits:
+        status["initContainerStatuses"] = [container_status(c, "PodInitializing") for c in inits]
+    return status
+
+
+def write_pending(kube, pod: dict, uid: str, host_ip: str) -> None:
+    """Patch pods/status to Pending/ContainerCreating, only if the pod still has this uid (else PodReplaced)."""
+    meta = pod.get("metadata") or {}
+    body = [
+        {"op": "test", "path": "/metadata/uid", "value": uid},
+        {"op": "replace", "path": "/status", "value": pending_status(pod, host_ip)},
+    ]
+    pods = kube.resources.get(api_version="v1", kind="Pod")
+    try:
+        pods.status.patch(body=body, name=meta.get("name"), namespace=meta.get("namespace"), content_type=JSON_PATCH)
+    except Exception as exc:  # the dynamic client's UnprocessibleEntityError / NotFoundError
+        if getattr(exc, "status", None) in (404, 422):
+            raise PodReplaced(f"pod {meta.get('namespace')}/{meta.get('name')} no longer has uid {uid}") from exc
+        raise

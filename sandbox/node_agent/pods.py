@@ -4,11 +4,20 @@ One watch thread feeds a keyed work queue; a few workers handle pods (one pod at
 flow at a time per node, as a node's CNI would). Each handling is level-triggered: it reads the pod
 again and runs the collection's bind or release flow (plugins/module_utils/flows) against the
 emulated cloud. Pods without VPC-CNI annotations get an ordinary non-fixed IP of the node's subnet.
+
+As on a KCE node, the network is set up (and torn down) only while the CNI plugins it takes run on the pod's node
+(cni.py: a Ready pod of the VPC-CNI DaemonSet, of the multus DaemonSet for a pod with a multus annotation, and the
+NetworkAttachmentDefinition it names); until then the pod stays ContainerCreating with a FailedCreatePodSandBox
+event, and it is handled again whenever an add-on pod becomes Ready or goes, or a NetworkAttachmentDefinition
+changes (a second watch). DaemonSet pods and hostNetwork pods get the node's IP without any CNI.
 """
 
 import logging
 import threading
 import time
+
+from kubernetes import client, watch
+from kubernetes.client.rest import ApiException
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError, InvalidPodRequest
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.pod import FIXED_ANNOTATION, may_hold_fixed_ip
@@ -17,7 +26,8 @@ from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowCon
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, get_or_none
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunError
-from sandbox.node_agent.network import PodReplaced, pod_network_writer, write_running
+from sandbox.node_agent import cni
+from sandbox.node_agent.network import PodReplaced, pod_network_writer, write_pending, write_running
 from sandbox.node_agent.workqueue import WorkQueue
 
 LOG = logging.getLogger("node-agent")
@@ -27,6 +37,7 @@ WATCH_SECONDS = 60
 RESYNC_SECONDS = 120
 MAX_ATTEMPTS = 5
 CONFIG_TTL = 5.0
+NAD_POLL_SECONDS = 2.0  # while the NetworkAttachmentDefinition kind is not served (a bare sandbox)
 
 
 class PodController:
@@ -47,9 +58,16 @@ class PodController:
         self._local = threading.local()
         self._config = (0.0, None)
         self._guard = threading.Lock()
+        self._plugins = cni.NodePlugins()
+        self._custom = client.CustomObjectsApi(kube.client)
+        self._waiting = {}  # key -> uid of pods whose network waits for a CNI plugin or a NetworkAttachmentDefinition
+        self._generation = 0  # counts add-on and NetworkAttachmentDefinition changes
+        self._cni_called = set()  # uids whose network setup reached the CNI (they need a teardown)
+        self._pending_written = set()
 
     def start(self) -> None:
         threading.Thread(target=self._watch, name="pod-watch", daemon=True).start()
+        threading.Thread(target=self._watch_nads, name="nad-watch", daemon=True).start()
         for number in range(self.workers):
             threading.Thread(target=self._work, name=f"pod-worker-{number}", daemon=True).start()
 
@@ -72,6 +90,8 @@ class PodController:
                 if version is None or time.monotonic() - listed_at > RESYNC_SECONDS:
                     listed = as_dict(self._pods.get())
                     version, listed_at = listed["metadata"]["resourceVersion"], time.monotonic()
+                    if self._plugins.replace(listed.get("items") or []):
+                        self._wake()
                     for pod in listed.get("items") or []:
                         if self._ours(pod):
                             self.queue.add(self._remember(pod))
@@ -83,12 +103,108 @@ class PodController:
                         version = None
                         break
                     version = (pod.get("metadata") or {}).get("resourceVersion") or version
+                    if self._plugins.observe(pod, deleted=event["type"] == "DELETED"):
+                        self._wake()
                     if self._ours(pod):
                         self.queue.add(self._remember(pod))
             except Exception as exc:  # noqa: BLE001 - a broken watch is re-listed, never fatal
                 LOG.warning("pod watch ended (%s); listing again", exc)
                 version = None
                 time.sleep(1.0)
+
+    def _watch_nads(self) -> None:
+        """Wake the waiting pods whenever a NetworkAttachmentDefinition changes (or the kind starts being served)."""
+        args = (cni.NAD_GROUP, cni.NAD_VERSION, cni.NAD_PLURAL)
+        while not self.stop.is_set():
+            try:
+                try:
+                    listed = self._custom.list_cluster_custom_object(*args)
+                except ApiException as exc:
+                    if exc.status != 404:
+                        raise
+                    self.stop.wait(NAD_POLL_SECONDS)  # the CRD is not installed
+                    continue
+                self._wake()
+                version = listed["metadata"]["resourceVersion"]
+                for event in watch.Watch().stream(
+                    self._custom.list_cluster_custom_object,
+                    *args,
+                    resource_version=version,
+                    timeout_seconds=WATCH_SECONDS,
+                ):
+                    if self.stop.is_set() or event["type"] == "ERROR":
+                        break
+                    self._wake()
+            except Exception as exc:  # noqa: BLE001 - a broken watch is re-listed, never fatal
+                LOG.warning("network-attachment-definition watch ended (%s); listing again", exc)
+                self.stop.wait(1.0)
+
+    def _wake(self) -> None:
+        """Something a waiting pod may wait for changed: handle every waiting pod again."""
+        with self._guard:
+            self._generation += 1
+            waiting = list(self._waiting)
+        for key in waiting:
+            self.queue.add(key)
+
+    # --- the node's CNI plugins -----------------------------------------------------------------
+
+    def _network_problem(self, pod, setup: bool):
+        """What keeps the pod's network from being set up (or torn down), in the CNI's words; None when nothing."""
+        node = pod["spec"]["nodeName"]
+        try:
+            network = cni.default_network(pod)
+        except ValueError as err:
+            network = err
+        if network is not None:
+            if not self._plugins.running(node, cni.MULTUS):
+                return cni.multus_shim(cni.multus_not_running(node), setup)
+            if setup and isinstance(network, ValueError):
+                return cni.annotation_unreadable(pod, network)
+            if setup and not self._nad_exists(*network):
+                return cni.nad_missing(pod, *network)
+        if not self._plugins.running(node, cni.VPC_CNI):
+            return cni.vpc_cni_not_running(node)
+        return None
+
+    def _nad_exists(self, namespace: str, name: str) -> bool:
+        try:
+            self._custom.get_namespaced_custom_object(cni.NAD_GROUP, cni.NAD_VERSION, namespace, cni.NAD_PLURAL, name)
+            return True
+        except ApiException as exc:
+            if exc.status == 404:  # no such object, or the kind is not served
+                return False
+            raise
+
+    def _plugins_ready(self, key, pod, setup: bool) -> bool:
+        """True when the pod's network can be set up (torn down); otherwise the pod waits (a kubelet event, and for a
+        setup the ContainerCreating status) until _wake handles it again."""
+        uid = pod["metadata"]["uid"]
+        with self._guard:
+            generation = self._generation
+        problem = self._network_problem(pod, setup)
+        with self._guard:
+            if problem is None:
+                self._waiting.pop(key, None)
+                return True
+            self._waiting[key] = uid
+            changed = generation != self._generation
+        if changed:  # an add-on or NetworkAttachmentDefinition changed while we looked: look again
+            self.queue.add(key)
+        node = pod["spec"]["nodeName"]
+        if setup:
+            message, reason = cni.setup_failed(pod, problem), cni.SETUP_FAILED
+            if uid not in self._pending_written:
+                try:
+                    write_pending(self.kube, pod, uid, self._host_ip(node))
+                    self._pending_written.add(uid)
+                except PodReplaced:
+                    return False
+        else:
+            message, reason = cni.teardown_failed(pod, problem), cni.TEARDOWN_FAILED
+        if self._event(pod, reason, message, component="kubelet"):
+            LOG.info("pod %s/%s on node %s waits: %s", key[0], key[1], node, problem)
+        return False
 
     # --- working --------------------------------------------------------------------------------
 
@@ -145,6 +261,8 @@ class PodController:
         with self._guard:
             last = self._last.get(key)
         if pod is None:
+            with self._guard:
+                self._waiting.pop(key, None)
             if last is not None and self._ours(last) and last["metadata"].get("uid") not in self._released:
                 self._release_gone(key, last)
             return
@@ -182,11 +300,18 @@ class PodController:
         uid, node = meta["uid"], spec["nodeName"]
         if uid in self._networked and status.get("podIP"):
             return
-        if spec.get("hostNetwork"):
-            write_running(self.kube, pod, uid, self._host_ip(node), self._host_ip(node))
+        if cni.host_network(pod):
+            try:
+                write_running(self.kube, pod, uid, self._host_ip(node), self._host_ip(node))
+            except PodReplaced as err:
+                LOG.info("pod %s/%s: %s", key[0], key[1], err)
+                return
             self._networked.add(uid)
             LOG.info("pod %s/%s on node %s: host network, IP %s", key[0], key[1], node, self._host_ip(node))
             return
+        if not self._plugins_ready(key, pod, setup=True):
+            return
+        self._cni_called.add(uid)
         snapshot = pod_snapshot(pod)
         try:
             result = bind_pod(self._flows(), key[0], key[1], ordinary_as_shared=True)
@@ -231,7 +356,11 @@ class PodController:
     def _delete(self, key, pod) -> None:
         meta = pod["metadata"]
         uid = meta["uid"]
-        if not pod["spec"].get("hostNetwork"):
+        # A pod whose sandbox was never created (it waited for a plugin all along) has no network to tear down.
+        teardown = not cni.host_network(pod) and (uid in self._cni_called or uid not in self._pending_written)
+        if teardown and not self._plugins_ready(key, pod, setup=False):
+            return
+        if teardown:
             try:
                 result = release_pod(self._flows(), key[0], key[1])
                 record = result.reservation
@@ -255,6 +384,8 @@ class PodController:
                     err,
                 )
         self._networked.discard(uid)
+        self._cni_called.discard(uid)
+        self._pending_written.discard(uid)
         self._attempts.pop((key, uid), None)
         self._released.add(uid)
         self._confirm_deleted(pod)
@@ -273,12 +404,12 @@ class PodController:
             if getattr(exc, "status", None) not in (404, 409):
                 raise
 
-    def _event(self, pod, reason: str, message: str) -> None:
-        """A Warning event on the pod, once per pod uid, reason and message."""
+    def _event(self, pod, reason: str, message: str, component: str = COMPONENT) -> bool:
+        """A Warning event on the pod, once per pod uid, reason and message; False when it was recorded before."""
         meta = pod["metadata"]
         mark = (meta["uid"], reason, message)
         if mark in self._warned:
-            return
+            return False
         self._warned.add(mark)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         body = {
@@ -296,13 +427,14 @@ class PodController:
             "message": message[:1024],
             "type": "Warning",
             "count": 1,
-            "source": {"component": COMPONENT, "host": pod["spec"].get("nodeName", "")},
+            "source": {"component": component, "host": pod["spec"].get("nodeName", "")},
             "firstTimestamp": now,
             "lastTimestamp": now,
-            "reportingComponent": COMPONENT,
+            "reportingComponent": component,
             "reportingInstance": pod["spec"].get("nodeName", ""),
         }
         try:
             self._events.create(body=body, namespace=meta["namespace"])
         except Exception as exc:  # noqa: BLE001 - an event is best effort (the namespace may be terminating)
             LOG.warning("pod %s/%s: could not record event %s: %s", meta["namespace"], meta["name"], reason, exc)
+        return True

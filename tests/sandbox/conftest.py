@@ -1,8 +1,9 @@
 """Fixtures for tests that need the real local control plane (sandbox_state, kube and wait_for: tests/fixtures_sandbox.py).
 
 Every test here starts from the sandbox's baseline and leaves it so (sandbox_reset.py): the emulator's settings and
-faults, the VPC-CNI ConfigMap and the nodes' cordons are put back before and after each test, and a test on the
-shared cloud (fixed_ip_namespace) starts with nothing on the nodes that no record keeps. Tests own their namespaces.
+faults, the VPC-CNI ConfigMap, the nodes' cordons and the add-ons (multus, VPC-CNI) are put back before and after each
+test, and a test on the shared cloud (fixed_ip_namespace) starts with nothing on the nodes that no record keeps. Tests
+own their namespaces.
 
 KSYUN_KCE_TEST_ORDER=reverse or random[:seed] runs the collected tests in that order (to show they do not depend on it).
 """
@@ -260,13 +261,14 @@ def cluster(kube, sandbox_state):
 
 
 @pytest.fixture(scope="session")
-def baseline(kube, cluster):
-    return Baseline(kube, cluster.admin, cluster.cloud, wait_until)
+def baseline(kube, cluster, sandbox_state):
+    return Baseline(kube, cluster.admin, cluster.cloud, wait_until, sandbox_state["kubeconfig"])
 
 
 @pytest.fixture(autouse=True)
 def sandbox_configuration(baseline):
-    """Emulator settings and faults, the VPC-CNI ConfigMap and uncordoned nodes, before and after every test."""
+    """Emulator settings and faults, the VPC-CNI ConfigMap, uncordoned nodes and the add-ons, before and after every
+    test."""
     baseline.restore_config()
     yield
     baseline.restore_config()

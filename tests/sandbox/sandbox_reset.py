@@ -3,7 +3,10 @@
 Two parts:
 
 - ``Baseline.restore_config()`` (cheap, a few reads): the emulator's behaviour settings as the sandbox starts
-  it, no faults, the ConfigMap kube-system/ksyun-vpc-cni as installed, every sandbox node uncordoned.
+  it, no faults, the ConfigMap kube-system/ksyun-vpc-cni as installed, every sandbox node uncordoned, and the
+  add-ons (``restore_addons``): the NetworkAttachmentDefinition kube-system/vpc-cni and both DaemonSets there (else
+  sandbox/addons.py's install_addons runs again), a DaemonSet a test kept off a node (``keep_addon_off``) back as
+  it was, and a Ready pod of the VPC-CNI DaemonSet on every VPC-CNI node and of multus on every sandbox node.
 - ``Baseline.free_cloud()`` (for tests that use the shared emulator and the node agent): wait until the node agent
   is idle, remove what crashed test runs left (test namespaces that are not being deleted: their pods are
   deleted and released, their records deleted), then free in the emulated cloud what no record keeps: IPs
@@ -14,6 +17,8 @@ Only the collection's ENIs (named ``kcefip_<cluster>_``) and the helper ENIs nam
 records and IPs of namespaces that are not test namespaces stay as they are.
 """
 
+import copy
+import json
 import re
 import time
 
@@ -27,10 +32,13 @@ from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config imp
 )
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
+from sandbox.addons import install_addons, ready_nodes
 from sandbox.controlplane.cluster import DEFAULT_TOPOLOGY, EMULATOR_SETTINGS
 from sandbox.ksyun_emulator.faults import Faults
 from sandbox.ksyun_emulator.settings import Settings, parse_pairs
+from sandbox.node_agent import cni
 from sandbox.node_agent.nodes import MANAGED_LABEL
+from sandbox.node_agent.topology import node_specs
 from sandbox.node_agent.vpc_cni import CLUSTER_NAME, sandbox_settings
 
 # Namespaces the test fixtures make: conftest namespace (t-), integration (fip-), faults (f-), cloud behaviours (ub-).
@@ -38,6 +46,9 @@ TEST_NAMESPACE = re.compile(r"(t|fip|f|ub)-[0-9a-f]{8}")
 # ENIs tests create by hand in the shared emulator (tests/sandbox/test_fixed_ip_pod_deletion.py, the integration tests).
 TEST_ENI_NAMES = frozenset(("test-filler", "not-a-pod-eni"))
 COLLECTION_ENI = f"kcefip_{CLUSTER_NAME}_"
+# On a DaemonSet that keep_addon_off changed: its spec before (JSON), for restore_addons, even after a crashed run.
+ORIGINAL_SPEC = "sandbox.ksyun.com/spec-before-test"
+NAD = ("vpc-cni", cni.ADDON_NAMESPACE)
 
 
 def baseline_emulator_settings():
@@ -52,11 +63,12 @@ def baseline_config_map():
 class Baseline:
     """The sandbox as every test may assume it: see the module docstring."""
 
-    def __init__(self, kube, admin, cloud, wait):
+    def __init__(self, kube, admin, cloud, wait, kubeconfig):
         self.core = client.CoreV1Api(kube)
         self.apps = client.AppsV1Api(kube)
+        self.custom = client.CustomObjectsApi(kube)
         self.store = ReservationStore(dynamic.DynamicClient(kube))
-        self.admin, self.cloud, self.wait = admin, cloud, wait
+        self.admin, self.cloud, self.wait, self.kubeconfig = admin, cloud, wait, kubeconfig
 
     # --- configuration ------------------------------------------------------------------------------------------
 
@@ -97,7 +109,94 @@ class Baseline:
             if node.spec.unschedulable:
                 self.core.patch_node(node.metadata.name, {"spec": {"unschedulable": False}})
                 changed.append(f"node {node.metadata.name} cordoned")
+        return changed + self.restore_addons()
+
+    # --- the add-ons (sandbox/addons.py) --------------------------------------------------------------------------
+
+    def _daemonset(self, addon):
+        try:
+            return self.apps.read_namespaced_daemon_set(cni.DAEMONSETS[addon], cni.ADDON_NAMESPACE)
+        except ApiException as e:
+            if e.status != 404:
+                raise
+            return None
+
+    def nad(self):
+        """The NetworkAttachmentDefinition kube-system/vpc-cni as a dict, or None."""
+        try:
+            return self.custom.get_namespaced_custom_object(
+                cni.NAD_GROUP, cni.NAD_VERSION, NAD[1], cni.NAD_PLURAL, NAD[0]
+            )
+        except ApiException as e:
+            if e.status != 404:
+                raise
+            return None
+
+    def addon_nodes(self, addon):
+        """The sandbox nodes that run the add-on at the baseline: every node for multus, the VPC-CNI pool for VPC-CNI."""
+        return {spec.name for spec in node_specs(DEFAULT_TOPOLOGY) if spec.vpc_cni or addon == cni.MULTUS}
+
+    def restore_addons(self):
+        """The add-ons as sandbox/addons.py installs them (see the module docstring); returns what was put back."""
+        changed = []
+        daemonsets = {addon: self._daemonset(addon) for addon in cni.DAEMONSETS}
+        if self.nad() is None or None in daemonsets.values():
+            install_addons(self.kubeconfig, DEFAULT_TOPOLOGY)
+            changed.append("add-ons (install_addons)")
+        for addon, ds in daemonsets.items():
+            original = ds and (ds.metadata.annotations or {}).get(ORIGINAL_SPEC)
+            if original:
+                self._put_spec(addon, json.loads(original))
+                changed.append(f"DaemonSet {cni.DAEMONSETS[addon]}")
+        for addon in cni.DAEMONSETS:
+            missing = self.addon_nodes(addon) - ready_nodes(self.core, addon)
+            if missing:
+                changed.append(f"{addon} pods on {sorted(missing)}")
+                self.wait(
+                    f"a Ready {addon} pod on every node of the add-on",
+                    lambda a=addon: self.addon_nodes(a) <= ready_nodes(self.core, a),
+                )
         return changed
+
+    def _put_spec(self, addon, spec, original=None):
+        """Replace the DaemonSet's spec (and its ORIGINAL_SPEC annotation: set to original, or removed)."""
+        for _attempt in range(5):
+            ds = self.apps.api_client.sanitize_for_serialization(self._daemonset(addon))
+            ds["metadata"].pop("managedFields", None)
+            annotations = ds["metadata"].setdefault("annotations", {})
+            if original is None:
+                annotations.pop(ORIGINAL_SPEC, None)
+            else:
+                annotations[ORIGINAL_SPEC] = json.dumps(original)
+            ds["spec"] = spec
+            try:
+                self.apps.replace_namespaced_daemon_set(ds["metadata"]["name"], cni.ADDON_NAMESPACE, ds)
+                return
+            except ApiException as e:
+                if e.status != 409:
+                    raise
+        raise AssertionError(f"DaemonSet {cni.DAEMONSETS[addon]} kept changing under the test")
+
+    def keep_addon_off(self, addon, node):
+        """Take the add-on's DaemonSet pod off node (a node affinity; OnDelete, so the pods elsewhere stay as they are)
+        and wait until the node has no Ready pod of it; restore_addons (or restore_config) brings it back."""
+        ds = self.apps.api_client.sanitize_for_serialization(self._daemonset(addon))
+        original = json.loads(ds["metadata"].get("annotations", {}).get(ORIGINAL_SPEC) or "null") or ds["spec"]
+        spec = copy.deepcopy(ds["spec"])
+        spec["updateStrategy"] = {"type": "OnDelete"}
+        pod_spec = spec["template"]["spec"]
+        required = (
+            pod_spec.setdefault("affinity", {})
+            .setdefault("nodeAffinity", {})
+            .setdefault("requiredDuringSchedulingIgnoredDuringExecution", {})
+        )
+        terms = required.setdefault("nodeSelectorTerms", []) or [{}]
+        exclude = {"key": "kubernetes.io/hostname", "operator": "NotIn", "values": [node]}
+        required["nodeSelectorTerms"] = [
+            dict(t, matchExpressions=[*(t.get("matchExpressions") or []), exclude]) for t in terms
+        ]
+        self._put_spec(addon, spec, original=original)
+        self.wait(f"no Ready {addon} pod on node {node}", lambda: node not in ready_nodes(self.core, addon))
 
     def managed_nodes(self):
         return self.core.list_node(label_selector=f"{MANAGED_LABEL}=true").items
@@ -136,6 +235,8 @@ class Baseline:
             return []
         sandbox_nodes = {node.metadata.name for node in self.managed_nodes()}
         for ns in leftovers:
+            for ds in self.apps.list_namespaced_daemon_set(ns).items:
+                self.apps.delete_namespaced_daemon_set(ds.metadata.name, ns)
             for sts in self.apps.list_namespaced_stateful_set(ns).items:
                 self.apps.delete_namespaced_stateful_set(sts.metadata.name, ns)
             for deploy in self.apps.list_namespaced_deployment(ns).items:

@@ -139,14 +139,15 @@ def release_unrecorded(dyn, ksyun, emulator, subnet_id, ips):
 
 
 @pytest.fixture(scope="session")
-def baseline(kube, emulator, ksyun, wait_for):
-    return _sandbox_reset().Baseline(kube, emulator, ksyun, wait_for)
+def baseline(kube, emulator, ksyun, wait_for, sandbox_state):
+    return _sandbox_reset().Baseline(kube, emulator, ksyun, wait_for, sandbox_state["kubeconfig"])
 
 
 @pytest.fixture
 def namespace(kube, dyn, ksyun, emulator, vpc_cni, baseline):
-    """A fresh namespace on the sandbox's baseline (settings, faults, ConfigMap, cordons; nothing on the nodes that no
-    record keeps); afterwards its records' cloud reservations are freed, the namespace deleted and the configuration put back.
+    """A fresh namespace on the sandbox's baseline (settings, faults, ConfigMap, cordons, add-ons; nothing on the nodes
+    that no record keeps); afterwards its records' cloud reservations are freed, the namespace deleted and the
+    configuration put back.
     """
     baseline.restore_config()
     baseline.free_cloud()

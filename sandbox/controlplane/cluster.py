@@ -107,9 +107,11 @@ def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLO
     state = read_state(root)
     if running(state):
         if state.get("addons", True) != addons:
-            have, want = ("bare", "with the add-ons") if addons else ("with the add-ons", "bare")
+            have, want = (
+                ("bare sandbox", "sandbox with the add-ons") if addons else ("sandbox with the add-ons", "bare one")
+            )
             raise SandboxError(
-                f"a sandbox {have} is already running in {root}; stop it (`make sandbox-down`) to start one {want}"
+                f"a {have} is already running in {root}; stop it (`make sandbox-down`) to start a {want}"
             )
         print(f"sandbox: already running, kubeconfig {state['kubeconfig']}", file=out)
         return state

@@ -19,6 +19,8 @@ NETWORK_ANNOTATION = "v1.multus-cni.io/default-network"
 VPC_CNI_NETWORK = "kube-system/vpc-cni"
 SHARED_RESOURCE = "ksyun/eni-private-ip"
 EXCLUSIVE_RESOURCE = "ksyun/eni"
+# The node label a fixed-IP pod's zone affinity names: a fixed IP never leaves its subnet's zone.
+ZONE_LABEL = "topology.kubernetes.io/zone"
 
 MODE_ANNOTATION = {Mode.SHARED: SHARED_ANNOTATION, Mode.EXCLUSIVE: EXCLUSIVE_ANNOTATION}
 MODE_RESOURCE = {Mode.SHARED: SHARED_RESOURCE, Mode.EXCLUSIVE: EXCLUSIVE_RESOURCE}

@@ -18,6 +18,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.drift import KI
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import RequestRefused
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import format_time, parse_time
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.pod import ZONE_LABEL
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.executor import execute_plan, stored_by_key
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.reclaim import read_live_pods
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext
@@ -26,7 +27,6 @@ from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import parse_ti
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import resource
 
 REPORT_FORMAT = "ksyun.kce/fixed-ip-audit/v1"
-ZONE_LABEL = "topology.kubernetes.io/zone"
 
 
 def check_report(report: Any, cluster_name: str, now: datetime) -> Dict[str, datetime]:

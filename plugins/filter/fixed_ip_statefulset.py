@@ -127,7 +127,7 @@ class _Names(object):
 
 
 def _fail(text):
-    return AnsibleFilterError("fixed_ip_statefulset: " + text)
+    return AnsibleFilterError(text)
 
 
 def _dict_at(obj, path, names, base=()):

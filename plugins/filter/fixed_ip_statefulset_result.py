@@ -85,7 +85,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import KI
 
 
 def _fail(text):
-    return AnsibleFilterError("fixed_ip_statefulset_result: " + text)
+    return AnsibleFilterError(text)
 
 
 def _check(ordinal, pod_name, namespace, kind, found, pinned):

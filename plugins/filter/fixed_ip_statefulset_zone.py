@@ -96,7 +96,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config imp
 
 
 def _fail(text):
-    return AnsibleFilterError("fixed_ip_statefulset_zone: " + text)
+    return AnsibleFilterError(text)
 
 
 def _pod_subnets(cluster_config, source):

@@ -1,37 +1,135 @@
-"""Playbooks that run the collection's roles with the real ``ansible-playbook`` against the session's sandbox.
+"""Fixtures for the role tests: the sandbox, its emulator and a fresh namespace per test, as tests/integration/fixed_ip
+defines them (its conftest is loaded here under another name, so both suites share one definition), and a runner that
+plays one role or playbook with the real ``ansible-playbook``.
 
-``play(tasks, vars)`` writes one play (localhost, the sandbox's K8S_AUTH_* / KSYUN_* environment) and runs it;
-``unchanged`` snapshots what a refused run must leave alone: the emulator's write counters and the resourceVersion of
-the cluster objects the roles write.
+Set KSYUN_KCE_SANDBOX_DIR to keep this sandbox apart from others running on the same machine.
 """
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
-from kubernetes import dynamic
 from kubernetes.client.rest import ApiException
 
-from sandbox.ksyun_emulator.admin_client import AdminClient
 from sandbox.paths import collections_root
 
+_FIXED_IP = Path(__file__).resolve().parents[1] / "fixed_ip"
+if str(_FIXED_IP) not in sys.path:
+    sys.path.insert(0, str(_FIXED_IP))  # fixed_ip_sandbox, which the fixed_ip conftest imports
+
+
+def _fixed_ip_conftest():
+    name = "fixed_ip_conftest"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, _FIXED_IP / "conftest.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+_SHARED = _fixed_ip_conftest()
+dyn = _SHARED.dyn
+emulator_url = _SHARED.emulator_url
+emulator = _SHARED.emulator
+ksyun = _SHARED.ksyun
+vpc_cni = _SHARED.vpc_cni
+baseline = _SHARED.baseline
+namespace = _SHARED.namespace
+wait_until_quiet = _SHARED.wait_until_quiet
+ACCESS_KEY_ID, SECRET_ACCESS_KEY, REGION = _SHARED.ACCESS_KEY_ID, _SHARED.SECRET_ACCESS_KEY, _SHARED.REGION
+
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
-# What the sandbox's topology (sandbox/topologies/default.yml) gives the vpc_cni role.
-SANDBOX_VPC_CNI = {
-    "vpc_cni_cluster_name": "sandbox",
-    "vpc_cni_security_group_ids": ["5f2c7a10-0003-4a6e-9c1b-000000000001"],
-    "vpc_cni_pod_subnets": {
-        "cn-beijing-6a": ["5f2c7a10-0002-4a6e-9c1b-000000000001"],
-        "cn-beijing-6b": ["5f2c7a10-0002-4a6e-9c1b-000000000002"],
-    },
-}
-# (apiVersion, kind, namespace, name) of the objects the add-on roles write.
-WATCHED = [
+
+
+class Run:
+    """One ansible-playbook run: its exit status, the results of every task by name (the last one of a name wins; a
+    looped task's items are in its ``results``), and the message of the task that failed last."""
+
+    def __init__(self, proc, report):
+        self.rc = proc.returncode
+        self.stdout, self.stderr = proc.stdout, proc.stderr
+        self.results, self.failures = {}, []
+        for play in report.get("plays") or []:
+            for entry in play["tasks"]:
+                result = entry["hosts"].get("localhost", {})
+                self.results[entry["task"]["name"]] = result
+                if result.get("failed"):
+                    self.failures.append((entry["task"]["name"], result.get("msg", "")))
+
+    def task(self, name):
+        """The result of the task of that name, also when it ran in a role (named "<role> : <name>")."""
+        found = [result for key, result in self.results.items() if key == name or key.endswith(" : " + name)]
+        assert found, "no task %r ran: %s" % (name, sorted(self.results))
+        return found[-1]
+
+    @property
+    def msg(self):
+        return self.failures[-1][1] if self.failures else ""
+
+    def __repr__(self):
+        return "Run(rc=%r, failures=%r)" % (self.rc, self.failures)
+
+
+@pytest.fixture
+def ansible(sandbox_state, kube, emulator, emulator_url, wait_for, tmp_path):
+    """``ansible(plays, args=()) -> Run``: plays is a list of plays (or a path of a playbook), run with the sandbox's
+    K8S_AUTH_* and KSYUN_* environment, JSON output; waits first until no pod is terminating and the cloud is quiet."""
+
+    def run(plays, args=()):
+        wait_until_quiet(kube, emulator, wait_for)
+        if isinstance(plays, (str, Path)):
+            target = str(plays)
+        else:
+            path = tmp_path / ("playbook-%d.yml" % len(list(tmp_path.glob("playbook-*.yml"))))
+            path.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
+            target = str(path)
+        environment = {k: v for k, v in os.environ.items() if not k.startswith(("KSYUN_", "ANSIBLE_", "K8S_AUTH_"))}
+        environment.update(
+            {
+                "ANSIBLE_COLLECTIONS_PATH": str(collections_root()),
+                "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+                "ANSIBLE_LOCALHOST_WARNING": "False",
+                "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
+                "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
+                "ANSIBLE_NOCOLOR": "1",
+                "ANSIBLE_PIPELINING": "True",
+                "K8S_AUTH_KUBECONFIG": sandbox_state["kubeconfig"],
+                "KSYUN_ACCESS_KEY_ID": ACCESS_KEY_ID,
+                "KSYUN_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+                "KSYUN_REGION": REGION,
+                "KSYUN_ENDPOINT": emulator_url,
+            }
+        )
+        proc = subprocess.run(
+            [str(ANSIBLE_PLAYBOOK), *args, target],
+            cwd=tmp_path,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert SECRET_ACCESS_KEY not in proc.stdout + proc.stderr, "the secret key leaked into the output"
+        try:
+            report = json.loads(proc.stdout)
+        except ValueError:
+            pytest.fail(
+                "ansible-playbook did not print JSON (rc %d):\n%s\n%s"
+                % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])
+            )
+        return Run(proc, report)
+
+    return run
+
+
+# (apiVersion, kind, namespace, name) of the objects the add-on roles write; a refused run leaves them as they were.
+ADDON_OBJECTS = [
     ("v1", "ConfigMap", "kube-system", "ksyun-vpc-cni"),
     ("apps/v1", "DaemonSet", "kube-system", "ksyun-vpc-cni"),
     ("apps/v1", "DaemonSet", "kube-system", "kube-multus-ds"),
@@ -39,107 +137,9 @@ WATCHED = [
 ]
 
 
-@dataclass
-class Run:
-    rc: int
-    output: str
-
-    @property
-    def failed(self) -> bool:
-        return self.rc != 0
-
-
-@pytest.fixture(scope="session")
-def sandbox_env(sandbox_state):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KSYUN_", "K8S_AUTH_", "ANSIBLE_"))}
-    env.update(
-        K8S_AUTH_KUBECONFIG=sandbox_state["kubeconfig"],
-        KSYUN_ENDPOINT="http://" + sandbox_state["ksyun_endpoint"],
-        KSYUN_REGION="cn-beijing-6",
-        KSYUN_ACCESS_KEY_ID="roles-test-access-key",
-        KSYUN_SECRET_ACCESS_KEY="roles-test-secret-key-not-real",
-        ANSIBLE_COLLECTIONS_PATH=str(collections_root()),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-    )
-    # Keep the variable ansible-core's AnsiballZ coverage extension reads (hack/run_pytest.py sets it).
-    if "_ANSIBLE_ANSIBALLZ_COVERAGE_CONFIG" in os.environ:
-        env["_ANSIBLE_ANSIBALLZ_COVERAGE_CONFIG"] = os.environ["_ANSIBLE_ANSIBALLZ_COVERAGE_CONFIG"]
-    return env
-
-
-@pytest.fixture
-def play(sandbox_env, tmp_path, addons):
-    def run(tasks, variables=None, env=None, args=()):
-        playbook = [
-            {
-                "name": "roles under test",
-                "hosts": "localhost",
-                "connection": "local",
-                "gather_facts": False,
-                "vars": variables or {},
-                "tasks": tasks,
-            }
-        ]
-        path = tmp_path / "play.yml"
-        path.write_text(yaml.safe_dump(playbook, sort_keys=False))
-        proc = subprocess.run(
-            [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(path), *args],
-            env=dict(sandbox_env, **(env or {})),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            check=False,
-            timeout=900,
-        )
-        return Run(proc.returncode, proc.stdout)
-
-    return run
-
-
-@pytest.fixture(scope="session")
-def addons(sandbox_env, tmp_path_factory):
-    """multus and VPC-CNI as the sandbox runs them (installed by the roles; a no-op when they are there already)."""
-    path = tmp_path_factory.mktemp("addons") / "addons.yml"
-    path.write_text(
-        yaml.safe_dump(
-            [
-                {
-                    "name": "add-ons",
-                    "hosts": "localhost",
-                    "connection": "local",
-                    "gather_facts": False,
-                    "vars": SANDBOX_VPC_CNI,
-                    "roles": ["ksyun.kce.multus", "ksyun.kce.vpc_cni"],
-                }
-            ]
-        )
-    )
-    proc = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(path)],
-        env=sandbox_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:]
-
-
-@pytest.fixture(scope="session")
-def emulator(sandbox_state):
-    return AdminClient("http://" + sandbox_state["ksyun_endpoint"])
-
-
-@pytest.fixture(scope="session")
-def dyn(kube):
-    return dynamic.DynamicClient(kube)
-
-
 def _versions(dyn):
     out = {}
-    for api_version, kind, namespace, name in WATCHED:
+    for api_version, kind, namespace, name in ADDON_OBJECTS:
         try:
             obj = dyn.resources.get(api_version=api_version, kind=kind).get(name=name, namespace=namespace)
             out[(kind, namespace, name)] = obj.metadata.resourceVersion
@@ -151,7 +151,7 @@ def _versions(dyn):
 
 
 @pytest.fixture
-def unchanged(dyn, emulator):
+def addons_unchanged(dyn, emulator):
     """Call it after a refused run: asserts no cloud write and no change to the add-on objects since the test began."""
     before = _versions(dyn)
     emulator.reset_counters()
@@ -159,6 +159,6 @@ def unchanged(dyn, emulator):
     def check():
         writes = emulator.counters()["writes"]
         assert not writes, "the refused run wrote to the cloud: %s" % json.dumps(writes)
-        assert _versions(dyn) == before, "the refused run changed cluster objects"
+        assert _versions(dyn) == before, "the refused run changed the add-on objects"
 
     return check

@@ -78,10 +78,11 @@ class Run:
 
 @pytest.fixture
 def ansible(sandbox_state, kube, emulator, emulator_url, wait_for, tmp_path):
-    """``ansible(plays, args=()) -> Run``: plays is a list of plays (or a path of a playbook), run with the sandbox's
-    K8S_AUTH_* and KSYUN_* environment, JSON output; waits first until no pod is terminating and the cloud is quiet."""
+    """``ansible(plays, args=(), env=None) -> Run``: plays is a list of plays (or a path of a playbook), run with the
+    sandbox's K8S_AUTH_* and KSYUN_* environment updated by env (None unsets a variable), JSON output; waits first
+    until no pod is terminating and the cloud is quiet."""
 
-    def run(plays, args=()):
+    def run(plays, args=(), env=None):
         wait_until_quiet(kube, emulator, wait_for)
         if isinstance(plays, (str, Path)):
             target = str(plays)
@@ -106,6 +107,8 @@ def ansible(sandbox_state, kube, emulator, emulator_url, wait_for, tmp_path):
                 "KSYUN_ENDPOINT": emulator_url,
             }
         )
+        environment.update(env or {})
+        environment = {k: v for k, v in environment.items() if v is not None}
         proc = subprocess.run(
             [str(ANSIBLE_PLAYBOOK), *args, target],
             cwd=tmp_path,

@@ -157,6 +157,12 @@ BAD = {
         lambda ns, tmp: short_form(ns),
         ["fixed_ip_statefulset_zone is not set", "zones cn-beijing-6a, cn-beijing-6b"],
     ),
+    "a VPC-CNI ConfigMap that does not exist": (
+        lambda ns, tmp: short_form(
+            ns, fixed_ip_statefulset_zone=ZONE_6A, fixed_ip_statefulset_cluster_config="kube-system/missing"
+        ),
+        ["ConfigMap kube-system/missing does not exist", "ksyun.kce.vpc_cni"],
+    ),
     "pinned IPs when rendering": (
         lambda ns, tmp: short_form(
             ns,

@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help demo venv format format-check controlplane sandbox-up sandbox-up-bare sandbox-down sandbox-status sandbox-kubeconfig sanity galaxy-import lint changelog-lint pytest test bench clean-sandbox
+.PHONY: molecule help demo venv format format-check controlplane sandbox-up sandbox-up-bare sandbox-down sandbox-status sandbox-kubeconfig sanity galaxy-import lint changelog-lint pytest test bench clean-sandbox
 
 help:
 	@echo "make test            - everything CI runs: venv, control-plane build (cached), lint, sanity, galaxy-import, pytest"
@@ -18,6 +18,7 @@ help:
 	@echo "make sandbox-up-bare - the same without any add-on (pods stay ContainerCreating until the add-ons are installed)"
 	@echo "make sandbox-down    - stop it (no process is left behind)"
 	@echo "make sandbox-status  - what runs, with pids and memory"
+	@echo "make molecule        - every molecule scenario (MOLECULE_ARGS=\"-s e2e\" for one), each on a sandbox of its own"
 	@echo "make bench           - benchmarks on loopback (BENCH_ARGS=--quick for a smaller set); prints one table"
 
 $(VENV)/.installed: requirements.txt test-requirements.txt
@@ -77,6 +78,12 @@ pytest: venv controlplane
 	$(PY) hack/run_pytest.py $(PYTEST_ARGS)
 
 test: venv controlplane lint sanity galaxy-import pytest
+
+# Every molecule scenario (extensions/molecule), each on a bare sandbox of its own; MOLECULE_ARGS="-s e2e" for one.
+MOLECULE_ARGS ?= --all
+molecule: venv controlplane
+	PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$$($(PY) -c 'from sandbox.paths import collections_root; print(collections_root())') \
+		$(VENV)/bin/molecule test $(MOLECULE_ARGS)
 
 bench: venv controlplane
 	$(PY) -m benchmarks $(BENCH_ARGS)

@@ -1,202 +1,95 @@
-"""The add-ons a KCE cluster with VPC-CNI and multus has, installed into the sandbox: ``install_addons``.
+"""The add-ons a KCE cluster with VPC-CNI and multus has, installed into the sandbox by the collection's own roles.
 
-``python -m sandbox up`` calls it once the nodes are Ready; ``up --bare`` does not, so the cluster has none of it.
-What it applies (the contract the collection's vpc_cni and multus roles keep: the same names and labels):
+``python -m sandbox up`` calls ``install_addons`` once the nodes are Ready; ``up --bare`` does not, so the cluster has
+none of it, as a new cluster before the roles ran. There is one way in: ``install_addons`` runs
+``playbooks/deploy.yml`` (roles ksyun.kce.multus and ksyun.kce.vpc_cni) with ``ansible-playbook``, against the
+sandbox's API server and KSYUN emulator, with the variables ``addons_vars`` derives from the topology (written to
+``addons-vars.yml`` in the sandbox directory, where the molecule scenarios read them too):
 
-- the CRDs PodEni / PodEniIP (plugins/module_utils/k8s/crds.py) and the ConfigMap kube-system/ksyun-vpc-cni
-  (plugins/module_utils/flows/cluster_config.py keys; the sandbox's values: sandbox/node_agent/vpc_cni.py);
+- the CRDs PodEni / PodEniIP and the ConfigMap kube-system/ksyun-vpc-cni (cluster ``sandbox``, the topology's security
+  group, the container subnets of sandbox/node_agent/vpc_cni.py);
 - the CRD network-attachment-definitions.k8s.cni.cncf.io and the NetworkAttachmentDefinition kube-system/vpc-cni;
-- the DaemonSet kube-system/ksyun-vpc-cni (pods labelled app.kubernetes.io/name=ksyun-vpc-cni, host network, on
-  nodes labelled k8s.ksyun.com/vpc-cni=true) and the DaemonSet kube-system/kube-multus-ds (pods labelled app=multus,
-  name=multus, host network, on every Linux node).
+- the DaemonSet kube-system/ksyun-vpc-cni (pods labelled app.kubernetes.io/name=ksyun-vpc-cni, host network, on nodes
+  labelled k8s.ksyun.com/vpc-cni=true) and the DaemonSet kube-system/kube-multus-ds (pods labelled app=multus,
+  name=multus, host network, on every node).
 
 No container of these DaemonSets runs: the node agent reports their pods Running on the node's IP, and acts as
 VPC-CNI / multus on a node while they are Ready there (sandbox/node_agent/cni.py).
 """
 
-import json
-import time
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-from kubernetes import client, config
-from kubernetes.client.rest import ApiException
+import yaml
 
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import (
-    DEFAULT_NAME,
-    DEFAULT_NAMESPACE,
-    config_map_data,
-)
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
 from sandbox.node_agent import cni
 from sandbox.node_agent.nodes import VPC_CNI_LABEL
-from sandbox.node_agent.topology import node_specs
 from sandbox.node_agent.vpc_cni import sandbox_settings
+from sandbox.paths import REPO_ROOT, collections_root
 
-VPC_CNI_IMAGE = "hub.kce.ksyun.com/ksyun/vpc-cni:v1.0.0"
-MULTUS_IMAGE = "ghcr.io/k8snetworkplumbingwg/multus-cni:v4.2.2-thick"
-NAD_NAME = "vpc-cni"
-NAD_CRD = f"{cni.NAD_PLURAL}.{cni.NAD_GROUP}"
-PART_OF = {"app.kubernetes.io/part-of": "ksyun.kce"}
+DEPLOY = REPO_ROOT / "playbooks" / "deploy.yml"
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+# Any credentials do for the emulator; they are what a user exports for the KSYUN API.
+CREDENTIALS = {"KSYUN_ACCESS_KEY_ID": "sandbox-access-key", "KSYUN_SECRET_ACCESS_KEY": "sandbox-secret-key-not-real"}
 
 
-def nad_crd() -> dict:
-    """network-attachment-definitions.k8s.cni.cncf.io as the Network Plumbing WG defines it (spec.config: CNI JSON)."""
+def addons_vars(topology) -> dict:
+    """The deploy.yml variables of the sandbox cluster: the VPC-CNI settings of the topology, the VPC-CNI node pool."""
+    settings = sandbox_settings(topology)
+    with open(topology, encoding="utf-8") as f:
+        vpcs = yaml.safe_load(f).get("vpcs") or []
     return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": NAD_CRD},
-        "spec": {
-            "group": cni.NAD_GROUP,
-            "scope": "Namespaced",
-            "names": {
-                "plural": cni.NAD_PLURAL,
-                "singular": "network-attachment-definition",
-                "kind": cni.NAD_KIND,
-                "shortNames": ["net-attach-def"],
-            },
-            "versions": [
-                {
-                    "name": cni.NAD_VERSION,
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "properties": {
-                                "apiVersion": {"type": "string"},
-                                "kind": {"type": "string"},
-                                "metadata": {"type": "object"},
-                                "spec": {
-                                    "type": "object",
-                                    "properties": {"config": {"type": "string"}},
-                                },
-                            },
-                        }
-                    },
-                }
-            ],
-        },
+        "vpc_cni_cluster_name": settings.cluster_name,
+        "vpc_cni_vpc_id": vpcs[0]["id"] if len(vpcs) == 1 else "",
+        "vpc_cni_security_group_ids": list(settings.security_group_ids),
+        "vpc_cni_pod_subnets": {zone: list(ids) for zone, ids in sorted(settings.pod_subnets.items())},
+        "vpc_cni_ip_retention": str(settings.default_retention),
+        "vpc_cni_node_selector": {"kubernetes.io/os": "linux", VPC_CNI_LABEL: "true"},
     }
 
 
-def vpc_cni_nad() -> dict:
-    net = {"cniVersion": "0.3.1", "name": NAD_NAME, "type": "ksyun-vpc-cni"}
-    return {
-        "apiVersion": f"{cni.NAD_GROUP}/{cni.NAD_VERSION}",
-        "kind": cni.NAD_KIND,
-        "metadata": {"name": NAD_NAME, "namespace": cni.ADDON_NAMESPACE, "labels": dict(PART_OF)},
-        "spec": {"config": json.dumps(net)},
-    }
+def write_addons_vars(topology, path: Path) -> Path:
+    path.write_text(yaml.safe_dump(addons_vars(topology), sort_keys=False))
+    return path
 
 
-def daemonset(addon: str) -> dict:
-    """The add-on's DaemonSet: host network, tolerates every taint, a pinned image that never runs here."""
-    labels = cni.DAEMONSET_LABELS[addon]
-    selector = {"kubernetes.io/os": "linux"}
-    if addon == cni.VPC_CNI:
-        selector[VPC_CNI_LABEL] = "true"
-        container = {"name": "vpc-cni", "image": VPC_CNI_IMAGE}
-    else:
-        container = {
-            "name": "kube-multus",
-            "image": MULTUS_IMAGE,
-            "command": ["/usr/src/multus-cni/bin/multus-daemon"],
-        }
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "DaemonSet",
-        "metadata": {"name": cni.DAEMONSETS[addon], "namespace": cni.ADDON_NAMESPACE, "labels": dict(labels)},
-        "spec": {
-            "selector": {"matchLabels": dict(labels)},
-            "template": {
-                "metadata": {"labels": dict(labels)},
-                "spec": {
-                    "hostNetwork": True,
-                    "priorityClassName": "system-node-critical",
-                    "nodeSelector": selector,
-                    "tolerations": [{"operator": "Exists"}],
-                    "containers": [container],
-                },
-            },
-        },
-    }
+def install_addons(kubeconfig, topology, ksyun_endpoint: str, timeout: float = 600.0) -> None:
+    """Run deploy.yml (module docstring) against the sandbox; safe to run again (a rerun changes nothing).
 
-
-def _apply(create, read, replace, body, *scope) -> None:
-    """Create the object, or replace what is there (create-or-update, the way the roles' k8s tasks do it)."""
-    name = body["metadata"]["name"]
-    try:
-        create(*scope, body)
-    except ApiException as e:
-        if e.status != 409:
-            raise
-        current = read(name, *scope)
-        version = (
-            current["metadata"]["resourceVersion"] if isinstance(current, dict) else current.metadata.resource_version
-        )
-        replace(name, *scope, dict(body, metadata=dict(body["metadata"], resourceVersion=version)))
-
-
-def _until(what: str, check, deadline: float) -> None:
-    while not check():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} after the add-ons were applied (sandbox/addons.py)")
-        time.sleep(0.2)
-
-
-def install_addons(kubeconfig, topology, timeout: float = 60.0) -> None:
-    """Apply the add-ons (module docstring) and wait until each node that runs VPC-CNI has Ready pods of both
-    DaemonSets. Safe to run again: what exists is replaced by the same objects."""
-    api = config.new_client_from_config(config_file=str(kubeconfig))
-    ext, core, apps = client.ApiextensionsV1Api(api), client.CoreV1Api(api), client.AppsV1Api(api)
-    custom = client.CustomObjectsApi(api)
-    deadline = time.monotonic() + timeout
-    crds = [crd(kind) for kind in sorted(KINDS)] + [nad_crd()]
-    for body in crds:
-        _apply(
-            ext.create_custom_resource_definition,
-            ext.read_custom_resource_definition,
-            ext.replace_custom_resource_definition,
-            body,
-        )
-    config_map = {
-        "metadata": {"name": DEFAULT_NAME, "namespace": DEFAULT_NAMESPACE, "labels": dict(PART_OF)},
-        "data": config_map_data(sandbox_settings(topology)),
-    }
-    _apply(
-        core.create_namespaced_config_map,
-        core.read_namespaced_config_map,
-        core.replace_namespaced_config_map,
-        config_map,
-        DEFAULT_NAMESPACE,
+    ksyun_endpoint: host:port of the sandbox's KSYUN emulator (the vpc_cni role checks the subnets in the cloud)."""
+    extra = write_addons_vars(topology, Path(kubeconfig).parent / "addons-vars.yml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KSYUN_", "K8S_AUTH_"))}
+    env.update(
+        CREDENTIALS,
+        K8S_AUTH_KUBECONFIG=str(kubeconfig),
+        KSYUN_ENDPOINT="http://" + ksyun_endpoint,
+        KSYUN_REGION=sandbox_region(topology),
+        ANSIBLE_COLLECTIONS_PATH=str(collections_root()),
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        ANSIBLE_NOCOLOR="1",
     )
-    for body in crds:
-        _until(
-            f"CRD {body['metadata']['name']} was not Established",
-            lambda n=body["metadata"]["name"]: _established(ext, n),
-            deadline,
-        )
-    nad_args = (cni.NAD_GROUP, cni.NAD_VERSION, cni.ADDON_NAMESPACE, cni.NAD_PLURAL)
-    _apply(
-        lambda _ns, b: custom.create_namespaced_custom_object(*nad_args, b),
-        lambda name, _ns: custom.get_namespaced_custom_object(*nad_args, name),
-        lambda name, _ns, b: custom.replace_namespaced_custom_object(*nad_args, name, b),
-        vpc_cni_nad(),
-        cni.ADDON_NAMESPACE,
+    proc = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(DEPLOY), "-e", "@" + str(extra)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+        timeout=timeout,
     )
-    for addon in (cni.VPC_CNI, cni.MULTUS):
-        _apply(
-            apps.create_namespaced_daemon_set,
-            apps.read_namespaced_daemon_set,
-            apps.replace_namespaced_daemon_set,
-            daemonset(addon),
-            cni.ADDON_NAMESPACE,
-        )
-    nodes = {spec.name for spec in node_specs(topology) if spec.vpc_cni}
-    _until(
-        f"nodes {sorted(nodes)} did not all have Ready pods of DaemonSets {sorted(cni.DAEMONSETS.values())}",
-        lambda: all(nodes <= ready_nodes(core, addon) for addon in cni.DAEMONSETS),
-        deadline,
-    )
+    log = Path(kubeconfig).parent / "logs" / "addons.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(proc.stdout)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stdout.splitlines()[-40:])
+        raise RuntimeError(f"the add-on roles failed (playbooks/deploy.yml, rc {proc.returncode}; log {log}):\n{tail}")
+
+
+def sandbox_region(topology) -> str:
+    with open(topology, encoding="utf-8") as f:
+        return yaml.safe_load(f)["region"]
 
 
 def ready_nodes(core, addon: str) -> set:
@@ -210,8 +103,3 @@ def ready_nodes(core, addon: str) -> set:
         for pod in listed.get("items") or []
         if cni.addon_of(pod) == addon and cni.ready(pod)
     }
-
-
-def _established(ext, name) -> bool:
-    conditions = ext.read_custom_resource_definition(name).status.conditions or []
-    return any(c.type == "Established" and c.status == "True" for c in conditions)

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from sandbox.addons import install_addons
+from sandbox.addons import install_addons, write_addons_vars
 from sandbox.controlplane import binaries, certs, processes
 from sandbox.node_agent.topology import node_specs
 from sandbox.paths import REPO_ROOT, state_dir
@@ -101,8 +101,9 @@ def _wait(what: str, check, timeout: float, log: Path, pid: int) -> None:
 def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLOGY, addons: bool = True) -> dict:
     """Start everything (or reuse a running sandbox) and return the state with the kubeconfig path.
 
-    addons: install the cluster add-ons once the nodes are Ready (sandbox/addons.py: the fixed-IP CRDs and ConfigMap,
-    multus and VPC-CNI); False leaves the cluster bare, as a new KCE cluster before the add-on roles ran."""
+    addons: install the cluster add-ons once the nodes are Ready with the collection's roles (sandbox/addons.py: the
+    fixed-IP CRDs and ConfigMap, multus and VPC-CNI); False leaves the cluster bare, as a new KCE cluster before the
+    roles ran. Either way addons-vars.yml in the sandbox directory holds the roles' variables for this sandbox."""
     root = root or state_dir()
     state = read_state(root)
     if running(state):
@@ -156,9 +157,10 @@ def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLO
             )
             _write_state(root, state)
             _wait_ready(name, state, pki, logs / f"{name}.log")
+        write_addons_vars(root / "topology.yml", root / "addons-vars.yml")
         if addons:
             # The node agent makes the DaemonSets' pods Ready, so the add-ons come once it runs.
-            install_addons(kubeconfig, root / "topology.yml")
+            install_addons(kubeconfig, root / "topology.yml", state["ksyun_endpoint"])
     except BaseException:
         down(out=out, root=root, quiet=True)
         raise

@@ -141,7 +141,7 @@ class Baseline:
         changed = []
         daemonsets = {addon: self._daemonset(addon) for addon in cni.DAEMONSETS}
         if self.nad() is None or None in daemonsets.values():
-            install_addons(self.kubeconfig, DEFAULT_TOPOLOGY)
+            install_addons(self.kubeconfig, DEFAULT_TOPOLOGY, self.admin.url.split("://", 1)[-1])
             changed.append("add-ons (install_addons)")
         for addon, ds in daemonsets.items():
             original = ds and (ds.metadata.annotations or {}).get(ORIGINAL_SPEC)

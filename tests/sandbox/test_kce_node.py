@@ -9,6 +9,7 @@ The add-ons are changed per test (baseline.keep_addon_off, the NetworkAttachment
 and put back by the baseline fixture (tests/sandbox/sandbox_reset.py).
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -253,8 +254,9 @@ def test_up_bare_starts_a_cluster_without_any_add_on_whose_pods_wait_for_them(tm
         wait_for("the host network pod Running", lambda: core.read_namespaced_pod("host", "default").status.pod_ip)
         assert core.read_namespaced_pod("host", "default").status.pod_ip == "10.0.0.47"
 
-        # What the add-on roles will do: once the add-ons are there, the waiting pod gets its network.
-        install_addons(kubeconfig, DEFAULT_TOPOLOGY)
+        # The add-on roles (playbooks/deploy.yml) install multus and VPC-CNI; then the waiting pod gets its network.
+        state = json.loads((tmp_path / "bare" / "state.json").read_text())
+        install_addons(kubeconfig, DEFAULT_TOPOLOGY, state["ksyun_endpoint"])
         ip = wait_for("web with an IP", lambda: core.read_namespaced_pod("web", "default").status.pod_ip)
         assert ip.startswith("10.0.0.") and ip != "10.0.0.47"
     finally:

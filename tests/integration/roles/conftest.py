@@ -16,6 +16,8 @@ import pytest
 import yaml
 from kubernetes.client.rest import ApiException
 
+from sandbox.addons import addons_vars
+from sandbox.controlplane.cluster import DEFAULT_TOPOLOGY
 from sandbox.paths import collections_root
 
 _FIXED_IP = Path(__file__).resolve().parents[1] / "fixed_ip"
@@ -131,6 +133,8 @@ def ansible(sandbox_state, kube, emulator, emulator_url, wait_for, tmp_path):
     return run
 
 
+# What the sandbox gives the vpc_cni role (sandbox/addons.py; the session's sandbox runs the roles with it).
+SANDBOX_VPC_CNI = addons_vars(DEFAULT_TOPOLOGY)
 # (apiVersion, kind, namespace, name) of the objects the add-on roles write; a refused run leaves them as they were.
 ADDON_OBJECTS = [
     ("v1", "ConfigMap", "kube-system", "ksyun-vpc-cni"),

@@ -11,11 +11,20 @@ SUBNET_6B = "5f2c7a10-0002-4a6e-9c1b-000000000002"
 ENDPOINTS_6A = "5f2c7a10-0002-4a6e-9c1b-000000000004"
 UNKNOWN = "5f2c7a10-0002-4a6e-9c1b-0000000000ff"
 OTHER_VPC = "5f2c7a10-0001-4a6e-9c1b-0000000000ff"
-VPC_CNI = [{"name": "Configure VPC-CNI", "ansible.builtin.include_role": {"name": "ksyun.kce.vpc_cni"}}]
 
 
-def settings(**overrides):
-    return dict(SANDBOX_VPC_CNI, **overrides)
+def vpc_cni(**overrides):
+    """One play running the vpc_cni role with the sandbox's settings changed by overrides."""
+    return [
+        {
+            "name": "VPC-CNI",
+            "hosts": "localhost",
+            "connection": "local",
+            "gather_facts": False,
+            "vars": dict(SANDBOX_VPC_CNI, **overrides),
+            "tasks": [{"name": "Configure VPC-CNI", "ansible.builtin.include_role": {"name": "ksyun.kce.vpc_cni"}}],
+        }
+    ]
 
 
 CASES = {
@@ -39,6 +48,10 @@ CASES = {
     "a zone with nodes but no container subnet": (
         {"vpc_cni_pod_subnets": {"cn-beijing-6a": [SUBNET_6A]}},
         "nodes run in cn-beijing-6b (",
+    ),
+    "a node selector that matches no node": (
+        {"vpc_cni_node_selector": {"k8s.ksyun.com/pool": "nowhere"}},
+        'vpc_cni_node_selector {"k8s.ksyun.com/pool": "nowhere"} matches no node',
     ),
     "multus missing while fixed IP is on": (
         {"vpc_cni_multus_namespace": "no-multus-here"},
@@ -68,15 +81,15 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_input_is_refused_before_anything_is_applied(case, play, unchanged):
+def test_bad_input_is_refused_before_anything_is_applied(case, ansible, addons_unchanged):
     overrides, message = CASES[case]
-    run = play(VPC_CNI, settings(**overrides))
-    assert run.failed, run.output
-    assert message in " ".join(run.output.split()), run.output[-3000:]
-    unchanged()
+    run = ansible(vpc_cni(**overrides))
+    assert run.rc != 0 and run.failures, run
+    assert message in " ".join(run.msg.split()), run
+    addons_unchanged()
 
 
-def test_an_unreachable_cluster_is_named_and_nothing_is_written(play, unchanged, tmp_path):
+def test_an_unreachable_cluster_is_named_and_nothing_is_written(ansible, addons_unchanged, tmp_path):
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(
         "apiVersion: v1\nkind: Config\ncurrent-context: gone\n"
@@ -84,7 +97,7 @@ def test_an_unreachable_cluster_is_named_and_nothing_is_written(play, unchanged,
         "contexts: [{name: gone, context: {cluster: gone, user: gone}}]\n"
         "users: [{name: gone, user: {token: not-a-token}}]\n"
     )
-    run = play(VPC_CNI, settings(), env={"K8S_AUTH_KUBECONFIG": str(kubeconfig)})
-    assert run.failed
-    assert "the cluster does not answer" in run.output and "K8S_AUTH_KUBECONFIG" in run.output, run.output[-3000:]
-    unchanged()
+    run = ansible(vpc_cni(), env={"K8S_AUTH_KUBECONFIG": str(kubeconfig)})
+    assert run.rc != 0
+    assert "the cluster does not answer" in run.msg and "K8S_AUTH_KUBECONFIG" in run.msg, run
+    addons_unchanged()

@@ -1,13 +1,23 @@
-"""``python -m benchmarks [--quick] [--repeats N] [--skip-flows]``: run the benchmarks and print one table."""
+"""``python -m benchmarks [--quick] [--repeats N] [--only PART] [--json PATH]``: run the benchmarks and print one table.
+
+The same rows (with the API calls by kind where a benchmark counts them) are written to a JSON file, whose path is
+printed, so that later runs can be compared with this one.
+"""
 
 import argparse
+import json
 import os
 import platform
 import sys
 import time
+from pathlib import Path
 
-from . import cloud, flows
+from sandbox.paths import cache_root
+
+from . import cloud, flows, reclaim
 from .common import table
+
+PARTS = ("cloud", "flows", "reclaim")
 
 
 def main(argv=None):
@@ -17,28 +27,79 @@ def main(argv=None):
         "--repeats", type=int, default=None, help="repeats per benchmark (median reported); default 5, 3 with --quick"
     )
     parser.add_argument(
-        "--skip-flows", action="store_true", help="skip the bind/release cycle (it needs the local control plane)"
+        "--skip-flows",
+        action="store_true",
+        help="skip what needs the local control plane (the bind/release cycle and reclaim/audit)",
     )
+    parser.add_argument(
+        "--only", action="append", choices=PARTS, help="run only this part (repeat the option for several)"
+    )
+    parser.add_argument(
+        "--reclaim-sizes",
+        type=int,
+        nargs="+",
+        default=None,
+        help="reservations per reclaim/audit benchmark; default 100 1000 10000, 100 1000 with --quick",
+    )
+    parser.add_argument(
+        "--naive-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="the sizes at which the naive ansible loop is measured too (default 100 1000; none: skip it)",
+    )
+    parser.add_argument(
+        "--pod-prefix",
+        type=int,
+        default=reclaim.POD_PREFIX,
+        help="prefix length of the reclaim benchmark's pod subnet (default %(default)s; 16 for a big cluster's)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        default=None,
+        help="run the reclaim benchmark's concurrency-1 run under cProfile and keep the stats in DIR",
+    )
+    parser.add_argument("--json", default=None, help="where to write the rows (default: a new file in the cache)")
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 5)
     sizes = (10, 100) if args.quick else (10, 100, 1000)
+    reclaim_sizes = args.reclaim_sizes or ((100, 1000) if args.quick else (100, 1000, 10000))
+    naive_sizes = (100, 1000) if args.naive_sizes is None else args.naive_sizes
+    parts = set(args.only or PARTS)
+    if args.skip_flows:
+        parts -= {"flows", "reclaim"}
     latencies = (0, 20)
     started = time.monotonic()
-    rows = cloud.run(sizes, repeats)
-    if not args.skip_flows:
+    rows = []
+    if "cloud" in parts:
+        rows += cloud.run(sizes, repeats)
+    if "flows" in parts:
         rows += flows.run(latencies, repeats)
+    if "reclaim" in parts:
+        if args.profile:
+            Path(args.profile).mkdir(parents=True, exist_ok=True)
+        rows += reclaim.run(reclaim_sizes, naive_sizes, args.pod_prefix, args.profile)
     print(table(rows))
+    machine = "%s, %d cores, Python %s" % (time.strftime("%Y-%m-%d"), os.cpu_count() or 0, platform.python_version())
+    total = time.monotonic() - started
     print(
-        "\n%s, %d cores, Python %s, %d repeats per benchmark (median), total %.0f s; reads/writes: KSYUN API calls counted by the emulator "
-        "in one repeat"
-        % (
-            time.strftime("%Y-%m-%d"),
-            os.cpu_count() or 0,
-            platform.python_version(),
-            repeats,
-            time.monotonic() - started,
-        )
+        "\n%s, %d repeats per cloud/flow benchmark (median; reclaim/audit rows: one run each), total %.0f s; "
+        "reads/writes: KSYUN API calls counted by the emulator in one repeat; K8s requests: the dynamic client's"
+        % (machine, repeats, total)
     )
+    path = Path(args.json) if args.json else cache_root() / "bench" / ("bench-%s.json" % time.strftime("%Y%m%d-%H%M%S"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": machine,
+        "argv": sys.argv[1:] if argv is None else list(argv),
+        "repeats": repeats,
+        "total_seconds": round(total, 1),
+        "rows": [row.as_json() for row in rows],
+    }
+    path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print("rows written to %s" % path)
     return 0
 
 

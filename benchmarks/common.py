@@ -2,34 +2,61 @@
 
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
 
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.retry import RetryPolicy
 
-HEADERS = ("benchmark", "N", "wall (median)", "API reads", "API writes", "reads/item")
+HEADERS = ("benchmark", "N", "wall (median)", "API reads", "API writes", "reads/item", "K8s requests", "note")
 
 
 @dataclass
 class Row:
-    """One table line: reads and writes are the KSYUN API calls the emulator counted in one repeat."""
+    """One table line: reads and writes are the KSYUN API calls the emulator counted in one repeat.
+
+    kube: Kubernetes API requests, where a benchmark counts them (None: not counted). note: a short remark shown in
+    the table (a ratio, an extrapolation). details: what the JSON file keeps besides (calls by kind, for example).
+    """
 
     name: str
     size: int
     seconds: float
     reads: int
     writes: int
+    kube: Optional[int] = None
+    note: str = ""
+    details: Dict[str, Any] = field(default_factory=dict)
 
     def cells(self):
         per_item = "%.3f" % (self.reads / self.size) if self.size else "-"
         return (
             self.name,
             str(self.size),
-            "%.1f ms" % (self.seconds * 1000),
+            wall(self.seconds),
             str(self.reads),
             str(self.writes),
             per_item,
+            "-" if self.kube is None else str(self.kube),
+            self.note,
         )
+
+    def as_json(self):
+        return {
+            "benchmark": self.name,
+            "n": self.size,
+            "seconds": round(self.seconds, 6),
+            "api_reads": self.reads,
+            "api_writes": self.writes,
+            "k8s_requests": self.kube,
+            "note": self.note,
+            "details": self.details,
+        }
+
+
+def wall(seconds):
+    """Milliseconds below 10 s, seconds above (the reclaim rows run for minutes)."""
+    return "%.1f ms" % (seconds * 1000) if seconds < 10 else "%.1f s" % seconds
 
 
 def client_for(emulator):
@@ -58,6 +85,9 @@ def measure(emulator, repeats, run, before=None):
     return statistics.median(times), counts["total_reads"], counts["total_writes"]
 
 
+LEFT = (0, len(HEADERS) - 1)
+
+
 def table(rows):
     """The rows as one plain-text table (Markdown-compatible)."""
     lines = [HEADERS] + [row.cells() for row in rows]
@@ -65,14 +95,15 @@ def table(rows):
     out = []
     for number, line in enumerate(lines):
         cells = [
-            cell.ljust(width) if col == 0 else cell.rjust(width) for col, (cell, width) in enumerate(zip(line, widths))
+            cell.ljust(width) if col in LEFT else cell.rjust(width)
+            for col, (cell, width) in enumerate(zip(line, widths))
         ]
         out.append("| " + " | ".join(cells) + " |")
         if number == 0:
             out.append(
                 "|"
                 + "|".join(
-                    "-" * (width + 2) if col == 0 else "-" * (width + 1) + ":" for col, width in enumerate(widths)
+                    "-" * (width + 2) if col in LEFT else "-" * (width + 1) + ":" for col, width in enumerate(widths)
                 )
                 + "|"
             )

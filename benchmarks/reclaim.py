@@ -1,0 +1,744 @@
+"""Reclaim and audit over N reservations, against the sandbox's apiserver and an in-process emulator, and the naive
+alternative: one ansible-playbook loop over the due reservations with the existing modules.
+
+Per N, N records (PodEniIP, every tenth a PodEni) are written to a CRD group of the benchmark's own, in four
+namespaces of its own, with the matching cloud (shared IPs reserved ``specific`` in a /18 pod subnet, exclusive ENIs
+detached) seeded straight into the emulator's state. Every record has retention 1d; the even ones were released two
+days ago (due), the odd ones an hour ago (kept). Then, with the flows API (FlowContext, run_reclaim, run_audit):
+
+- ``reclaim --check``: the plan only (no lock, no write).
+- ``audit``: run_audit without repair.
+- ``reclaim, concurrency 4`` (the module's default), then ``reclaim again``, which must make no mutating call (KSYUN
+  or Kubernetes): the benchmark fails loudly if it does. Then the due half is seeded again and ``reclaim, concurrency
+  1`` runs, and ``reclaim again`` once more.
+- ``naive loop``: the due half seeded once more, and one ansible-playbook run that lists the records
+  (kubernetes.core.k8s_info), selects the due ones by ``status.reclaimAt`` and frees each with one looped task per
+  module: ksyun.kce.eni_private_ip (unreserve) and ksyun.kce.pod_eni_ip state=absent for a shared IP,
+  ksyun.kce.eni state=absent and ksyun.kce.pod_eni state=absent for an exclusive ENI. Above ``NAIVE_ITEMS`` due
+  reservations only the first ones are freed and the rest extrapolated linearly (per-item time and calls measured).
+
+Each run is timed once (it changes the state). Reads and writes are the KSYUN API calls the emulator counted; K8s
+requests are the dynamic client's requests (discovery excluded), counted by wrapping its ``request``; the naive
+loop's happen in ansible's module processes, so they are taken from the apiserver's own metrics (the records' group
+and discovery; ``details.apiserver_metrics`` has them for every row, as a cross-check). The emulator runs in this
+process, so its own work (it builds a subnet's address list again for every page) is part of the wall time:
+``details`` says how much.
+Everything the benchmark makes is removed again: records, CRDs, namespaces (with the Leases), the emulator.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import functools
+import io
+import json
+import os
+import pstats
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import yaml
+from kubernetes import client, config, dynamic
+from kubernetes.client.rest import ApiException
+
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import (
+    LABEL_MANAGED_BY,
+    MANAGED_BY,
+    exclusive_eni_name,
+)
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reclaim import ReclaimOptions
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import Settings
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.audit import run_audit
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import ClusterConfig
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.reclaim import run_reclaim
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import utcnow
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import MERGE_PATCH, ReservationStore
+from sandbox.controlplane import cluster as sandbox_cluster
+from sandbox.ksyun_emulator import Emulator
+from sandbox.paths import collections_root
+
+from .common import Row, client_for
+
+GROUP = "reclaim-bench.ksyun.com"
+CLUSTER = "rbench"
+REGION, ZONE = "cn-beijing-6", "cn-beijing-6a"
+VPC = "5f2c7a10-0001-4a6e-9c1b-0000000000d1"
+POD_SUBNET = "5f2c7a10-0002-4a6e-9c1b-0000000000d1"
+# A /18 (16,381 usable addresses) holds 10,000 reservations; --pod-prefix 16 gives the /16 of a big cluster.
+POD_PREFIX = 18
+NODE_SUBNET = "5f2c7a10-0002-4a6e-9c1b-0000000000d2"
+SECURITY_GROUP = "5f2c7a10-0003-4a6e-9c1b-0000000000d1"
+NAMESPACES = 4
+EXCLUSIVE_EVERY = 10
+RETENTION = "1d"
+SEED_THREADS = 8
+# Above this many due reservations the naive loop frees only this many and extrapolates (about 100 module tasks).
+NAIVE_ITEMS = 50
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+MUTATING = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def topology(prefix=POD_PREFIX):
+    """One VPC with a pod subnet 10.16.0.0/prefix and a node subnet with two nodes, in one zone."""
+    return {
+        "region": REGION,
+        "vpcs": [{"id": VPC, "name": "rbench-vpc", "cidr": "10.16.0.0/12"}],
+        "subnets": [
+            {"id": POD_SUBNET, "name": "rbench-pods", "cidr": "10.16.0.0/%d" % prefix, "zone": ZONE, "type": "Normal"},
+            {"id": NODE_SUBNET, "name": "rbench-nodes", "cidr": "10.17.0.0/24", "zone": ZONE, "type": "Normal"},
+        ],
+        "security_groups": [{"id": SECURITY_GROUP, "name": "rbench-sg", "rules": []}],
+        "instance_types": [
+            {"type": "N3.2B", "family": "N3", "eni_quota": 4, "ip_quota": 10, "zones": [ZONE]},
+        ],
+        "instances": [
+            {
+                "id": "5f2c7a10-0004-4a6e-9c1b-0000000000d%d" % n,
+                "name": "10.17.0.%d" % (10 + n),
+                "type": "N3.2B",
+                "zone": ZONE,
+                "subnet": NODE_SUBNET,
+                "primary_ip": "10.17.0.%d" % (10 + n),
+                "primary_eni_id": "5f2c7a10-0005-4a6e-9c1b-0000000000d%d" % n,
+            }
+            for n in (1, 2)
+        ],
+    }
+
+
+def settings():
+    return Settings(cluster_name=CLUSTER, security_group_ids=(SECURITY_GROUP,), pod_subnets={ZONE: (POD_SUBNET,)})
+
+
+def ip_of(index):
+    host = 10 + index
+    return "10.16.%d.%d" % (host // 256, host % 256)
+
+
+def eni_id_of(index):
+    return str(uuid.UUID(int=0xC1A10000 + index, version=4))
+
+
+def is_exclusive(index):
+    return index % EXCLUSIVE_EVERY == EXCLUSIVE_EVERY - 1 or index % EXCLUSIVE_EVERY == EXCLUSIVE_EVERY // 2 - 1
+
+
+def is_due(index):
+    return index % 2 == 0
+
+
+class KubeCounter:
+    """Counts the dynamic client's requests as "<METHOD or LIST> <resource>[/<subresource>]" (discovery is not seen)."""
+
+    def __init__(self, dyn):
+        self.counts = Counter()
+        self.lock = threading.Lock()
+        original = dyn.request
+
+        def request(method, path, body=None, **params):
+            key = self.key(method, path)
+            with self.lock:
+                self.counts[key] += 1
+            return original(method, path, body=body, **params)
+
+        dyn.request = request
+
+    @staticmethod
+    def key(method, path):
+        parts = [part for part in path.split("?")[0].split("/") if part]
+        rest = parts[2:] if parts and parts[0] == "api" else parts[3:]
+        if len(rest) >= 2 and rest[0] == "namespaces" and len(rest) != 2:
+            rest = rest[2:]
+        verb = method.upper()
+        if verb == "GET" and len(rest) == 1:
+            verb = "LIST"
+        return "%s %s%s" % (verb, rest[0] if rest else "?", "/" + rest[2] if len(rest) > 2 else "")
+
+    def snapshot(self):
+        with self.lock:
+            return Counter(self.counts)
+
+
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
+_UNCOUNTED = ("/healthz", "/readyz", "/livez", "/metrics")
+
+
+def apiserver_requests(api):
+    """The apiserver's own request counts (its /metrics) for the benchmark's group and for discovery, by kind.
+
+    They see requests from other processes too (ansible's modules), unlike KubeCounter; WATCH is left out (the
+    controllers watch every resource) and so are health checks.
+    """
+    response = api.call_api("GET", api.configuration.host + "/metrics")
+    response.read()
+    counts = Counter()
+    for line in response.data.decode().splitlines():
+        if not line.startswith("apiserver_request_total{"):
+            continue
+        labels, value = line[len("apiserver_request_total{") :].rsplit("} ", 1)
+        label = dict(_LABEL.findall(labels))
+        if label.get("verb") == "WATCH" or label.get("subresource") in _UNCOUNTED:
+            continue
+        if label.get("group") == GROUP:
+            kind = label["resource"] + ("/" + label["subresource"] if label.get("subresource") else "")
+        elif not label.get("resource"):
+            kind = "discovery"
+        else:
+            continue
+        counts["%s %s" % (label["verb"], kind)] += int(float(value))
+    return counts
+
+
+class EmulatorClock:
+    """Seconds the emulator spent answering (it runs in this process, so they are part of every wall time here)."""
+
+    def __init__(self, emulator):
+        self.seconds = 0.0
+        self.lock = threading.Lock()
+        original = emulator.execute
+
+        def execute(flat, headers):
+            start = time.perf_counter()
+            try:
+                return original(flat, headers)
+            finally:
+                with self.lock:
+                    self.seconds += time.perf_counter() - start
+
+        emulator.execute = execute
+
+
+def reservation(index, namespace, now):
+    """The record of index: Reserved, retention 1d, released two days ago (due) or an hour ago (kept)."""
+    pod = "web-%d" % index
+    released = now - (timedelta(days=2) if is_due(index) else timedelta(hours=1))
+    common = {
+        "namespace": namespace,
+        "pod_name": pod,
+        "pod_uid": str(uuid.UUID(int=0xF0D0000 + index, version=4)),
+        "fixed": True,
+        "subnet_id": POD_SUBNET,
+        "zone": ZONE,
+        "retention": RETENTION,
+        "released_at": released,
+        "phase": Phase.RESERVED,
+        "statefulset": "web",
+    }
+    if is_exclusive(index):
+        return Reservation(mode=Mode.EXCLUSIVE, ip=ip_of(index), eni_id=eni_id_of(index), mac=mac_of(index), **common)
+    return Reservation(mode=Mode.SHARED, ip=ip_of(index), **common)
+
+
+def mac_of(index):
+    return "fa:16:3f:%02x:%02x:%02x" % (index >> 16 & 255, index >> 8 & 255, index & 255)
+
+
+def seed_cloud(emulator, indices, namespace_of):
+    """Shared IPs reserved (specific), exclusive ENIs detached and named for their pod, straight into the state."""
+    with emulator.state.lock:
+        attributes = emulator.state.data["ip_attributes"].setdefault(POD_SUBNET, {})
+        enis = emulator.state.data["network_interfaces"]
+        for index in indices:
+            if not is_exclusive(index):
+                attributes[ip_of(index)] = {"allocate_status": "specific"}
+                continue
+            eni_id = eni_id_of(index)
+            enis[eni_id] = {
+                "id": eni_id,
+                "name": exclusive_eni_name(CLUSTER, namespace_of(index), "web-%d" % index),
+                "type": "extension",
+                "subnet_id": POD_SUBNET,
+                "primary_ip": ip_of(index),
+                "secondary_ips": [],
+                "security_group_ids": [SECURITY_GROUP],
+                "mac": mac_of(index),
+                "instance_id": None,
+                "state": "available",
+                "until": None,
+                "created": "2026-01-01T00:00:00Z",
+            }
+
+
+def _wait(what, predicate, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise RuntimeError("timed out waiting for %s" % what)
+
+
+def _gone(call):
+    try:
+        call()
+    except ApiException as exc:
+        if exc.status == 404:
+            return True
+        raise
+    return False
+
+
+class Bench:
+    """The CRDs in the benchmark's own group, its namespaces, and the counters; close() removes all of it."""
+
+    def __init__(self, api):
+        self.api = api
+        self.core, self.ext = client.CoreV1Api(api), client.ApiextensionsV1Api(api)
+        self.run_id = uuid.uuid4().hex[:6]
+        self.namespaces = ["rbench-%s-%d" % (self.run_id, n) for n in range(NAMESPACES)]
+        self.crds = [crd(kind, group=GROUP)["metadata"]["name"] for kind in KINDS]
+        for kind in KINDS:
+            self.ext.create_custom_resource_definition(crd(kind, group=GROUP))
+        for name in self.crds:
+            _wait(
+                "CRD %s Established" % name,
+                lambda name=name: any(
+                    c.type == "Established" and c.status == "True"
+                    for c in self.ext.read_custom_resource_definition(name).status.conditions or []
+                ),
+            )
+        for namespace in self.namespaces:
+            self.core.create_namespace({"metadata": {"name": namespace}})
+        self.dyn = dynamic.DynamicClient(api)
+        self.kube = KubeCounter(self.dyn)
+        self.store = ReservationStore(self.dyn, group=GROUP)
+        for mode in (Mode.SHARED, Mode.EXCLUSIVE):
+            self.store.resource(mode)  # discovery once, before threads share the client
+        self.config = ClusterConfig(settings=settings(), crd_group=GROUP)
+
+    def namespace_of(self, index):
+        return self.namespaces[index % NAMESPACES]
+
+    def seed(self, emulator, indices, now):
+        """Write the records of indices with the store (create + status, in parallel) and their cloud state."""
+        seed_cloud(emulator, indices, self.namespace_of)
+        records = [reservation(index, self.namespace_of(index), now) for index in indices]
+        with ThreadPoolExecutor(max_workers=SEED_THREADS) as pool:
+            list(pool.map(self.store.create, records))
+
+    def context(self, emulator):
+        return FlowContext(
+            self.dyn,
+            client_for(emulator),
+            self.config,
+            store=self.store,
+            lock_namespace=self.namespaces[0],
+            eni_wait_interval=0.02,
+            retry_delay=0.0,
+        )
+
+    def clear_records(self):
+        """Drop the finalizer of every record left (so the CRDs can go), in parallel."""
+        left = self.store.list()
+
+        def unfinalize(stored):
+            try:
+                self.store.resource(stored.reservation.mode).patch(
+                    body={"metadata": {"finalizers": None}},
+                    name=stored.name,
+                    namespace=stored.namespace,
+                    content_type=MERGE_PATCH,
+                )
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+
+        with ThreadPoolExecutor(max_workers=SEED_THREADS) as pool:
+            list(pool.map(unfinalize, left))
+        return len(left)
+
+    def close(self):
+        """Records, CRDs and namespaces (with the Leases in them) deleted, and checked gone."""
+        try:
+            self.clear_records()
+        finally:
+            for name in self.crds:
+                _gone(lambda name=name: self.ext.delete_custom_resource_definition(name))
+            for namespace in self.namespaces:
+                _gone(lambda namespace=namespace: self.core.delete_namespace(namespace))
+        _wait(
+            "the benchmark's CRDs gone",
+            lambda: all(_gone(lambda n=n: self.ext.read_custom_resource_definition(n)) for n in self.crds),
+        )
+        _wait(
+            "the benchmark's namespaces gone",
+            lambda: all(_gone(lambda n=n: self.core.read_namespace(n)) for n in self.namespaces),
+        )
+
+
+def _split(counts):
+    reads = {k: v for k, v in counts.items() if not k.startswith(MUTATING)}
+    writes = {k: v for k, v in counts.items() if k.startswith(MUTATING)}
+    return dict(sorted(reads.items())), dict(sorted(writes.items()))
+
+
+def measured(bench, emulator, clock, call):
+    """(seconds, result, details) of call(); details: KSYUN calls by kind, K8s requests by kind, emulator seconds."""
+    server_before = apiserver_requests(bench.api)
+    emulator.counters.reset()
+    kube_before, emulator_before = bench.kube.snapshot(), clock.seconds
+    start = time.perf_counter()
+    result = call()
+    seconds = time.perf_counter() - start
+    counts = emulator.counters.as_dict()
+    kube = bench.kube.snapshot()
+    kube.subtract(kube_before)
+    kube_reads, kube_writes = _split(+kube)
+    server = apiserver_requests(bench.api)
+    server.subtract(server_before)
+    details = {
+        "api_reads": dict(sorted(counts["reads"].items())),
+        "api_writes": dict(sorted(counts["writes"].items())),
+        "k8s_reads": kube_reads,
+        "k8s_writes": kube_writes,
+        "emulator_seconds": round(clock.seconds - emulator_before, 3),
+        "apiserver_metrics": dict(sorted((+server).items())),
+    }
+    return seconds, result, details
+
+
+def _row(name, size, seconds, details, note=""):
+    return Row(
+        name,
+        size,
+        seconds,
+        sum(details["api_reads"].values()),
+        sum(details["api_writes"].values()),
+        kube=sum(details["k8s_reads"].values()) + sum(details["k8s_writes"].values()),
+        note=note,
+        details=details,
+    )
+
+
+def _check_reclaimed(result, details, due, what):
+    if result["failed"] or result["reclaimed"] != len(due):
+        errors = [item["error"] for item in result["items"] if item["error"]][:3]
+        raise RuntimeError(
+            "%s freed %d of %d due reservations, %d failed: %s"
+            % (what, result["reclaimed"], len(due), result["failed"], errors)
+        )
+    if result["api_calls"] != dict(sorted({**details["api_reads"], **details["api_writes"]}.items())):
+        raise RuntimeError("%s reports api_calls %s, the emulator counted %s" % (what, result["api_calls"], details))
+
+
+def _check_noop(result, details, what):
+    """The second run: no change, and no mutating call to either API; anything else fails the benchmark loudly."""
+    if result["changed"] or details["api_writes"] or details["k8s_writes"]:
+        raise RuntimeError(
+            "SECOND RUN IS NOT A NO-OP: %s changed=%s, KSYUN writes %s, Kubernetes writes %s"
+            % (what, result["changed"], details["api_writes"], details["k8s_writes"])
+        )
+
+
+def _check_cloud(emulator, size):
+    """After a reclaim: the due half's IPs random again and ENIs gone, the kept half untouched."""
+    with emulator.state.lock:
+        attributes = emulator.state.data["ip_attributes"].get(POD_SUBNET, {})
+        enis = emulator.state.data["network_interfaces"]
+        for index in range(size):
+            there = eni_id_of(index) in enis if is_exclusive(index) else ip_of(index) in attributes
+            if there == is_due(index):
+                raise RuntimeError(
+                    "after reclaim, reservation %d (%s, %s) is %s in the cloud"
+                    % (
+                        index,
+                        "exclusive" if is_exclusive(index) else "shared",
+                        "due" if is_due(index) else "kept",
+                        "still held" if there else "freed",
+                    )
+                )
+
+
+def _profiled(call, path, log):
+    """call() under cProfile (the thread that calls it only); the stats go to path, the top of them to the log."""
+
+    def run():
+        profile = cProfile.Profile()
+        profile.enable()
+        try:
+            return call()
+        finally:
+            profile.disable()
+            profile.dump_stats(str(path))
+            text = io.StringIO()
+            pstats.Stats(profile, stream=text).sort_stats("tottime").print_stats(12)
+            log("profile of %s (by own time; stats in %s):\n%s" % (path.stem, path, text.getvalue().strip()))
+
+    return run
+
+
+def run_flows(bench, emulator, clock, size, log, profile_dir=None):
+    """The flows' rows for one N: check, audit, reclaim (concurrency 4, then 1), each followed by a second run.
+
+    profile_dir: profile the concurrency-1 run (all in this thread) and keep its stats there; its row says so.
+    """
+    rows = []
+    now = utcnow()
+    due = [index for index in range(size) if is_due(index)]
+    started = time.perf_counter()
+    bench.seed(emulator, range(size), now)
+    log("N=%d: seeded %d records and their cloud in %.1f s" % (size, size, time.perf_counter() - started))
+    ctx = bench.context(emulator)
+    options = ReclaimOptions()
+
+    seconds, result, details = measured(bench, emulator, clock, lambda: run_reclaim(ctx, options, check_mode=True))
+    if result["reclaimed"] != len(due) or details["api_writes"] or details["k8s_writes"]:
+        raise RuntimeError(
+            "reclaim --check would free %d of %d due, writes %s" % (result["reclaimed"], len(due), details)
+        )
+    rows.append(_row("reclaim --check (plan only)", size, seconds, details))
+
+    seconds, result, details = measured(bench, emulator, clock, lambda: run_audit(ctx, check_mode=True))
+    if result["records"] != size or details["api_writes"] or details["k8s_writes"]:
+        raise RuntimeError("audit saw %d of %d records, writes %s" % (result["records"], size, details))
+    note = "in sync" if result["in_sync"] else "%d findings" % len(result["findings"])
+    rows.append(_row("audit (no repair)", size, seconds, details, note))
+    log("N=%d: check and audit done" % size)
+
+    for concurrency in (4, 1):
+        if concurrency != 4:
+            bench.seed(emulator, due, now)
+        call = functools.partial(run_reclaim, ctx, options, check_mode=False, concurrency=concurrency)
+        note = "%d freed" % len(due)
+        if profile_dir is not None and concurrency == 1:
+            call = _profiled(call, Path(profile_dir) / ("reclaim-c1-n%d.prof" % size), log)
+            note += " (under cProfile: slower)"
+        seconds, result, details = measured(bench, emulator, clock, call)
+        _check_reclaimed(result, details, due, "reclaim (concurrency %d)" % concurrency)
+        _check_cloud(emulator, size)
+        rows.append(_row("reclaim, concurrency %d" % concurrency, size, seconds, details, note))
+        log("N=%d: reclaim, concurrency %d: %.1f s" % (size, concurrency, seconds))
+        seconds, result, details = measured(bench, emulator, clock, lambda: run_reclaim(ctx, options, check_mode=False))
+        _check_noop(result, details, "reclaim again after concurrency %d" % concurrency)
+        rows.append(
+            _row("reclaim again (no-op), after concurrency %d" % concurrency, size, seconds, details, "0 writes")
+        )
+    return rows
+
+
+def naive_playbook(shared_limit, exclusive_limit):
+    """The loop a user writes without fixed_ip_reclaim: list the records, select the due ones, free them one by one."""
+    selector = "%s=%s" % (LABEL_MANAGED_BY, MANAGED_BY)
+    due = "selectattr('status.reclaimAt', 'defined') | selectattr('status.reclaimAt', '<', checked_at) | list"
+    tasks = [
+        {
+            "name": "list PodEniIP",
+            "kubernetes.core.k8s_info": {
+                "api_version": GROUP + "/v1",
+                "kind": "PodEniIP",
+                "label_selectors": [selector],
+            },
+            "register": "shared",
+        },
+        {
+            "name": "list PodEni",
+            "kubernetes.core.k8s_info": {"api_version": GROUP + "/v1", "kind": "PodEni", "label_selectors": [selector]},
+            "register": "exclusive",
+        },
+        {
+            "name": "select the due ones",
+            "ansible.builtin.set_fact": {
+                "due_shared": "{{ (shared.resources | %s)[:%d] }}" % (due, shared_limit),
+                "due_exclusive": "{{ (exclusive.resources | %s)[:%d] }}" % (due, exclusive_limit),
+                "due_total": "{{ (shared.resources | %s | length) + (exclusive.resources | %s | length) }}"
+                % (due, due),
+            },
+        },
+        {
+            "name": "unreserve each due shared IP",
+            "ksyun.kce.eni_private_ip": {
+                "subnet_id": "{{ item.spec.subnetId }}",
+                "private_ip_addresses": ["{{ item.spec.ip }}"],
+                "reserved": False,
+            },
+            "loop": "{{ due_shared }}",
+        },
+        {
+            "name": "delete each due PodEniIP",
+            "ksyun.kce.pod_eni_ip": {
+                "namespace": "{{ item.metadata.namespace }}",
+                "ip": "{{ item.metadata.name }}",
+                "group": GROUP,
+                "state": "absent",
+            },
+            "loop": "{{ due_shared }}",
+        },
+        {
+            "name": "delete each due exclusive ENI",
+            "ksyun.kce.eni": {"network_interface_id": "{{ item.spec.eniId }}", "state": "absent"},
+            "loop": "{{ due_exclusive }}",
+        },
+        {
+            "name": "delete each due PodEni",
+            "ksyun.kce.pod_eni": {
+                "namespace": "{{ item.metadata.namespace }}",
+                "pod_name": "{{ item.metadata.name }}",
+                "group": GROUP,
+                "state": "absent",
+            },
+            "loop": "{{ due_exclusive }}",
+        },
+        {"name": "how many were due", "ansible.builtin.debug": {"var": "due_total"}},
+    ]
+    return [
+        {
+            "name": "naive reclaim",
+            "hosts": "localhost",
+            "connection": "local",
+            "gather_facts": False,
+            "vars": {"checked_at": "{{ now(utc=true, fmt='%Y-%m-%dT%H:%M:%SZ') }}"},
+            "tasks": tasks,
+        }
+    ]
+
+
+LOOPED = (
+    "unreserve each due shared IP",
+    "delete each due PodEniIP",
+    "delete each due exclusive ENI",
+    "delete each due PodEni",
+)
+
+
+def _duration(task):
+    """Seconds a task ran, from the json callback's start and end times."""
+    duration = task["task"]["duration"]
+    start, end = (datetime.fromisoformat(duration[key].replace("Z", "+00:00")) for key in ("start", "end"))
+    return (end - start).total_seconds()
+
+
+def run_naive(bench, emulator, clock, size, kubeconfig, reclaim_rows, log):
+    """One ansible-playbook run of the naive loop over the due reservations (the first NAIVE_ITEMS above that)."""
+    due = [index for index in range(size) if is_due(index)]
+    bench.seed(emulator, due, utcnow())
+    exclusive_limit = sum(1 for index in due if is_exclusive(index))
+    shared_limit = len(due) - exclusive_limit
+    if len(due) > NAIVE_ITEMS:
+        # The first NAIVE_ITEMS, shared and exclusive in the proportion of all that are due.
+        exclusive_limit = max(1, round(NAIVE_ITEMS * exclusive_limit / len(due)))
+        shared_limit = NAIVE_ITEMS - exclusive_limit
+    with tempfile.TemporaryDirectory(prefix="rbench-naive-") as tmp:
+        playbook = Path(tmp) / "naive.yml"
+        playbook.write_text(
+            yaml.safe_dump(naive_playbook(shared_limit, exclusive_limit), sort_keys=False), encoding="utf-8"
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("KSYUN_", "ANSIBLE_", "K8S_AUTH_"))}
+        env.update(
+            {
+                "ANSIBLE_COLLECTIONS_PATH": str(collections_root()),
+                "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+                "ANSIBLE_LOCALHOST_WARNING": "False",
+                "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
+                "ANSIBLE_LOCAL_TEMP": str(Path(tmp) / "ansible-tmp"),
+                "ANSIBLE_NOCOLOR": "1",
+                "K8S_AUTH_KUBECONFIG": kubeconfig,
+                "KSYUN_ACCESS_KEY_ID": "bench",
+                "KSYUN_SECRET_ACCESS_KEY": "bench",
+                "KSYUN_REGION": REGION,
+                "KSYUN_ENDPOINT": emulator.url,
+            }
+        )
+        seconds, proc, details = measured(
+            bench,
+            emulator,
+            clock,
+            lambda: subprocess.run(
+                [str(ANSIBLE_PLAYBOOK), str(playbook)], cwd=tmp, env=env, capture_output=True, text=True, check=False
+            ),
+        )
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        report = None
+    if proc.returncode != 0 or report is None:
+        raise RuntimeError(
+            "the naive playbook failed (rc %d):\n%s\n%s" % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])
+        )
+    tasks = {entry["task"]["name"]: entry for entry in report["plays"][0]["tasks"]}
+    items = sum(len(tasks[name]["hosts"]["localhost"].get("results") or []) for name in LOOPED if name in tasks)
+    freed = sum(
+        1
+        for name in ("delete each due PodEniIP", "delete each due PodEni")
+        if name in tasks
+        for result in tasks[name]["hosts"]["localhost"].get("results") or []
+        if result.get("changed")
+    )
+    total_due = int(tasks["how many were due"]["hosts"]["localhost"]["due_total"])
+    if total_due != len(due):
+        raise RuntimeError("the naive playbook found %d due reservations, %d are" % (total_due, len(due)))
+    looped = sum(_duration(tasks[name]) for name in LOOPED if name in tasks)
+    details.update(
+        {
+            "module_tasks": items,
+            "reservations_freed": freed,
+            "reservations_due": len(due),
+            "measured_seconds": round(seconds, 3),
+            "looped_seconds": round(looped, 3),
+            "k8s": "from the apiserver's metrics: the records' group and discovery",
+        }
+    )
+    scale = len(due) / freed if freed else 0.0
+    reads, writes = sum(details["api_reads"].values()), sum(details["api_writes"].values())
+    note = "%d module tasks for %d reservations" % (items, freed)
+    if freed != len(due):
+        # Listing and selecting once; the looped tasks grow with the reservations freed.
+        seconds = (seconds - looped) + looped * scale
+        reads, writes = round(reads * scale), round(writes * scale)
+        note = "extrapolated x%.0f from %d tasks freeing %d of %d" % (scale, items, freed, len(due))
+        details["extrapolated_from"] = {"reservations": freed, "module_tasks": items, "scale": round(scale, 3)}
+    reference = next(row for row in reclaim_rows if row.name == "reclaim, concurrency 4" and row.size == size)
+    calls_ratio = (reads + writes) / max(1, reference.reads + reference.writes)
+    note += "; %.0fx the wall time, %.1fx the API calls of reclaim (concurrency 4)" % (
+        seconds / reference.seconds,
+        calls_ratio,
+    )
+    details["ratio_wall"] = round(seconds / reference.seconds, 2)
+    details["ratio_api_calls"] = round(calls_ratio, 2)
+    log("N=%d: naive loop %.1f s (%s)" % (size, seconds, note))
+    kube = sum(details["apiserver_metrics"].values())
+    if freed != len(due):
+        lists = sum(n for kind, n in details["apiserver_metrics"].items() if kind.startswith("LIST "))
+        kube = lists + round((kube - lists) * scale)
+    return Row(
+        "naive loop: one ansible task per reservation and module", size, seconds, reads, writes, kube, note, details
+    )
+
+
+def run(sizes, naive_sizes, prefix=POD_PREFIX, profile_dir=None, log=lambda line: print(line, file=sys.stderr)):
+    """Rows per N; the sandbox is started if needed and then stopped again, everything made here is removed."""
+    room = 2 ** (32 - prefix) - 12
+    if max(sizes) > room:
+        raise ValueError("a /%d pod subnet holds at most %d reservations here, not %d" % (prefix, room, max(sizes)))
+    was_running = sandbox_cluster.running(sandbox_cluster.read_state())
+    state = sandbox_cluster.up()
+    rows = []
+    try:
+        api = config.new_client_from_config(config_file=state["kubeconfig"])
+        for size in sizes:
+            bench = Bench(api)
+            try:
+                with Emulator(topology(prefix), settings={"transition_seconds": 0}) as emulator:
+                    clock = EmulatorClock(emulator)
+                    found = run_flows(bench, emulator, clock, size, log, profile_dir)
+                    rows += found
+                    if size in naive_sizes:
+                        rows.append(run_naive(bench, emulator, clock, size, state["kubeconfig"], found, log))
+            finally:
+                bench.close()
+            log("N=%d: cleaned up (records, CRDs, namespaces, emulator)" % size)
+    finally:
+        if not was_running:
+            sandbox_cluster.down()
+    return rows

@@ -33,11 +33,14 @@ RESOURCES = {"ksyun/eni-private-ip": "1"}
 
 
 def _ignore_conflict(call, *args, **kwargs):
+    """call(); True when it created the object, False when it existed already."""
     try:
         call(*args, **kwargs)
     except ApiException as exc:
         if exc.status != 409:
             raise
+        return False
+    return True
 
 
 def _wait(what, predicate, timeout=60.0):
@@ -55,8 +58,12 @@ class Bench:
     def __init__(self, api):
         self.core, self.ext = client.CoreV1Api(api), client.ApiextensionsV1Api(api)
         self.dyn = dynamic.DynamicClient(api)
-        for kind in KINDS:
-            _ignore_conflict(self.ext.create_custom_resource_definition, crd(kind, group=GROUP))
+        # The CRDs this run created (not those an earlier run left) are deleted again by close().
+        self.created = [
+            crd(kind, group=GROUP)["metadata"]["name"]
+            for kind in KINDS
+            if _ignore_conflict(self.ext.create_custom_resource_definition, crd(kind, group=GROUP))
+        ]
         for kind in KINDS:
             name = crd(kind, group=GROUP)["metadata"]["name"]
             _wait(
@@ -78,6 +85,8 @@ class Bench:
 
     def close(self):
         self.core.delete_node(NODE)
+        for name in self.created:
+            self.ext.delete_custom_resource_definition(name)
 
     def cycle(self, emulator):
         """Bind, bind again, release one pod in a new namespace: [(step, seconds, reads, writes)]."""

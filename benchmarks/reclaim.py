@@ -203,6 +203,24 @@ def apiserver_requests(api):
     return counts
 
 
+def cpu_seconds(pids):
+    """CPU seconds used so far by the sandbox's processes (Linux /proc; empty elsewhere), by this process (the
+    client and the in-process emulator, all threads) and by its finished child processes (ansible-playbook)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    out = {}
+    for name, pid in pids.items():
+        try:
+            with open("/proc/%d/stat" % pid, encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        out[name] = (int(fields[11]) + int(fields[12])) / ticks
+    times = os.times()
+    out["benchmark process (client + emulator)"] = times.user + times.system
+    out["ansible (child processes)"] = times.children_user + times.children_system
+    return out
+
+
 class EmulatorClock:
     """Seconds the emulator spent answering (it runs in this process, so they are part of every wall time here)."""
 
@@ -295,8 +313,8 @@ def _gone(call):
 class Bench:
     """The CRDs in the benchmark's own group, its namespaces, and the counters; close() removes all of it."""
 
-    def __init__(self, api):
-        self.api = api
+    def __init__(self, api, pids=None):
+        self.api, self.pids = api, dict(pids or {})
         self.core, self.ext = client.CoreV1Api(api), client.ApiextensionsV1Api(api)
         self.run_id = uuid.uuid4().hex[:6]
         self.namespaces = ["rbench-%s-%d" % (self.run_id, n) for n in range(NAMESPACES)]
@@ -391,6 +409,7 @@ def _split(counts):
 def measured(bench, emulator, clock, call):
     """(seconds, result, details) of call(); details: KSYUN calls by kind, K8s requests by kind, emulator seconds."""
     server_before = apiserver_requests(bench.api)
+    cpu_before = cpu_seconds(bench.pids)
     emulator.counters.reset()
     kube_before, emulator_before = bench.kube.snapshot(), clock.seconds
     start = time.perf_counter()
@@ -400,6 +419,7 @@ def measured(bench, emulator, clock, call):
     kube = bench.kube.snapshot()
     kube.subtract(kube_before)
     kube_reads, kube_writes = _split(+kube)
+    cpu = cpu_seconds(bench.pids)
     server = apiserver_requests(bench.api)
     server.subtract(server_before)
     details = {
@@ -409,6 +429,11 @@ def measured(bench, emulator, clock, call):
         "k8s_writes": kube_writes,
         "emulator_seconds": round(clock.seconds - emulator_before, 3),
         "apiserver_metrics": dict(sorted((+server).items())),
+        "cpu_seconds": {
+            name: round(used - cpu_before.get(name, 0.0), 2)
+            for name, used in cpu.items()
+            if used - cpu_before.get(name, 0.0) >= 0.01
+        },
     }
     return seconds, result, details
 
@@ -731,7 +756,7 @@ def run(sizes, naive_sizes, prefix=POD_PREFIX, profile_dir=None, log=lambda line
     try:
         api = config.new_client_from_config(config_file=state["kubeconfig"])
         for size in sizes:
-            bench = Bench(api)
+            bench = Bench(api, state.get("pids"))
             try:
                 with Emulator(topology(prefix), settings={"transition_seconds": 0}) as emulator:
                     clock = EmulatorClock(emulator)

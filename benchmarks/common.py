@@ -59,13 +59,17 @@ def wall(seconds):
     return "%.1f ms" % (seconds * 1000) if seconds < 10 else "%.1f s" % seconds
 
 
-def client_for(emulator):
-    """A KsyunClient on the emulator; a failed call is not retried, so the counters show one request per call."""
+def client_for(emulator, timeout=None):
+    """A KsyunClient on the emulator; a failed call is not retried, so the counters show one request per call.
+
+    timeout: seconds to wait for one answer (the client's default when None).
+    """
     return KsyunClient(
         access_key_id="bench",
         secret_access_key="bench",
         region="cn-beijing-6",
         endpoint=emulator.url,
+        timeout=timeout,
         retry=RetryPolicy(attempts=1, base_delay=0.0),
     )
 

@@ -1,7 +1,7 @@
 """Reclaim and audit over N reservations, against the sandbox's apiserver and an in-process emulator, and the naive
 alternative: one ansible-playbook loop over the due reservations with the existing modules.
 
-Per N, N records (PodEniIP, every tenth a PodEni) are written to a CRD group of the benchmark's own, in four
+Per N, N records (PodEniIP, every fifth a PodEni) are written to a CRD group of the benchmark's own, in four
 namespaces of its own, with the matching cloud (shared IPs reserved ``specific`` in a /18 pod subnet, exclusive ENIs
 detached) seeded straight into the emulator's state. Every record has retention 1d; the even ones were released two
 days ago (due), the odd ones an hour ago (kept). Then, with the flows API (FlowContext, run_reclaim, run_audit):
@@ -21,9 +21,9 @@ Each run is timed once (it changes the state). Reads and writes are the KSYUN AP
 requests are the dynamic client's requests (discovery excluded), counted by wrapping its ``request``; the naive
 loop's happen in ansible's module processes, so they are taken from the apiserver's own metrics (the records' group
 and discovery; ``details.apiserver_metrics`` has them for every row, as a cross-check). The emulator runs in this
-process, so its own work (it builds a subnet's address list again for every page) is part of the wall time:
-``details`` says how much.
-Everything the benchmark makes is removed again: records, CRDs, namespaces (with the Leases), the emulator.
+process, so its own work (DescribeSubnets is quadratic in a subnet's reserved addresses, and every page of
+available addresses builds the subnet's list again) is part of the wall time: ``details.emulator_seconds`` and the
+note say how much. Everything the benchmark makes is removed again: records, CRDs, namespaces (with the Leases), the emulator.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""python -m sandbox.demo: the product page's demonstration in the sandbox, in shared and in exclusive ENI mode.
+"""python -m sandbox.demo: the product page's demonstration done the way users do it, in both ENI modes.
 
-It starts a sandbox of its own (control plane, KSYUN emulator, node agent), creates the product page's
-StatefulSet, shows `kubectl get po sts-0 -owide`, deletes sts-0 and shows the re-created pod with the
-same IP; then keeps the pod away (replicas 0) to show the IP reserved in the cloud, and brings it back on
-another node of the subnet. Each step prints the PodEni/PodEniIP records and, through the collection's
-info modules, the ENI and IP state of the emulated cloud. Ends with PASS or FAIL (exit status 1).
+It starts a bare sandbox of its own (control plane, KSYUN emulator, node agent; no add-on), runs
+``ansible-playbook ksyun.kce.deploy`` with the sandbox's variables and the product page's StatefulSet in shared
+and in exclusive ENI mode (sandbox/demo/statefulsets.yml): multus, VPC-CNI and the fixed-IP StatefulSets. It shows
+``kubectl get po -owide`` and the PodEniIP/PodEni records, runs ``ansible-playbook ksyun.kce.verify_fixed_ip`` (the
+pod deleted and back with the same IP, and the same ENI in exclusive mode), then keeps each pod away (replicas 0) to
+show the IP reserved in the cloud and brings it back on another node of the subnet. The cloud's side is shown through
+the collection's info modules. Ends with PASS or FAIL (exit status 1).
 """
 
 import json
@@ -24,12 +26,14 @@ from sandbox.paths import collections_root, state_dir
 
 NAMESPACE = "default"
 SUBNET = "5f2c7a10-0002-4a6e-9c1b-000000000001"
-ZONE = "cn-beijing-6a"
+STATEFULSETS = Path(__file__).resolve().parent / "statefulsets.yml"
+# mode -> StatefulSet of sandbox/demo/statefulsets.yml
+NAMES = {"shared": "sts", "exclusive": "sts-ex"}
 MODES = {
     "shared": ({"k8s.ksyun.com/pod-eniip": "true"}, {"ksyun/eni-private-ip": "1"}, "PodEniIP", "podeniips"),
     "exclusive": ({"k8s.ksyun.com/pod-eni": "true"}, {"ksyun/eni": "1"}, "PodEni", "podenis"),
 }
-TIMEOUT = 60.0
+TIMEOUT = 120.0
 
 
 class DemoFailed(Exception):
@@ -40,59 +44,9 @@ def say(text=""):
     print(text, flush=True)
 
 
-def statefulset(name, mode):
-    """The product page's YAML: its annotations, resources and settings, kept in the zone of the container subnet."""
-    annotations, resources = MODES[mode][0], MODES[mode][1]
-    annotations = dict(
-        annotations, **{"k8s.ksyun.com/pod-ip-fixed": "true", "v1.multus-cni.io/default-network": "kube-system/vpc-cni"}
-    )
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": name, "namespace": NAMESPACE},
-        "spec": {
-            "replicas": 1,
-            "serviceName": name,
-            "podManagementPolicy": "OrderedReady",
-            "selector": {"matchLabels": {"ksyun-app": name}},
-            "template": {
-                "metadata": {"labels": {"ksyun-app": name}, "annotations": annotations},
-                "spec": {
-                    "imagePullSecrets": [{"name": "ksyunregistrykey"}],
-                    "nodeSelector": {"topology.kubernetes.io/zone": ZONE},
-                    "affinity": {
-                        "nodeAffinity": {
-                            "requiredDuringSchedulingIgnoredDuringExecution": {
-                                "nodeSelectorTerms": [
-                                    {
-                                        "matchExpressions": [
-                                            {
-                                                "key": "kubernetes.io/hostname",
-                                                "operator": "In",
-                                                "values": ["10.0.0.47", "10.0.0.48"],
-                                            }
-                                        ]
-                                    }
-                                ]
-                            }
-                        }
-                    },
-                    "containers": [
-                        {
-                            "name": "nginx",
-                            "image": "hub.kce.ksyun.com/ksyun/nginx:latest",
-                            "resources": {"limits": resources, "requests": resources},
-                        }
-                    ],
-                },
-            },
-        },
-    }
-
-
 class Demo:
     def __init__(self, state):
-        self.state = state
+        self.state, self.root = state, Path(state["root"])
         api = config.new_client_from_config(config_file=state["kubeconfig"])
         self.core, self.apps, self.custom = client.CoreV1Api(api), client.AppsV1Api(api), client.CustomObjectsApi(api)
         # The emulator wants signed requests, not real keys; the secret must not equal any shown text (Ansible masks it).
@@ -103,6 +57,7 @@ class Demo:
             KSYUN_SECRET_ACCESS_KEY="demo-secret-key-not-real",
             KSYUN_REGION="cn-beijing-6",
             KSYUN_ENDPOINT="http://" + state["ksyun_endpoint"],
+            K8S_AUTH_KUBECONFIG=state["kubeconfig"],
             ANSIBLE_STDOUT_CALLBACK="oneline",
             ANSIBLE_LOCALHOST_WARNING="false",
             ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
@@ -195,6 +150,30 @@ class Demo:
             raise DemoFailed(f"ksyun.kce.{name} failed: {out.stdout.strip()} {out.stderr.strip()}")
         return json.loads(out.stdout.split("=>", 1)[1])
 
+    def playbook(self, name, *extra):
+        """``ansible-playbook ksyun.kce.<name>``: print the command and the lines worth reading, return the output."""
+        argv = [str(Path(sys.executable).parent / "ansible-playbook"), f"ksyun.kce.{name}", *extra]
+        shown = " ".join(a if " " not in a else f"'{a}'" for a in argv[1:])
+        say("$ ansible-playbook " + shown.replace(str(self.root) + "/", "").replace(str(STATEFULSETS.parent) + "/", ""))
+        env = dict(
+            self.env, ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_DISPLAY_SKIPPED_HOSTS="false", ANSIBLE_NOCOLOR="1"
+        )
+        out = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, cwd=self.root)
+        for line in out.stdout.splitlines():
+            text = line.strip()
+            text = (text[len('"msg": ') :] if text.startswith('"msg": ') else text).strip('"')
+            if (
+                text.startswith(("PLAY [", "localhost "))
+                or text.startswith(("PASS ", "FAIL "))
+                or " ENI mode, zone " in text
+            ):
+                say("  " + text)
+        if out.returncode != 0:
+            raise DemoFailed(
+                f"ansible-playbook ksyun.kce.{name} failed (rc {out.returncode}):\n{out.stdout[-3000:]}{out.stderr[-2000:]}"
+            )
+        return out.stdout
+
     def show_cloud(self, ip, mode):
         """The ENI that holds ip (ksyun.kce.eni_info); in shared mode also whether the subnet keeps it reserved (ksyun.kce.subnet_info)."""
         enis = self.module("eni_info", {"private_ip_address": ip})["network_interfaces"]
@@ -222,22 +201,25 @@ class Demo:
 
     # --- the demonstration -------------------------------------------------------------------------
 
+    def deploy(self):
+        """multus, VPC-CNI and both StatefulSets, by ansible-playbook ksyun.kce.deploy on the bare sandbox."""
+        say("\n==== deploy: multus, VPC-CNI and the product page's StatefulSet in each ENI mode, with the roles")
+        self.playbook("deploy", "-e", f"@{self.root / 'addons-vars.yml'}", "-e", f"@{STATEFULSETS}")
+
     def run_mode(self, mode):
-        name = "sts" if mode == "shared" else "sts-ex"
+        name = NAMES[mode]
         pod_name = f"{name}-0"
         say(
             f'\n==== {mode} ENI mode: annotation {next(iter(MODES[mode][0]))}: "true", resource {next(iter(MODES[mode][1]))}: "1"'
         )
-        say(f"$ kubectl apply -f statefulset.yaml   # StatefulSet {name}, replicas 1, fixed Pod IP on")
-        self.apps.create_namespaced_stateful_set(NAMESPACE, statefulset(name, mode))
         first = self.running(pod_name)
         ip = first.status.pod_ip
         self.get_po_owide(pod_name)
         self.get_records(mode)
         eni_before = self.show_cloud(ip, mode)[0]
 
-        say(f'\n$ kubectl delete po {pod_name}\npod "{pod_name}" deleted')
-        self.core.delete_namespaced_pod(pod_name, NAMESPACE)
+        say()
+        self.playbook("verify_fixed_ip", "-e", json.dumps({"verify_fixed_ip_statefulsets": [{"name": name}]}))
         again = self.running(pod_name, other_than=first.metadata.uid)
         self.get_po_owide(pod_name)
         if again.status.pod_ip != ip:
@@ -287,8 +269,9 @@ def main() -> int:
         sandbox.down(out=sys.stdout, root=root, quiet=True)
     outcome, code = [], 1
     try:
-        state = sandbox.up(out=sys.stdout, root=root)
+        state = sandbox.up(out=sys.stdout, root=root, addons=False)
         demo = Demo(state)
+        demo.deploy()
         for mode in MODES:
             outcome.append(demo.run_mode(mode))
         code = 0
@@ -301,8 +284,8 @@ def main() -> int:
         sandbox.down(out=sys.stdout, root=root)
     say("\n" + "\n".join(outcome))
     say(
-        f"{'PASS' if code == 0 else 'FAIL'}: the product page's demonstration (delete sts-0, same IP) in shared and exclusive "
-        f"ENI mode, {time.monotonic() - started:.0f}s"
+        f"{'PASS' if code == 0 else 'FAIL'}: the product page's demonstration with ansible-playbook (deploy; delete sts-0, same"
+        f" IP; away and back on another node, same IP) in shared and exclusive ENI mode, {time.monotonic() - started:.0f}s"
     )
     return code
 

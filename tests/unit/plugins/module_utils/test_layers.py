@@ -56,3 +56,20 @@ def test_every_layer_folder_is_checked():
 
 def test_module_utils_holds_layer_folders_only():
     assert sorted(p.name for p in MODULE_UTILS.glob("*.py")) == [], "every module_utils file belongs to a layer folder"
+
+
+# Controller plugins (filters, lookups) build objects for the roles on the controller: they may use the domain and the
+# pure builders below it, never a module_utils part that talks to the cloud or the cluster.
+CONTROLLER_PLUGIN_IMPORTS = {PACKAGE + ".k8s.crds", PACKAGE + ".flows.cluster_config"}
+
+
+def test_filters_and_lookups_import_only_the_domain_and_pure_builders():
+    plugins = MODULE_UTILS.parent
+    found = []
+    for path in sorted([*plugins.glob("filter/*.py"), *plugins.glob("lookup/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGE + "."):
+                if layer(node.module) != "fixed_ip" and node.module not in CONTROLLER_PLUGIN_IMPORTS:
+                    found.append("%s/%s imports %s" % (path.parent.name, path.name, node.module))
+    assert not found, "\n".join(found)
+    assert list(plugins.glob("filter/*.py")), "no filter plugin found: is the path right?"

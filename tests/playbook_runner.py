@@ -69,6 +69,43 @@ def delta(after, before):
     return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
 
 
+def ansible_playbook_json(target, tmp_path, env, secret_access_key, args=(), timeout=300):
+    """``(process, report)`` of ``ansible-playbook [args] target`` with the JSON callback, run in tmp_path with this
+    collection, the caller's environment without its KSYUN_*, ANSIBLE_* and K8S_AUTH_* variables, and env (a value
+    None leaves it unset); fails the test when the secret key shows in the output or the output is not JSON."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("KSYUN_", "ANSIBLE_", "K8S_AUTH_"))}
+    environment.update(
+        {
+            "ANSIBLE_COLLECTIONS_PATH": str(collections_root()),
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+            "ANSIBLE_LOCALHOST_WARNING": "False",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
+            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
+            "ANSIBLE_NOCOLOR": "1",
+        }
+    )
+    environment.update(env)
+    environment = {k: v for k, v in environment.items() if v is not None}
+    proc = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), *args, str(target)],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert secret_access_key not in proc.stdout + proc.stderr, "the secret key leaked into the output"
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        pytest.fail(
+            "ansible-playbook did not print JSON (rc %d):\n%s\n%s"
+            % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])
+        )
+    return proc, report
+
+
 def run_playbook(tasks, tmp_path, emulator_url, secret_access_key, env, module_defaults=None, args=()):
     """``{task name: Step}`` of one run; env: the variables to set (KSYUN_*, ANSIBLE_* and K8S_AUTH_* of the caller are
     never passed on; a value None leaves it unset); args: extra ansible-playbook arguments such as ``--diff``."""
@@ -92,36 +129,7 @@ def run_playbook(tasks, tmp_path, emulator_url, secret_access_key, env, module_d
     ]
     path = tmp_path / ("playbook-%d.yml" % len(list(tmp_path.glob("playbook-*.yml"))))
     path.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("KSYUN_", "ANSIBLE_", "K8S_AUTH_"))}
-    environment.update(
-        {
-            "ANSIBLE_COLLECTIONS_PATH": str(collections_root()),
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-            "ANSIBLE_LOCALHOST_WARNING": "False",
-            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
-            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-            "ANSIBLE_NOCOLOR": "1",
-        }
-    )
-    environment.update(env)
-    environment = {k: v for k, v in environment.items() if v is not None}
-    proc = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), *args, str(path)],
-        cwd=tmp_path,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert secret_access_key not in proc.stdout + proc.stderr, "the secret key leaked into the output"
-    try:
-        report = json.loads(proc.stdout)
-    except ValueError:
-        pytest.fail(
-            "ansible-playbook did not print JSON (rc %d):\n%s\n%s"
-            % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])
-        )
+    _proc, report = ansible_playbook_json(path, tmp_path, env, secret_access_key, args)
     results, counters = {}, []
     for entry in report["plays"][0]["tasks"]:
         host = entry["hosts"].get("localhost", {})

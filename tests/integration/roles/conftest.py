@@ -7,8 +7,6 @@ Set KSYUN_KCE_SANDBOX_DIR to keep this sandbox apart from others running on the 
 
 import importlib.util
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,9 +14,9 @@ import pytest
 import yaml
 from kubernetes.client.rest import ApiException
 
+from playbook_runner import ansible_playbook_json
 from sandbox.addons import addons_vars
 from sandbox.controlplane.cluster import DEFAULT_TOPOLOGY
-from sandbox.paths import collections_root
 
 _FIXED_IP = Path(__file__).resolve().parents[1] / "fixed_ip"
 if str(_FIXED_IP) not in sys.path:
@@ -45,8 +43,6 @@ baseline = _SHARED.baseline
 namespace = _SHARED.namespace
 wait_until_quiet = _SHARED.wait_until_quiet
 ACCESS_KEY_ID, SECRET_ACCESS_KEY, REGION = _SHARED.ACCESS_KEY_ID, _SHARED.SECRET_ACCESS_KEY, _SHARED.REGION
-
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 
 class Run:
@@ -92,42 +88,16 @@ def ansible(sandbox_state, kube, emulator, emulator_url, wait_for, tmp_path):
             path = tmp_path / ("playbook-%d.yml" % len(list(tmp_path.glob("playbook-*.yml"))))
             path.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
             target = str(path)
-        environment = {k: v for k, v in os.environ.items() if not k.startswith(("KSYUN_", "ANSIBLE_", "K8S_AUTH_"))}
-        environment.update(
-            {
-                "ANSIBLE_COLLECTIONS_PATH": str(collections_root()),
-                "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-                "ANSIBLE_LOCALHOST_WARNING": "False",
-                "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
-                "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-                "ANSIBLE_NOCOLOR": "1",
-                "ANSIBLE_PIPELINING": "True",
-                "K8S_AUTH_KUBECONFIG": sandbox_state["kubeconfig"],
-                "KSYUN_ACCESS_KEY_ID": ACCESS_KEY_ID,
-                "KSYUN_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
-                "KSYUN_REGION": REGION,
-                "KSYUN_ENDPOINT": emulator_url,
-            }
-        )
+        environment = {
+            "ANSIBLE_PIPELINING": "True",
+            "K8S_AUTH_KUBECONFIG": sandbox_state["kubeconfig"],
+            "KSYUN_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "KSYUN_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "KSYUN_REGION": REGION,
+            "KSYUN_ENDPOINT": emulator_url,
+        }
         environment.update(env or {})
-        environment = {k: v for k, v in environment.items() if v is not None}
-        proc = subprocess.run(
-            [str(ANSIBLE_PLAYBOOK), *args, target],
-            cwd=tmp_path,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert SECRET_ACCESS_KEY not in proc.stdout + proc.stderr, "the secret key leaked into the output"
-        try:
-            report = json.loads(proc.stdout)
-        except ValueError:
-            pytest.fail(
-                "ansible-playbook did not print JSON (rc %d):\n%s\n%s"
-                % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])
-            )
+        proc, report = ansible_playbook_json(target, tmp_path, environment, SECRET_ACCESS_KEY, args, timeout=600)
         return Run(proc, report)
 
     return run

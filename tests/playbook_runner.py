@@ -129,7 +129,7 @@ def run_playbook(tasks, tmp_path, emulator_url, secret_access_key, env, module_d
     ]
     path = tmp_path / ("playbook-%d.yml" % len(list(tmp_path.glob("playbook-*.yml"))))
     path.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
-    _proc, report = ansible_playbook_json(path, tmp_path, env, secret_access_key, args)
+    proc, report = ansible_playbook_json(path, tmp_path, env, secret_access_key, args)
     results, counters = {}, []
     for entry in report["plays"][0]["tasks"]:
         host = entry["hosts"].get("localhost", {})

@@ -43,26 +43,13 @@ _raw:
 """
 
 
-from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-# The same rules flows.cluster_config applies to the crdGroup / crdVersion keys of the VPC-CNI ConfigMap.
-from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import GROUP_PATTERN, VERSION_PATTERN
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_GROUP, DEFAULT_VERSION, KINDS, crd
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
+from ansible_collections.ksyun.kce.plugins.plugin_utils.record_api import record_api_args
 
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
-        unknown = sorted(set(kwargs) - {"group", "version"})
-        if terms or unknown:
-            raise AnsibleLookupError(
-                "fixed_ip_crds takes only group= and version=, not %s" % ", ".join(map(repr, list(terms) + unknown))
-            )
-        group, version = kwargs.get("group", DEFAULT_GROUP), kwargs.get("version", DEFAULT_VERSION)
-        if not GROUP_PATTERN.fullmatch(group or ""):
-            raise AnsibleLookupError(
-                "fixed_ip_crds: group %r is not an API group; use a DNS name such as k8s.ksyun.com" % group
-            )
-        if not VERSION_PATTERN.fullmatch(version or ""):
-            raise AnsibleLookupError("fixed_ip_crds: version %r is not an API version; use v1 or v1beta1" % version)
+        group, version, _extra = record_api_args("fixed_ip_crds", terms, kwargs)
         return [crd(kind, group, version) for kind in KINDS]

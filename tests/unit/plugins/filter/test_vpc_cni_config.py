@@ -74,3 +74,28 @@ def test_each_object_has_its_own_file_under_its_role_prefix():
         manifest_file_name(ds, "a__b")
     with pytest.raises(AnsibleFilterError, match="not a Kubernetes object"):
         manifest_file_name({"kind": "Pod"}, "x")
+
+
+def test_the_zone_guard_lookup_builds_a_policy_and_binding_per_record_kind():
+    from ansible_collections.ksyun.kce.plugins.lookup.fixed_ip_zone_guard import LookupModule as ZoneGuard
+
+    objects = ZoneGuard().run([], {}, group="example.com", version="v1beta1", labels={"team": "net"})
+    assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
+        ("MutatingAdmissionPolicy", "ksyun-fixed-ip-zone-podeni"),
+        ("MutatingAdmissionPolicyBinding", "ksyun-fixed-ip-zone-podeni"),
+        ("MutatingAdmissionPolicy", "ksyun-fixed-ip-zone-podeniip"),
+        ("MutatingAdmissionPolicyBinding", "ksyun-fixed-ip-zone-podeniip"),
+    ]
+    policy, binding = objects[2], objects[3]
+    assert policy["spec"]["paramKind"] == {"apiVersion": "example.com/v1beta1", "kind": "PodEniIP"}
+    assert policy["spec"]["failurePolicy"] == "Ignore" and policy["metadata"]["labels"] == {"team": "net"}
+    assert "k8s.ksyun.com/pod-ip-fixed" in policy["spec"]["matchConditions"][0]["expression"]
+    assert "'Reclaiming'" in policy["spec"]["matchConditions"][1]["expression"]
+    patch = policy["spec"]["mutations"][0]["jsonPatch"]["expression"]
+    assert '"/spec/nodeSelector/topology.kubernetes.io~1zone"' in patch and '{"topology.kubernetes.io/zone":' in patch
+    assert binding["spec"] == {
+        "policyName": "ksyun-fixed-ip-zone-podeniip",
+        "paramRef": {"selector": {}, "parameterNotFoundAction": "Allow"},
+    }
+    with pytest.raises(AnsibleLookupError, match="takes only group=, labels=, version=, not 'zone'"):
+        ZoneGuard().run([], {}, zone="cn-beijing-6a")

@@ -66,7 +66,9 @@ CONTROLLER_PLUGIN_IMPORTS = {PACKAGE + ".k8s.crds", PACKAGE + ".flows.cluster_co
 def test_filters_and_lookups_import_only_the_domain_and_pure_builders():
     plugins = MODULE_UTILS.parent
     found = []
-    for path in sorted([*plugins.glob("filter/*.py"), *plugins.glob("lookup/*.py")]):
+    for path in sorted(
+        [*plugins.glob("filter/*.py"), *plugins.glob("lookup/*.py"), *plugins.glob("plugin_utils/*.py")]
+    ):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGE + "."):
                 if layer(node.module) != "fixed_ip" and node.module not in CONTROLLER_PLUGIN_IMPORTS:

@@ -17,6 +17,7 @@ import time
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.drift import find_drift, subnet_picture
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reclaim import (
+    LivePods,
     ReclaimOptions,
     plan_reclaim,
     reservation_item,
@@ -62,6 +63,12 @@ def profiled(name, call, top, out):
     return seconds
 
 
+def recheck(due, cloud, pods, now, options):
+    """As run_reclaim does under a subnet lock: the live pods indexed once, then one decision per due item."""
+    live = LivePods(pods)
+    return [reservation_item(record, cloud, live, now, reclaim.CLUSTER, options, {}) for record in due]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile_plan", description=__doc__)
     parser.add_argument("-n", type=int, default=10000, help="reservations (default %(default)s)")
@@ -96,7 +103,7 @@ def main(argv=None):
     )
     profiled(
         "re-check of %d due items (reservation_item each)" % len(due),
-        lambda: [reservation_item(record, cloud, pods, now, reclaim.CLUSTER, options, {}) for record in due],
+        lambda: recheck(due, cloud, pods, now, options),
         args.top,
         out,
     )

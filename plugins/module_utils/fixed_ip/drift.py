@@ -252,14 +252,17 @@ def subnet_picture(subnet: SubnetSnapshot, cloud: CloudSnapshot, records: Iterab
     network = ipaddress.ip_network(subnet.cidr, strict=False)
     first = ipaddress.ip_address(subnet.first_ip) if subnet.first_ip else network.network_address + 2
     last = ipaddress.ip_address(subnet.last_ip) if subnet.last_ip else network.broadcast_address - 1
+    # Sets once per subnet: a /16 has 65,534 addresses to classify against every ENI's IPs.
+    held = {ip for eni in cloud.enis for ip in (eni.primary_ip, *eni.secondary_ips) if ip}
+    reserved, available = frozenset(subnet.reserved_ips), frozenset(subnet.available_ips)
     addresses, counts = [], {"held": 0, "reserved": 0, "free": 0, "kept": 0}
     for value in range(int(first), int(last) + 1):
         ip = str(ipaddress.ip_address(value))
-        if cloud.holder_of(ip) is not None:
+        if ip in held:
             state = "held"
-        elif ip in subnet.reserved_ips:
+        elif ip in reserved:
             state = "reserved"
-        elif ip in subnet.available_ips:
+        elif ip in available:
             state = "free"
         else:
             state = "kept"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, List, Mapping, Optional, Tuple
+from typing import Iterable, List, Mapping, Optional, Tuple, Union
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
     Action,
@@ -120,8 +120,8 @@ def ordinal_of(record: Reservation) -> Optional[int]:
     return int(tail) if tail.isdigit() else None
 
 
-class _Live:
-    """What the live pods hold: names, uids and IPs (a pod's status IP)."""
+class LivePods:
+    """What the live pods hold: names, uids and IPs (a pod's status IP), indexed once for many decisions."""
 
     def __init__(self, pods: Iterable[PodSnapshot]) -> None:
         pods = list(pods)
@@ -142,7 +142,7 @@ class _Live:
 
 def _due(
     record: Reservation,
-    live: _Live,
+    live: LivePods,
     now: datetime,
     options: ReclaimOptions,
     statefulsets: Optional[Mapping[Tuple[str, str], StatefulSetSnapshot]],
@@ -213,20 +213,22 @@ def _due(
 def reservation_item(
     record: Reservation,
     cloud: CloudSnapshot,
-    live_pods: Iterable[PodSnapshot],
+    live_pods: Union[Iterable[PodSnapshot], LivePods],
     now: datetime,
     cluster: str,
     options: ReclaimOptions = ReclaimOptions(),
     statefulsets: Optional[Mapping[Tuple[str, str], StatefulSetSnapshot]] = None,
 ) -> ReclaimItem:
-    """The decision for one reservation (reclaim re-plans each item this way under its subnet lock, right before it runs)."""
-    return _reservation_item(record, cloud, _Live(live_pods), now, cluster, options, statefulsets)
+    """The decision for one reservation (reclaim re-plans each item this way under its subnet lock, right before it runs);
+    live_pods may be a LivePods built once for all items of a subnet."""
+    live = live_pods if isinstance(live_pods, LivePods) else LivePods(live_pods)
+    return _reservation_item(record, cloud, live, now, cluster, options, statefulsets)
 
 
 def _reservation_item(
     record: Reservation,
     cloud: CloudSnapshot,
-    live: _Live,
+    live: LivePods,
     now: datetime,
     cluster: str,
     options: ReclaimOptions,
@@ -288,7 +290,7 @@ def plan_manual_reclaim(
     """The product FAQ's emergency reclaim of one reservation, whatever its retention; refused while a live pod holds the
     IP (by UID, or by the IP in its status) unless force, which frees it under the running pod."""
     check_cluster_name(cluster_name)
-    live = _Live(live_pods)
+    live = LivePods(live_pods)
     holder = live.uids.get(record.pod_uid) if record.pod_uid else None
     user = holder or live.using([record.ip] if isinstance(record.ip, str) and record.ip else [])
     if user is not None and not user.deleting and not force:
@@ -304,7 +306,7 @@ def plan_manual_reclaim(
 
 
 def _eni_item(
-    eni: EniSnapshot, mode: Mode, live: _Live, now: datetime, options: ReclaimOptions, recorded_ips
+    eni: EniSnapshot, mode: Mode, live: LivePods, now: datetime, options: ReclaimOptions, recorded_ips
 ) -> Optional[ReclaimItem]:
     min_orphan_age = options.min_orphan_age
     name = "ENI %s (%s)" % (eni.eni_id, eni.name)
@@ -366,7 +368,7 @@ def plan_reclaim(
     """
     check_cluster_name(cluster_name)
     records = sorted(reservations, key=lambda r: (r.kind, r.namespace, r.label()))
-    live = _Live(live_pods)
+    live = LivePods(live_pods)
     items = [
         dataclasses.replace(
             _reservation_item(record, cloud, live, now, cluster_name, options, statefulsets), target=record.label()

@@ -181,13 +181,25 @@ class CloudSnapshot:
 
     enis: Tuple[EniSnapshot, ...] = ()
     subnets: Tuple[SubnetSnapshot, ...] = ()
+    # Indexes built once (a plan asks thousands of times; each question used to scan every ENI).
+    _by_id: Dict[str, EniSnapshot] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _by_ip: Dict[str, EniSnapshot] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "enis", tuple(self.enis or ()))
         object.__setattr__(self, "subnets", tuple(self.subnets or ()))
+        by_id: Dict[str, EniSnapshot] = {}
+        by_ip: Dict[str, EniSnapshot] = {}
+        for eni in self.enis:
+            by_id.setdefault(eni.eni_id, eni)
+            for ip in (eni.primary_ip, *eni.secondary_ips):
+                if ip:
+                    by_ip.setdefault(ip, eni)
+        object.__setattr__(self, "_by_id", by_id)
+        object.__setattr__(self, "_by_ip", by_ip)
 
     def eni(self, eni_id: Optional[str]) -> Optional[EniSnapshot]:
-        return next((eni for eni in self.enis if eni.eni_id == eni_id), None) if eni_id else None
+        return self._by_id.get(eni_id) if eni_id else None
 
     def enis_named(self, name: str) -> Tuple[EniSnapshot, ...]:
         return tuple(sorted((eni for eni in self.enis if eni.name == name), key=lambda eni: eni.eni_id))
@@ -196,8 +208,8 @@ class CloudSnapshot:
         return tuple(eni for eni in self.enis if instance_id and eni.instance_id == instance_id)
 
     def holder_of(self, ip: str) -> Optional[EniSnapshot]:
-        """The ENI that has ip as its primary or a secondary IP, if any."""
-        return next((eni for eni in self.enis if ip and eni.holds(ip)), None)
+        """The ENI that has ip as its primary or a secondary IP, if any (the first in order if several claim it)."""
+        return self._by_ip.get(ip) if ip else None
 
     def subnet(self, subnet_id: str) -> Optional[SubnetSnapshot]:
         return next((subnet for subnet in self.subnets if subnet.subnet_id == subnet_id), None)

@@ -23,6 +23,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reclaim import 
     ANNOTATION_RETENTION,
     KEEP,
     RECLAIM,
+    LivePods,
     ReclaimItem,
     ReclaimOptions,
     StatefulSetSnapshot,
@@ -197,7 +198,7 @@ def run_reclaim(
             if locks:
                 locks.acquire()
             try:
-                live = read_live_pods(ctx.kube)
+                live = LivePods(read_live_pods(ctx.kube))
                 ready = []
                 for item in by_subnet[subnet_id]:
                     if item.kind == "reservation":

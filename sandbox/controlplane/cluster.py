@@ -88,7 +88,7 @@ def _wait(what: str, check, timeout: float, log: Path, pid: int) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not processes.alive(pid):
-            raise SandboxError(f"{what} exited during start-up; its log is {log}")
+            raise SandboxError(f"{what} exited during start-up; its log is {log}, ending:\n{_tail(log)}")
         try:
             if check():
                 return
@@ -96,6 +96,13 @@ def _wait(what: str, check, timeout: float, log: Path, pid: int) -> None:
             pass
         time.sleep(0.25)
     raise SandboxError(f"{what} was not ready after {timeout:.0f}s; its log is {log}")
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as err:
+        return f"(unreadable: {err})"
 
 
 def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLOGY, addons: bool = True) -> dict:

@@ -1,6 +1,7 @@
 """Start detached processes with their logs in files, and stop them for sure."""
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -9,9 +10,29 @@ from pathlib import Path
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range.
+
+    The ports are chosen before the components start; a port from the ephemeral range (what binding port 0 gives)
+    can be taken in between by an outgoing connection of a component already running (the apiserver's to etcd),
+    and the next component then fails to listen. Outgoing connections never use a port below the range."""
+    low = _ephemeral_low() - 1
+    for _ in range(200):
+        port = random.randint(min(10000, low // 2), low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError(f"no free loopback port below {low + 1} after 200 tries")
+
+
+def _ephemeral_low() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def start(name: str, argv: list, log_dir: Path, env=None) -> int:

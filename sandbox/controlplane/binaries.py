@@ -1,4 +1,4 @@
-"""Build the control-plane binaries once per machine, cached outside the repo by version."""
+"""Build the control-plane binaries and kubectl once per machine, cached outside the repo by version."""
 
 import fcntl
 import hashlib
@@ -14,7 +14,9 @@ from pathlib import Path
 from sandbox.paths import cache_root
 
 HERE = Path(__file__).resolve().parent
-BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
+# Every binary build.sh makes; a cache directory missing one (e.g. built before kubectl was part of the sandbox) is
+# incomplete and built again as a whole, never used as it is.
+BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
 
 
 def module_version(go_mod: Path, module: str) -> str:
@@ -52,8 +54,13 @@ def cache_dir() -> Path:
     return cache_root() / "controlplane" / key
 
 
+def missing(directory: Path) -> list:
+    """The BINARIES that directory lacks (or holds without the executable bit)."""
+    return [b for b in BINARIES if not ((directory / b).is_file() and os.access(directory / b, os.X_OK))]
+
+
 def installed(directory: Path) -> bool:
-    return all((directory / b).is_file() and os.access(directory / b, os.X_OK) for b in BINARIES)
+    return not missing(directory)
 
 
 def ensure_built(out=sys.stderr) -> Path:
@@ -65,15 +72,27 @@ def ensure_built(out=sys.stderr) -> Path:
     with open(directory.parent / ".build.lock", "w", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a second clone or test session waits instead of building alongside
         if not installed(directory):
+            if directory.exists():
+                print(
+                    f"sandbox: {directory} lacks {', '.join(missing(directory))}: building the whole set again",
+                    file=out,
+                    flush=True,
+                )
             _build(directory, out)
     return directory
+
+
+def kubectl(out=sys.stderr) -> Path:
+    """The sandbox's kubectl: built with the control plane from the same Go modules and version."""
+    return ensure_built(out) / "kubectl"
 
 
 def _build(directory: Path, out) -> None:
     v = versions()
     print(
-        f"sandbox: first run on this machine: building Kubernetes {v['kubernetes']} and etcd {v['etcd']} "
-        f"from Go modules into {directory} (8-15 minutes on 2 cores, most of it kube-apiserver; cached for later runs)",
+        f"sandbox: first run on this machine: building Kubernetes {v['kubernetes']} (control plane and kubectl) and "
+        f"etcd {v['etcd']} from Go modules into {directory} (8-15 minutes on 2 cores, most of it kube-apiserver; "
+        "cached for later runs)",
         file=out,
         flush=True,
     )

@@ -8,16 +8,19 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: molecule help demo venv format format-check controlplane sandbox-up sandbox-up-bare sandbox-down sandbox-status sandbox-kubeconfig sanity galaxy-import lint changelog-lint pytest test bench clean-sandbox
+.PHONY: molecule help demo venv format format-check controlplane sandbox-up sandbox-up-bare sandbox-down sandbox-status sandbox-kubeconfig sandbox-env sandbox-kubectl kubectl sanity galaxy-import lint changelog-lint pytest test bench clean-sandbox
 
 help:
 	@echo "make test            - everything CI runs: venv, control-plane build (cached), lint, sanity, galaxy-import, pytest"
 	@echo "make galaxy-import   - build the collection and import it with galaxy-importer (as Galaxy does on upload)"
 	@echo "make demo            - the product page's demonstration (delete sts-0, same IP) in a sandbox of its own; PASS/FAIL"
-	@echo "make sandbox-up      - start the local control plane with the add-ons (multus, VPC-CNI); prints the kubeconfig path"
+	@echo "make sandbox-up      - start the local control plane with the add-ons (multus, VPC-CNI); prints how to use kubectl"
 	@echo "make sandbox-up-bare - the same without any add-on (pods stay ContainerCreating until the add-ons are installed)"
 	@echo "make sandbox-down    - stop it (no process is left behind)"
 	@echo "make sandbox-status  - what runs, with pids and memory"
+	@echo "eval \"\$$(make -s sandbox-env)\"  - KUBECONFIG and PATH for the sandbox's kubectl (built with the control plane)"
+	@echo "make kubectl ARGS=\"get po -owide\"  - one kubectl command against the sandbox"
+	@echo "make -s sandbox-kubeconfig / sandbox-kubectl - the kubeconfig's / kubectl's path"
 	@echo "make molecule        - every molecule scenario (MOLECULE_ARGS=\"-s e2e\" for one), each on a sandbox of its own"
 	@echo "make bench           - benchmarks on loopback (BENCH_ARGS=--quick for a smaller set); prints one table"
 
@@ -46,6 +49,18 @@ sandbox-down: venv
 
 sandbox-kubeconfig: venv
 	@$(PY) -m sandbox kubeconfig
+
+# The real kubectl, built with the control plane (same Go modules and version): eval "$$(make -s sandbox-env)"
+# exports KUBECONFIG and puts it first on PATH; make kubectl ARGS="get po -owide" runs one command.
+sandbox-env: venv
+	@$(PY) -m sandbox env
+
+sandbox-kubectl: venv
+	@$(PY) -m sandbox kubectl-path
+
+ARGS ?=
+kubectl: venv
+	@$(PY) -m sandbox kubectl $(ARGS)
 
 sandbox-status: venv
 	$(PY) -m sandbox status

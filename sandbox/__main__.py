@@ -1,34 +1,61 @@
-"""python -m sandbox build|up [--bare]|down|status|kubeconfig — the local KCE stand-in.
+"""python -m sandbox build|up [--bare]|down|status|kubeconfig|env|kubectl-path|kubectl ARGS... — the local KCE stand-in.
 
 up installs the cluster add-ons (sandbox/addons.py); up --bare leaves them out (no CRDs, ConfigMap,
-NetworkAttachmentDefinition or DaemonSets: pods on the nodes stay ContainerCreating)."""
+NetworkAttachmentDefinition or DaemonSets: pods on the nodes stay ContainerCreating).
+
+kubectl is the real binary built with the control plane (sandbox/kubectl.py): ``env`` prints the shell lines that point
+it at the running sandbox (``eval "$(python -m sandbox env)"``), ``kubectl ARGS...`` runs it once against the sandbox,
+``kubectl-path`` prints where it is."""
 
 import argparse
+import os
 import sys
 
+from sandbox import kubectl
 from sandbox.controlplane import binaries, cluster
 
 
+def _state() -> dict:
+    """The sandbox's state (also while a component is down, so kubectl can look at what is left)."""
+    state = cluster.read_state()
+    if not state:
+        raise cluster.SandboxError("not running; start it with `make sandbox-up`")
+    return state
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["kubectl"]:  # everything after it is kubectl's, flags included
+        try:
+            state = _state()
+            binary = kubectl.path()
+        except (cluster.SandboxError, RuntimeError) as e:
+            print(f"sandbox: {e}", file=sys.stderr)
+            return 1
+        os.execve(binary, [str(binary), *argv[1:]], kubectl.env(state))
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
-    parser.add_argument("command", choices=("build", "up", "down", "status", "kubeconfig"))
+    parser.add_argument(
+        "command", choices=("build", "up", "down", "status", "kubeconfig", "env", "kubectl-path", "kubectl")
+    )
     parser.add_argument("--bare", action="store_true", help="up: without the add-ons (a new cluster before the roles)")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
             print(binaries.ensure_built())
         elif args.command == "up":
-            print(cluster.up(addons=not args.bare)["kubeconfig"])
+            state = cluster.up(addons=not args.bare)
+            print(kubectl.usage(state), file=sys.stderr)
+            print(state["kubeconfig"])
         elif args.command == "down":
             cluster.down()
         elif args.command == "status":
             return cluster.status()
+        elif args.command == "kubectl-path":
+            print(kubectl.path())
+        elif args.command == "env":
+            print(kubectl.exports(_state()), end="")
         else:
-            state = cluster.read_state()
-            if not state:
-                print("sandbox: not running; start it with `make sandbox-up`", file=sys.stderr)
-                return 1
-            print(state["kubeconfig"])
+            print(_state()["kubeconfig"])
     except (cluster.SandboxError, RuntimeError) as e:
         print(f"sandbox: {e}", file=sys.stderr)
         return 1

@@ -3,10 +3,12 @@
 It starts a bare sandbox of its own (control plane, KSYUN emulator, node agent; no add-on), runs
 ``ansible-playbook ksyun.kce.deploy`` with the sandbox's variables and the product page's StatefulSet in shared
 and in exclusive ENI mode (sandbox/demo/statefulsets.yml): multus, VPC-CNI and the fixed-IP StatefulSets. It shows
-``kubectl get po -owide`` and the PodEniIP/PodEni records, runs ``ansible-playbook ksyun.kce.verify_fixed_ip`` (the
-pod deleted and back with the same IP, and the same ENI in exclusive mode), then keeps each pod away (replicas 0) to
-show the IP reserved in the cloud and brings it back on another node of the subnet. The cloud's side is shown through
-the collection's info modules. Ends with PASS or FAIL (exit status 1).
+``kubectl get po -owide`` and the PodEniIP/PodEni records (``kubectl get podeniip``, ``kubectl get podeni``), runs
+``ansible-playbook ksyun.kce.verify_fixed_ip`` (the pod deleted and back with the same IP, and the same ENI in exclusive
+mode), then keeps each pod away (``kubectl scale``, replicas 0) to show the IP reserved in the cloud and brings it back
+on another node of the subnet (``kubectl cordon``). Every ``$ kubectl`` line is the real kubectl built with the control
+plane (sandbox/kubectl.py), run with the sandbox's kubeconfig, and what follows it is its output; the checks read the
+API. The cloud's side is shown through the collection's info modules. Ends with PASS or FAIL (exit status 1).
 """
 
 import json
@@ -20,6 +22,7 @@ from pathlib import Path
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from sandbox import kubectl
 from sandbox.controlplane import cluster as sandbox
 from sandbox.node_agent.vpc_cni import CLUSTER_NAME
 from sandbox.paths import collections_root, state_dir
@@ -48,7 +51,7 @@ class Demo:
     def __init__(self, state):
         self.state, self.root = state, Path(state["root"])
         api = config.new_client_from_config(config_file=state["kubeconfig"])
-        self.core, self.apps, self.custom = client.CoreV1Api(api), client.AppsV1Api(api), client.CustomObjectsApi(api)
+        self.core, self.custom = client.CoreV1Api(api), client.CustomObjectsApi(api)
         # The emulator wants signed requests, not real keys; the secret must not equal any shown text (Ansible masks it).
         self.env = dict(
             os.environ,
@@ -96,38 +99,25 @@ class Demo:
 
         return self.wait(f"pod {name} Running and Ready with an IP", ready)
 
-    def get_po_owide(self, name):
-        """`kubectl get po NAME -owide`, printed from the API."""
-        pod = self.pod(name)
-        say(f"$ kubectl get po {name} -owide")
-        width = max(len(name) + 3, 8)
-        say(
-            f"{'NAME':{width}}{'READY':8}{'STATUS':10}{'RESTARTS':10}{'AGE':6}{'IP':14}{'NODE':12}{'NOMINATED NODE':16}READINESS GATES"
-        )
-        if pod is None:
-            say(f'Error from server (NotFound): pods "{name}" not found')
-            return
-        statuses = pod.status.container_statuses or []
-        ready = sum(1 for s in statuses if s.ready)
-        age = int(time.time() - pod.metadata.creation_timestamp.timestamp())
-        say(
-            f"{name:{width}}{f'{ready}/{len(pod.spec.containers)}':8}{pod.status.phase:10}{'0':10}{f'{age}s':6}"
-            f"{pod.status.pod_ip or '<none>':14}{pod.spec.node_name or '<none>':12}{'<none>':16}<none>"
-        )
+    def kubectl(self, *args, comment=""):
+        """Run the real kubectl against the demo's sandbox: print the command and its output, return its stdout."""
+        say(f"$ kubectl {' '.join(args)}" + (f"   # {comment}" if comment else ""))
+        out = kubectl.run(self.state, *args)
+        for line in (out.stdout + out.stderr).splitlines():
+            say(line)
+        if out.returncode != 0:
+            raise DemoFailed(f"kubectl {' '.join(args)} failed (exit {out.returncode})")
+        return out.stdout
 
-    def get_records(self, mode):
-        """`kubectl get podeniip` / `kubectl get podeni`: the reservation records with their printer columns."""
-        kind, plural = MODES[mode][2], MODES[mode][3]
-        say(f"$ kubectl get {kind.lower()}")
-        say(f"{'NAME':12}{'IP':12}{'ENI':38}{'NODE':12}{'PHASE':10}RETENTION")
-        items = self.custom.list_namespaced_custom_object("k8s.ksyun.com", "v1", NAMESPACE, plural)["items"]
-        for item in items:
-            spec, status = item.get("spec") or {}, item.get("status") or {}
-            say(
-                f"{item['metadata']['name']:12}{spec.get('ip', ''):12}{spec.get('eniId', '') or '<none>':38}"
-                f"{status.get('nodeName', '') or '<none>':12}{status.get('phase', ''):10}{spec.get('retention', '')}"
-            )
-        return items
+    def records(self, mode):
+        """The reservation records of a mode (PodEniIP or PodEni) in the demo's namespace, from the API."""
+        plural = MODES[mode][3]
+        return self.custom.list_namespaced_custom_object("k8s.ksyun.com", "v1", NAMESPACE, plural)["items"]
+
+    def show(self, pod_name, mode):
+        """`kubectl get po NAME -owide` and `kubectl get podeniip` / `kubectl get podeni`, as the product page shows them."""
+        self.kubectl("get", "po", pod_name, "-owide")
+        self.kubectl("get", MODES[mode][2].lower())
 
     def module(self, name, args):
         """Run one of the collection's modules against the emulated cloud (ansible ad hoc) and return its result."""
@@ -214,21 +204,23 @@ class Demo:
         )
         first = self.running(pod_name)
         ip = first.status.pod_ip
-        self.get_po_owide(pod_name)
-        self.get_records(mode)
+        self.show(pod_name, mode)
         eni_before = self.show_cloud(ip, mode)[0]
 
         say()
         self.playbook("verify_fixed_ip", "-e", json.dumps({"verify_fixed_ip_statefulsets": [{"name": name}]}))
         again = self.running(pod_name, other_than=first.metadata.uid)
-        self.get_po_owide(pod_name)
+        self.kubectl("get", "po", pod_name, "-owide")
         if again.status.pod_ip != ip:
             raise DemoFailed(f"{mode}: re-created {pod_name} has IP {again.status.pod_ip}, not {ip}")
 
-        say(f"\n$ kubectl scale sts {name} --replicas=0   # no pod holds the IP now: it stays reserved for {pod_name}")
-        self.apps.patch_namespaced_stateful_set_scale(name, NAMESPACE, {"spec": {"replicas": 0}})
+        say()
+        self.kubectl(
+            "scale", "sts", name, "--replicas=0", comment=f"no pod holds the IP now: it stays reserved for {pod_name}"
+        )
         self.wait(f"{pod_name} deleted", lambda: self.pod(pod_name) is None)
-        records = self.get_records(mode)
+        self.kubectl("get", MODES[mode][2].lower())
+        records = self.records(mode)
         eni_kept, reserved = self.show_cloud(ip, mode)
         if not records or records[0]["status"].get("phase") != "Reserved":
             raise DemoFailed(f"{mode}: the record of {ip} is not Reserved after the pod was deleted")
@@ -238,17 +230,14 @@ class Demo:
             raise DemoFailed(f"exclusive: the ENI of {ip} is not kept detached while no pod holds it")
 
         node = again.spec.node_name
-        say(
-            f"\n$ kubectl cordon {node} && kubectl scale sts {name} --replicas=1   # the pod comes back on another node"
-        )
-        self.core.patch_node(node, {"spec": {"unschedulable": True}})
+        say()
+        self.kubectl("cordon", node, comment=f"{pod_name} comes back on another node")
         try:
-            self.apps.patch_namespaced_stateful_set_scale(name, NAMESPACE, {"spec": {"replicas": 1}})
+            self.kubectl("scale", "sts", name, "--replicas=1")
             moved = self.running(pod_name, other_than=again.metadata.uid)
         finally:
-            self.core.patch_node(node, {"spec": {"unschedulable": False}})
-        self.get_po_owide(pod_name)
-        self.get_records(mode)
+            self.core.patch_node(node, {"spec": {"unschedulable": False}})  # kubectl uncordon, without the noise
+        self.show(pod_name, mode)
         eni_after = self.show_cloud(ip, mode)[0]
         if moved.status.pod_ip != ip or moved.spec.node_name == node:
             raise DemoFailed(

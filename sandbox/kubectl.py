@@ -86,7 +86,11 @@ def usage(state: dict, out=sys.stderr) -> str:
         "sandbox: to use it in this shell (KUBECONFIG and PATH):\n"
         '    eval "$(make -s sandbox-env)"\n'
         "    kubectl get nodes -owide\n"
-        "    kubectl get podeniips -A\n"
-        '  or one command at a time:  make kubectl ARGS="get po -A -owide"\n'
+        + (
+            "    kubectl get podeniips -A\n"
+            if state.get("addons", True)
+            else "    kubectl get po -A   # bare: no CRDs yet\n"
+        )
+        + '  or one command at a time:  make kubectl ARGS="get po -A -owide"\n'
         f"  or by hand:                export KUBECONFIG={state['kubeconfig']}; {kubectl} get nodes"
     )

@@ -6,11 +6,15 @@
 A node's eni_quota and ip_quota are the API's NetworkInterfaceCount and PrivateIpCount. Whether they
 include the primary ENI / primary IP, and whether the IP quota is per ENI or per instance, is unknown
 (docs/sandbox.md); CloudBehaviour says which, and the flows and the cloud modules both ask here.
+
+The checks (check_room_for_eni, check_ip_quota) refuse a plan; the counts (eni_room, pod_ip_room and the capacities of
+an empty node) say how many more ENIs or pod IPs a node can take, as a device plugin reports ksyun/eni and
+ksyun/eni-private-ip (the sandbox's node agent does).
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import AbstractSet, Optional
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import InvalidSettings, PlacementError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour
@@ -88,6 +92,47 @@ def ip_room(
             if eni is None or other.eni_id != eni.eni_id
         )
     return node.ip_quota - used
+
+
+def eni_room(node: NodeSnapshot, cloud: CloudSnapshot, behaviour: CloudBehaviour) -> int:
+    """How many more ENIs (each with its primary IP only) the node can take now: its ENI slots left and, where the IP
+    quota is per instance and counts primary IPs, no more than the IPs the instance has left."""
+    room = node.eni_quota - enis_counted(node, cloud, behaviour)
+    if behaviour.ip_quota_per_instance and behaviour.ip_quota_counts_primary:
+        room = min(room, ip_room(node, cloud, behaviour, None) + 1)
+    return max(room, 0)
+
+
+def pod_ip_room(
+    node: NodeSnapshot, cloud: CloudSnapshot, behaviour: CloudBehaviour, pod_enis: AbstractSet[str] = frozenset()
+) -> int:
+    """How many more pod IPs (secondary IPs) the node can take now: the room left on its attached ENIs named in
+    pod_enis (the ENIs that carry pod IPs; no other ENI takes one), then on new ENIs in the room eni_room leaves."""
+    carriers = [eni for eni in cloud.enis_on(node.instance_id) if eni.eni_id in pod_enis and not eni.is_primary]
+    new_enis = eni_room(node, cloud, behaviour)
+    if behaviour.ip_quota_per_instance:
+        # One budget for the whole instance: an ENI that carries pod IPs takes them all; a new one costs its primary IP.
+        if carriers:
+            return max(ip_room(node, cloud, behaviour, carriers[0]), 0)
+        return max(ip_room(node, cloud, behaviour, None), 0) if new_enis else 0
+    on_carriers = sum(max(ip_room(node, cloud, behaviour, eni), 0) for eni in carriers)
+    return on_carriers + new_enis * max(ip_room(node, cloud, behaviour, None), 0)
+
+
+def bare_instance(node: NodeSnapshot) -> CloudSnapshot:
+    """The node's instance as it boots: its primary ENI with its primary IP, nothing else."""
+    primary = EniSnapshot("", "", "", node.zone, node.instance_id, is_primary=True)
+    return CloudSnapshot(enis=(primary,))
+
+
+def eni_capacity(node: NodeSnapshot, behaviour: CloudBehaviour) -> int:
+    """The ENIs an empty node can take for pods: eni_room of its bare instance."""
+    return eni_room(node, bare_instance(node), behaviour)
+
+
+def pod_ip_capacity(node: NodeSnapshot, behaviour: CloudBehaviour) -> int:
+    """The pod IPs an empty node can hold: pod_ip_room of its bare instance (every one on new ENIs)."""
+    return pod_ip_room(node, bare_instance(node), behaviour)
 
 
 def ip_quota_text(node: NodeSnapshot, behaviour: CloudBehaviour) -> str:

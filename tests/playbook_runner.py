@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,10 @@ import yaml
 from sandbox.paths import collections_root
 
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+# counters_query: "" for every call, or "?caller=<access key id>" for the calls of the modules under test only.
 COUNTERS = (
-    "{{ lookup('ansible.builtin.url', emulator_url ~ '/_emulator/counters', use_proxy=false, split_lines=false)"
-    " | from_json }}"
+    "{{ lookup('ansible.builtin.url', emulator_url ~ '/_emulator/counters' ~ counters_query, use_proxy=false,"
+    " split_lines=false) | from_json }}"
 )
 
 
@@ -106,9 +108,10 @@ def ansible_playbook_json(target, tmp_path, env, secret_access_key, args=(), tim
     return proc, report
 
 
-def run_playbook(tasks, tmp_path, emulator_url, secret_access_key, env, module_defaults=None, args=()):
+def run_playbook(tasks, tmp_path, emulator_url, secret_access_key, env, module_defaults=None, args=(), caller=None):
     """``{task name: Step}`` of one run; env: the variables to set (KSYUN_*, ANSIBLE_* and K8S_AUTH_* of the caller are
-    never passed on; a value None leaves it unset); args: extra ansible-playbook arguments such as ``--diff``."""
+    never passed on; a value None leaves it unset); args: extra ansible-playbook arguments such as ``--diff``;
+    caller: count only the calls signed with this access key id (on an emulator others call too), else every call."""
     names = [task["name"] for task in tasks]
     assert len(set(names)) == len(names), "task names must be unique: %s" % names
     body = [{"name": "counters before", "ansible.builtin.set_fact": {"counters_after": COUNTERS}}]
@@ -122,7 +125,10 @@ def run_playbook(tasks, tmp_path, emulator_url, secret_access_key, env, module_d
             "name": "integration",
             "hosts": "localhost",
             "gather_facts": False,
-            "vars": {"emulator_url": emulator_url},
+            "vars": {
+                "emulator_url": emulator_url,
+                "counters_query": "" if caller is None else "?" + urllib.parse.urlencode({"caller": caller}),
+            },
             "module_defaults": module_defaults or {},
             "tasks": body,
         }

@@ -1,10 +1,12 @@
 """The JSON admin endpoint under ``/_emulator/``: state, counters, settings, faults, reset."""
 
+from urllib.parse import parse_qs
+
 from .actions import ACTIONS
 from .errors import CODES
 
 
-def _routes(emu):
+def _routes(emu, query):
     def state(_body):
         with emu.state.lock:
             emu.state.settle()
@@ -34,7 +36,7 @@ def _routes(emu):
         ("GET", "/_emulator/health"): lambda _: {"ok": True, "url": emu.url},
         ("GET", "/_emulator/state"): state,
         ("POST", "/_emulator/reset"): reset,
-        ("GET", "/_emulator/counters"): lambda _: {"counters": emu.counters.as_dict()},
+        ("GET", "/_emulator/counters"): lambda _: {"counters": emu.counters.as_dict(query.get("caller", [None])[-1])},
         ("POST", "/_emulator/counters/reset"): reset_counters,
         ("GET", "/_emulator/settings"): lambda _: {"settings": emu.settings.as_dict()},
         ("POST", "/_emulator/settings"): set_settings,
@@ -48,9 +50,10 @@ def _routes(emu):
     }
 
 
-def handle(emu, method, path, body):
-    """``(status, payload)`` for an admin request; ``body`` is the parsed JSON object (or {})."""
-    routes = _routes(emu)
+def handle(emu, method, path, body, query=""):
+    """``(status, payload)`` for an admin request; ``body`` is the parsed JSON object (or {}), ``query`` the query string
+    (``GET /_emulator/counters?caller=<access key id>``: the calls of that caller only)."""
+    routes = _routes(emu, parse_qs(query, keep_blank_values=True))
     route = routes.get((method, path.rstrip("/") or path))
     if route is None:
         known = sorted("%s %s" % key for key in routes)

@@ -1,6 +1,7 @@
 """A tiny client for the ``/_emulator/`` admin endpoint (tests, benchmarks, the node agent)."""
 
 import json
+import urllib.parse
 import urllib.request
 
 
@@ -22,8 +23,10 @@ class AdminClient:
     def state(self):
         return self._call("GET", "state")["state"]
 
-    def counters(self):
-        return self._call("GET", "counters")["counters"]
+    def counters(self, caller=None):
+        """The call counters: the totals, or (caller: an access key id) the calls that caller signed."""
+        path = "counters" if caller is None else "counters?" + urllib.parse.urlencode({"caller": caller})
+        return self._call("GET", path)["counters"]
 
     def reset_counters(self):
         return self._call("POST", "counters/reset", {})

@@ -1,6 +1,7 @@
 """HTTP: parse a KSYUN call (query string and form body merged), apply faults, answer JSON."""
 
 import json
+import re
 import socket
 import sys
 import time
@@ -10,6 +11,14 @@ from urllib.parse import parse_qsl, urlsplit
 from . import admin
 from .actions import is_write
 from .errors import ApiError
+
+_CALLER = re.compile(r"Credential=([^/,\s]+)/")
+
+
+def caller_of(headers, flat):
+    """The access key id a call was signed with (SigV4 scope, else the SDK's Accesskey parameter); "" if none."""
+    signed = _CALLER.search(headers.get("Authorization") or "")
+    return signed.group(1) if signed else flat.get("Accesskey", "")
 
 
 def merge_params(query, body):
@@ -67,7 +76,7 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError as exc:
                 self._send(400, {"error": "admin body is not JSON: %s" % exc})
                 return
-            self._send(*admin.handle(self.emulator, self.command, url.path, payload))
+            self._send(*admin.handle(self.emulator, self.command, url.path, payload, url.query))
             return
         self._api(url.query, body)
 
@@ -81,12 +90,13 @@ class Handler(BaseHTTPRequestHandler):
             early = None
         action = flat.get("Action", "")
         write = is_write(action)
-        emu.counters.count(action or "(no Action)", write)
+        caller = caller_of(self.headers, flat)
+        emu.counters.count(action or "(no Action)", write, caller)
         decision = emu.faults.decide(action, write)
         if decision.latency:
             time.sleep(decision.latency)
         if decision.kind:
-            emu.counters.fault(decision.kind)
+            emu.counters.fault(decision.kind, caller)
         if decision.kind == "drop":
             self._drop()
             return

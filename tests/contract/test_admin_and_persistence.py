@@ -6,10 +6,12 @@ import re
 import subprocess
 import sys
 import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
 from sandbox.ksyun_emulator import Emulator
 from sandbox.ksyun_emulator.admin_client import AdminClient
 
@@ -27,6 +29,34 @@ def test_counters_split_reads_and_writes_per_action_and_can_be_reset(client, adm
     assert (counters["total_reads"], counters["total_writes"]) == (1, 1)
     admin.reset_counters()
     assert admin.counters()["total_reads"] == 0
+
+
+def test_counters_keep_each_callers_calls_apart_by_the_access_key_it_signed_with(client, admin, emulator, ids):
+    other = KsyunClient(
+        access_key_id="AKLTsomeoneelse", secret_access_key="x", region=ids.region, endpoint=emulator.url
+    )
+    other.describe_network_interfaces(filters={"instance-id": [ids.node_47, ids.node_48]})
+    other.describe_network_interfaces()
+    client.describe_subnets()
+    emulator.settings.update({"require_auth": False})
+    urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+        emulator.url + "/?Action=DescribeSubnets&Version=2016-03-04&Service=vpc", timeout=10
+    ).read()
+    me = client.config.access_key_id
+    mine = admin.counters(caller=me)
+    assert mine["reads"] == {"DescribeSubnets": 1} and mine["writes"] == {} and mine["caller"] == me
+    assert admin.counters(caller="AKLTsomeoneelse")["reads"] == {"DescribeNetworkInterfaces": 2}
+    assert admin.counters(caller="")["reads"] == {"DescribeSubnets": 1}, "an unsigned call has the caller ''"
+    assert admin.counters(caller="nobody")["total_reads"] == 0
+    total = admin.counters()
+    assert total["reads"] == {"DescribeSubnets": 2, "DescribeNetworkInterfaces": 2}, "the totals count every caller"
+    assert total["callers"] == {
+        "": {"total_reads": 1, "total_writes": 0},
+        "AKLTsomeoneelse": {"total_reads": 2, "total_writes": 0},
+        me: {"total_reads": 1, "total_writes": 0},
+    }
+    admin.reset_counters()
+    assert admin.counters(caller=me)["total_reads"] == 0 and admin.counters()["callers"] == {}
 
 
 def test_the_state_dump_shows_what_the_api_changed_and_reset_restores_the_topology(client, admin, ids):

@@ -1,6 +1,7 @@
 """Fixtures for the fixed IP modules: the local sandbox (real kube-apiserver, the KSYUN emulator, the node agent),
 a namespace per test whose cloud leftovers are freed afterwards, and a runner that plays tasks with the real
-``ansible-playbook`` and returns each task's result with the emulator's read and write counts it caused
+``ansible-playbook`` and returns each task's result with the emulator's read and write counts it caused (the calls
+signed with the tests' access key, so the node agent's own calls never count)
 (sandbox_state, kube and wait_for: tests/fixtures_sandbox.py; the runner: tests/playbook_runner.py).
 
 Set KSYUN_KCE_SANDBOX_DIR to keep this sandbox apart from others running on the same machine.
@@ -191,6 +192,9 @@ def playbook(sandbox_state, kube, emulator, emulator_url, wait_for, tmp_path):
             "KSYUN_ENDPOINT": emulator_url,
         }
         environment.update(env or {})
-        return run_playbook(tasks, tmp_path, emulator_url, SECRET_ACCESS_KEY, environment, args=("--diff",))
+        # The node agent polls the same emulator (its device plugin): count the calls of the modules under test only.
+        return run_playbook(
+            tasks, tmp_path, emulator_url, SECRET_ACCESS_KEY, environment, args=("--diff",), caller=ACCESS_KEY_ID
+        )
 
     return run

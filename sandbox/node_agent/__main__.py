@@ -10,6 +10,7 @@ from kubernetes import client, config, dynamic
 
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.retry import RetryPolicy
+from sandbox.node_agent.devices import RESYNC_SECONDS, DevicePlugin
 from sandbox.node_agent.nodes import NodeSpec, heartbeat, register
 from sandbox.node_agent.pods import PodController
 
@@ -22,6 +23,12 @@ def main(argv=None) -> int:
     parser.add_argument("--nodes", required=True, help="JSON file: a list of node specs")
     parser.add_argument("--ksyun-endpoint", required=True, help="host:port of the KSYUN API (the sandbox's emulator)")
     parser.add_argument("--workers", type=int, default=4, help="pods handled concurrently (one at a time per node)")
+    parser.add_argument(
+        "--device-resync-seconds",
+        type=float,
+        default=RESYNC_SECONDS,
+        help="how often the device plugin reads the nodes' ENIs from the cloud besides after binds and releases",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s node-agent %(levelname)s %(message)s")
     logging.getLogger("kubernetes").setLevel(logging.WARNING)
@@ -34,10 +41,11 @@ def main(argv=None) -> int:
         logging.info("registered node %s (instance %s, zone %s)", spec.name, spec.instance_id, spec.zone)
     region = specs[0].region if specs else "cn-beijing-6"
 
-    def cloud():
-        # The emulator checks that requests are signed, not the signature: any key pair will do.
+    def cloud(access_key_id="sandbox"):
+        # The emulator checks that requests are signed, not the signature: any key pair will do; its counters keep
+        # the callers apart by the access key id.
         return KsyunClient(
-            access_key_id="sandbox",
+            access_key_id=access_key_id,
             secret_access_key="sandbox",
             region=region,
             endpoint=f"http://{args.ksyun_endpoint}",
@@ -47,7 +55,12 @@ def main(argv=None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
-    PodController(dynamic.DynamicClient(api), cloud, {s.name: s for s in specs}, stop, workers=args.workers).start()
+    kube = dynamic.DynamicClient(api)
+    devices = DevicePlugin(core, kube, cloud, specs, stop, resync=args.device_resync_seconds)
+    PodController(
+        kube, cloud, {s.name: s for s in specs}, stop, workers=args.workers, cloud_changed=devices.changed
+    ).start()
+    devices.start()
     while not stop.wait(HEARTBEAT_SECONDS):
         for spec in specs:
             try:

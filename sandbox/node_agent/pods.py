@@ -43,8 +43,10 @@ NAD_POLL_SECONDS = 2.0  # while the NetworkAttachmentDefinition kind is not serv
 class PodController:
     """Handles every pod scheduled to one of ``nodes`` (name -> NodeSpec)."""
 
-    def __init__(self, kube, cloud_factory, nodes, stop, workers=WORKERS):
+    def __init__(self, kube, cloud_factory, nodes, stop, workers=WORKERS, cloud_changed=None):
         self.kube, self.cloud_factory, self.nodes, self.stop = kube, cloud_factory, dict(nodes), stop
+        # Called after a bind or release that changed the cloud, or failed part way (the device plugin syncs).
+        self.cloud_changed = cloud_changed or (lambda: None)
         self.queue = WorkQueue()
         self.workers = workers
         self._pods = kube.resources.get(api_version="v1", kind="Pod")
@@ -285,6 +287,7 @@ class PodController:
         try:
             result = release_pod(self._flows(), key[0], key[1], pod=last)
             if result.changed:
+                self.cloud_changed()
                 LOG.info(
                     "pod %s/%s (uid %s) was removed before its release; released: %s",
                     key[0],
@@ -293,6 +296,7 @@ class PodController:
                     (result.reservation or {}).get("phase", "record deleted"),
                 )
         except (FixedIpError, KsyunError) as err:
+            self.cloud_changed()
             LOG.warning("pod %s/%s was removed; its release failed: %s", key[0], key[1], err)
 
     def _bind(self, key, pod) -> None:
@@ -323,6 +327,7 @@ class PodController:
             LOG.info("pod %s/%s: %s", key[0], key[1], err)
             return
         except (FixedIpError, KsyunError) as err:
+            self.cloud_changed()
             self._event(pod, "FailedIPAllocation", str(err))
             retried = self._retry(key, uid)
             LOG.warning(
@@ -339,6 +344,8 @@ class PodController:
         ).strip().lower() == "true" and not may_hold_fixed_ip(snapshot)
         for text in result.warnings:
             self._event(pod, "FixedIPNotSupported" if fixed_refused and "fixed IP" in text else "VpcCniWarning", text)
+        if result.changed:
+            self.cloud_changed()
         record = result.reservation or {}
         self._networked.add(uid)
         self._attempts.pop((key, uid), None)
@@ -372,6 +379,7 @@ class PodController:
                     outcome = "IP released"
                 LOG.info("pod %s/%s deleted: %s", key[0], key[1], outcome)
             except (FixedIpError, KsyunError) as err:
+                self.cloud_changed()
                 if self._retry(key, uid):
                     LOG.warning("pod %s/%s: release failed, will retry: %s", key[0], key[1], err)
                     return
@@ -389,6 +397,8 @@ class PodController:
         self._attempts.pop((key, uid), None)
         self._released.add(uid)
         self._confirm_deleted(pod)
+        if teardown:
+            self.cloud_changed()  # after the deletion: the pod's request no longer counts either
 
     def _confirm_deleted(self, pod) -> None:
         meta = pod["metadata"]

@@ -3,10 +3,16 @@
 Node name = the instance's primary IP (as on the product page: node 10.0.0.47). An instance with
 `vpc_cni: false` becomes a node without the VPC-CNI extended resources and without the label
 ``k8s.ksyun.com/vpc-cni: "true"`` that the VPC-CNI DaemonSet selects its nodes by.
+
+The ENI and pod IP counts are what an empty node of the instance type offers, counted with CloudBehaviour's defaults
+(the emulator's): the node registers with them, and the device plugin (devices.py) keeps them in step with the cloud.
 """
 
 import yaml
 
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.quota import eni_capacity, pod_ip_capacity
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import NodeSnapshot
 from sandbox.node_agent.nodes import NodeSpec
 
 
@@ -18,19 +24,21 @@ def node_specs(topology_path) -> list:
     specs = []
     for inst in topo.get("instances") or []:
         itype = types[inst["type"]]
-        extension_enis = max(int(itype["eni_quota"]) - 1, 0)  # the primary ENI is not for pods
-        secondary_per_eni = max(int(itype["ip_quota"]) - 1, 0)  # nor is each ENI's primary IP
+        zone = inst.get("zone") or zones[inst["subnet"]]
+        empty = NodeSnapshot(
+            inst["primary_ip"], inst["id"], zone, inst["type"], int(itype["eni_quota"]), int(itype["ip_quota"])
+        )
         vpc_cni = inst.get("vpc_cni", True)
         specs.append(
             NodeSpec(
                 name=inst["primary_ip"],
                 instance_id=inst["id"],
-                zone=inst.get("zone") or zones[inst["subnet"]],
+                zone=zone,
                 region=topo.get("region", "cn-beijing-6"),
                 instance_type=inst["type"],
                 internal_ip=inst["primary_ip"],
-                eni=extension_enis if vpc_cni else 0,
-                eni_private_ip=extension_enis * secondary_per_eni if vpc_cni else 0,
+                eni=eni_capacity(empty, CloudBehaviour()) if vpc_cni else 0,
+                eni_private_ip=pod_ip_capacity(empty, CloudBehaviour()) if vpc_cni else 0,
                 cpu=str(itype.get("cpu", 8)),
                 memory=f"{int(itype.get('memory', 32))}Gi",
                 vpc_cni=bool(vpc_cni),

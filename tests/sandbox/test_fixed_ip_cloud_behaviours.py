@@ -14,7 +14,9 @@ and reported together at the end, with the step it was seen at.
 Quotas: the tiny N3.1A node (2 ENIs, 3 IPs per ENI) is filled with shared and exclusive pods until
 the flows refuse, with the ConfigMap flags saying how the cloud counts; the refusal must come from
 the flows' own check and change nothing (no half-made ENI, no record), and the cloud must have no
-room left then (the flows use every slot the cloud has).
+room left then (the flows use every slot the cloud has). Before each fill, the node agent's device
+plugin (sandbox/node_agent/devices.py) says how many more pods of the mode the scheduler would send
+there (allocatable less the requests of the pods on the node): exactly as many as the flows then fit.
 """
 
 import copy
@@ -27,16 +29,23 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 from sandbox_reset import flows_without_agent
 
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.pod import MODE_RESOURCE
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import (
     config_map_data,
     parse_cluster_config,
 )
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext, FlowError, bind_pod, release_pod
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import CloudReader
 from sandbox.controlplane.cluster import DEFAULT_TOPOLOGY
 from sandbox.ksyun_emulator import Emulator
 from sandbox.ksyun_emulator.actions import is_write
+from sandbox.node_agent.devices import counted_by_scheduler, node_devices, requested
 from sandbox.node_agent.network import pod_network_writer
 from sandbox.node_agent.vpc_cni import sandbox_settings
 
@@ -526,6 +535,19 @@ def cloud_capacity(settings, sequence, instance):
     return out
 
 
+def scheduler_room(w, node, instance, mode):
+    """How many more pods of mode the scheduler would place on node: the device plugin's allocatable for the mode's
+    resource, from the cloud and the pods now, less the requests of the pods bound to the node."""
+    reader = CloudReader(w.cloud)
+    [snapshot] = [item.node(node) for item in reader.instances([instance])]
+    cloud = CloudSnapshot(enis=tuple(reader.enis(filters={"instance-id": [instance]})))
+    listed = as_dict(w.dyn.resources.get(api_version="v1", kind="Pod").get(namespace=w.ns)).get("items") or []
+    pods = [pod_snapshot(pod) for pod in listed if counted_by_scheduler(pod)]
+    resource = MODE_RESOURCE[Mode(mode)]
+    allocatable = node_devices(snapshot, cloud, w.ctx.settings, pods)[resource].allocatable
+    return allocatable - sum(requested(pod, resource) for pod in pods if pod.node_name == node)
+
+
 def _is_domain_error(err):
     return isinstance(err, FlowError) or any(kind.__name__ == "FixedIpError" for kind in type(err).__mro__)
 
@@ -537,8 +559,9 @@ def test_a_full_node_is_refused_cleanly_and_not_before_the_cloud_is_full(world, 
     settings = QUOTAS[case]
     w = world(settings, quota_flags(settings))
     node, instance = "ub-49", INSTANCES["ub-49"]
-    fits, refusals, room = {}, {}, {}
+    fits, refusals, room, scheduled = {}, {}, {}, {}
     for mode in sequence:
+        scheduled[mode] = scheduler_room(w, node, instance, mode)
         count = 0
         while count < MAX_PODS_PER_MODE:
             name = f"{mode[:2]}-{count}"
@@ -568,6 +591,11 @@ def test_a_full_node_is_refused_cleanly_and_not_before_the_cloud_is_full(world, 
             count += 1
             w.check_invariants(f"bind {mode} pod {name}")
         fits[mode] = count
+        if scheduled[mode] != count:
+            w.violate(
+                f"{mode} fill",
+                f"the device plugin's allocatable left room for {scheduled[mode]} {mode} pods, the flows fit {count}",
+            )
         data = w.emulator.state.data
         room[mode] = cloud_room(data, w.settings, mode, instance)
         if room[mode]:
@@ -578,7 +606,8 @@ def test_a_full_node_is_refused_cleanly_and_not_before_the_cloud_is_full(world, 
             )
     capacity = cloud_capacity(w.settings, sequence, instance)
     print(
-        f"\n{case} {'-then-'.join(sequence)}: flows fit {fits}; the cloud alone takes {capacity} from an empty node; "
+        f"\n{case} {'-then-'.join(sequence)}: flows fit {fits} (device plugin: {scheduled}); the cloud alone takes "
+        f"{capacity} from an empty node; "
         f"cloud room left after the flows refused: {room}; refusals: {refusals}"
     )
 

@@ -48,11 +48,13 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import
     PodSnapshot,
 )
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import (
+    DEFAULT_NAME,
+    DEFAULT_NAMESPACE,
     ClusterConfigError,
-    read_cluster_config,
+    parse_cluster_config,
 )
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, resource
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, get_or_none, resource
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import CloudReader
 from sandbox.node_agent.nodes import MANAGED_LABEL
 
@@ -178,17 +180,27 @@ class DevicePlugin:
                 self.stop.wait(self.settle)  # a burst of binds and releases becomes one sync
             self._wake.clear()
 
-    def _warn(self, key: str, text: str) -> None:
+    def _warn(self, key: str, text: str, level=logging.WARNING) -> None:
         if (key, text) not in self._warned:
             self._warned.add((key, text))
-            LOG.warning("%s", text)
+            LOG.log(level, "%s", text)
 
     def _cluster_settings(self) -> Optional[Settings]:
         """The VPC-CNI ConfigMap's settings; the last good ones while it is missing or wrong (None before any)."""
+        fallback = "the last good configuration" if self._settings else "CloudBehaviour's defaults"
+        found = get_or_none(self.kube, "v1", "ConfigMap", DEFAULT_NAME, DEFAULT_NAMESPACE)
+        if found is None:  # no VPC-CNI add-on yet (a bare sandbox, or before install_addons)
+            self._warn(
+                "config",
+                "device plugin: no ConfigMap %s/%s yet; counting with %s" % (DEFAULT_NAMESPACE, DEFAULT_NAME, fallback),
+                logging.INFO,
+            )
+            return self._settings
         try:
-            self._settings = read_cluster_config(self.kube).settings
+            self._settings = parse_cluster_config(
+                found.get("data") or {}, "ConfigMap %s/%s" % (DEFAULT_NAMESPACE, DEFAULT_NAME)
+            ).settings
         except ClusterConfigError as err:
-            fallback = "the last good configuration" if self._settings else "CloudBehaviour's defaults"
             self._warn("config", "device plugin: %s; counting with %s" % (err, fallback))
         return self._settings
 

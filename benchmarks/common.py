@@ -5,6 +5,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
+from kubernetes.client.rest import ApiException
+
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.retry import RetryPolicy
 
@@ -112,3 +114,24 @@ def table(rows):
                 + "|"
             )
     return "\n".join(out)
+
+
+def wait_for(what, predicate, timeout=120.0, interval=0.2):
+    """Poll predicate until it is true; RuntimeError naming what was awaited after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise RuntimeError("timed out waiting for %s" % what)
+
+
+def gone(call):
+    """call() (a Kubernetes delete or read); True when the object is not there (404)."""
+    try:
+        call()
+    except ApiException as exc:
+        if exc.status == 404:
+            return True
+        raise
+    return False

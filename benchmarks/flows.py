@@ -20,7 +20,7 @@ from sandbox.ksyun_emulator import Emulator
 from sandbox.node_agent.network import pod_network_writer
 from sandbox.node_agent.vpc_cni import sandbox_settings
 
-from .common import Row, client_for
+from .common import Row, client_for, gone, wait_for
 
 GROUP = "bench.ksyun.com"
 NODE, NODE_IP, INSTANCE = "bench-47", "10.0.0.47", "5f2c7a10-0004-4a6e-9c1b-000000000047"
@@ -43,30 +43,20 @@ def _ignore_conflict(call, *args, **kwargs):
     return True
 
 
-def _wait(what, predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise RuntimeError("timed out waiting for %s" % what)
-
-
 class Bench:
     """The records' CRDs in a group of their own and one node no agent runs; one namespace per cycle."""
 
     def __init__(self, api):
         self.core, self.ext = client.CoreV1Api(api), client.ApiextensionsV1Api(api)
         self.dyn = dynamic.DynamicClient(api)
-        # The CRDs this run created (not those an earlier run left) are deleted again by close().
-        self.created = [
-            crd(kind, group=GROUP)["metadata"]["name"]
-            for kind in KINDS
-            if _ignore_conflict(self.ext.create_custom_resource_definition, crd(kind, group=GROUP))
-        ]
+        # The group is the benchmark's own: close() deletes its CRDs, also those an interrupted earlier run left, so
+        # no second PodEni/PodEniIP group stays behind to make `kubectl get podeniip` ambiguous.
+        self.crds = [crd(kind, group=GROUP)["metadata"]["name"] for kind in KINDS]
+        for kind in KINDS:
+            _ignore_conflict(self.ext.create_custom_resource_definition, crd(kind, group=GROUP))
         for kind in KINDS:
             name = crd(kind, group=GROUP)["metadata"]["name"]
-            _wait(
+            wait_for(
                 "CRD %s Established" % name,
                 lambda name=name: any(
                     c.type == "Established" and c.status == "True"
@@ -84,9 +74,14 @@ class Bench:
         self.config = ClusterConfig(settings=sandbox_settings(DEFAULT_TOPOLOGY), crd_group=GROUP)
 
     def close(self):
-        self.core.delete_node(NODE)
-        for name in self.created:
-            self.ext.delete_custom_resource_definition(name)
+        """The node and the CRDs deleted, and checked gone."""
+        gone(lambda: self.core.delete_node(NODE))
+        for name in self.crds:
+            gone(lambda name=name: self.ext.delete_custom_resource_definition(name))
+        wait_for(
+            "the benchmark's CRDs gone",
+            lambda: all(gone(lambda n=n: self.ext.read_custom_resource_definition(n)) for n in self.crds),
+        )
 
     def cycle(self, emulator):
         """Bind, bind again, release one pod in a new namespace: [(step, seconds, reads, writes)]."""

@@ -69,7 +69,7 @@ from sandbox.controlplane import cluster as sandbox_cluster
 from sandbox.ksyun_emulator import Emulator
 from sandbox.paths import collections_root
 
-from .common import Row, client_for
+from .common import Row, client_for, gone, wait_for
 
 GROUP = "reclaim-bench.ksyun.com"
 CLUSTER = "rbench"
@@ -294,25 +294,6 @@ def seed_cloud(emulator, indices, namespace_of):
             }
 
 
-def _wait(what, predicate, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise RuntimeError("timed out waiting for %s" % what)
-
-
-def _gone(call):
-    try:
-        call()
-    except ApiException as exc:
-        if exc.status == 404:
-            return True
-        raise
-    return False
-
-
 class Bench:
     """The CRDs in the benchmark's own group, its namespaces, and the counters; close() removes all of it."""
 
@@ -325,7 +306,7 @@ class Bench:
         for kind in KINDS:
             self.ext.create_custom_resource_definition(crd(kind, group=GROUP))
         for name in self.crds:
-            _wait(
+            wait_for(
                 "CRD %s Established" % name,
                 lambda name=name: any(
                     c.type == "Established" and c.status == "True"
@@ -390,16 +371,16 @@ class Bench:
             self.clear_records()
         finally:
             for name in self.crds:
-                _gone(lambda name=name: self.ext.delete_custom_resource_definition(name))
+                gone(lambda name=name: self.ext.delete_custom_resource_definition(name))
             for namespace in self.namespaces:
-                _gone(lambda namespace=namespace: self.core.delete_namespace(namespace))
-        _wait(
+                gone(lambda namespace=namespace: self.core.delete_namespace(namespace))
+        wait_for(
             "the benchmark's CRDs gone",
-            lambda: all(_gone(lambda n=n: self.ext.read_custom_resource_definition(n)) for n in self.crds),
+            lambda: all(gone(lambda n=n: self.ext.read_custom_resource_definition(n)) for n in self.crds),
         )
-        _wait(
+        wait_for(
             "the benchmark's namespaces gone",
-            lambda: all(_gone(lambda n=n: self.core.read_namespace(n)) for n in self.namespaces),
+            lambda: all(gone(lambda n=n: self.core.read_namespace(n)) for n in self.namespaces),
         )
 
 

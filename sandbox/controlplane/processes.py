@@ -16,7 +16,7 @@ def free_port() -> int:
     can be taken in between by an outgoing connection of a component already running (the apiserver's to etcd),
     and the next component then fails to listen. Outgoing connections never use a port below the range."""
     low = _ephemeral_low() - 1
-    for _ in range(200):
+    for _attempt in range(200):
         port = random.randint(min(10000, low // 2), low)
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:

@@ -43,7 +43,7 @@ def shows(cluster, node, **allocatable):
 def attach_until_full(cluster, node, attached):
     """Attach new ENIs to the node's instance until the cloud refuses one for its quota; attached: the ENIs attached."""
     instance = cluster.NODE_INSTANCES[node]
-    for _ in range(MOST_ENIS):
+    for _attempt in range(MOST_ENIS):
         eni = cluster.cloud.create_network_interface(cluster.SUBNET_6A, [SECURITY_GROUP], name="test-filler")
         try:
             cluster.cloud.attach_network_interface(instance, eni)

@@ -27,6 +27,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.flows.executor import (
     stored_by_key,
 )
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext, FlowError, bind_pod, release_pod
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import error_text
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import StoredReservation
 
 
@@ -151,7 +152,7 @@ def run_reserved(
                     % (
                         request.ref,
                         done.failed,
-                        done.error,
+                        error_text(done.error),
                         (
                             "done before: %s; run the task again to finish" % "; ".join(done.done)
                             if done.done

@@ -1,16 +1,19 @@
 """The Argo CD hooks' playbooks, each run with only its own ServiceAccount's token and the RBAC of argocd/app/rbac.yaml
 (applied with the real kubectl, its namespace replaced as a user who copies it does), against the sandbox:
 
-PreSync   deploy.yml -e deploy_output=reserve   reserves the pinned IPs and writes nothing else; a rerun writes nothing
+PreSync   ksyun.kce.deploy -e deploy_output=reserve   reserves the pinned IPs, writes nothing else; a rerun writes nothing
 Sync      the rendered StatefulSet, applied server-side as Argo CD does (with the admin credentials, not a hook's)
-PostSync  deploy.yml -e deploy_output=check     waits for the rollout, checks every pod's IP; writes nothing
-PostDelete reclaim.yml (reclaim_statefulset_deleted) after the StatefulSet is deleted, then audit.yml
+PostSync  ksyun.kce.deploy -e deploy_output=check     waits for the rollout, checks every pod's IP; writes nothing
+PostDelete ksyun.kce.reclaim (reclaim_statefulset_deleted) after the StatefulSet is deleted; then the CronJob's audit
+
+The command lines are the hook Jobs' own (argocd/app/hooks.yaml), their $(VAR) arguments expanded as the kubelet does.
 
 The tokens come from TokenRequest (kubectl create token) and reach ansible-playbook as K8S_AUTH_HOST/API_KEY/SSL_CA_CERT,
 no kubeconfig; the same tokens are refused by the real apiserver for what lies outside their role.
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -20,10 +23,9 @@ from fixed_ip_sandbox import ACCESS_KEY_ID, SUBNET_6A
 from sandbox import kubectl
 
 REPO = Path(__file__).resolve().parents[3]
-DEPLOY = REPO / "playbooks" / "deploy.yml"
-RECLAIM = REPO / "playbooks" / "reclaim.yml"
 AUDIT = REPO / "playbooks" / "audit.yml"
-RBAC = REPO / "argocd" / "app" / "rbac.yaml"
+APP = REPO / "argocd" / "app"
+RBAC = APP / "rbac.yaml"
 EXAMPLE_NAMESPACE = "fixed-ip-apps"
 HOOKS = ("fixed-ip-reserve", "fixed-ip-check", "fixed-ip-reclaim")
 ZONE = "cn-beijing-6a"
@@ -54,7 +56,9 @@ def hooks(sandbox_state, namespace, tmp_path):
                 {
                     "apiVersion": "v1",
                     "kind": "Config",
-                    "clusters": [{"name": "s", "cluster": {"server": sandbox_state["server"], "certificate-authority": ca}}],
+                    "clusters": [
+                        {"name": "s", "cluster": {"server": sandbox_state["server"], "certificate-authority": ca}}
+                    ],
                     "users": [{"name": account, "user": {"token": token}}],
                     "contexts": [{"name": "c", "context": {"cluster": "s", "user": account}}],
                     "current-context": "c",
@@ -73,6 +77,25 @@ def hooks(sandbox_state, namespace, tmp_path):
     kubectl.run(sandbox_state, "delete", "-f", str(rbac), "--ignore-not-found", "--wait=false")
 
 
+def _example(namespace):
+    """Every object of argocd/app with the example's namespace replaced, by (kind, name)."""
+    objects = {}
+    for path in sorted(APP.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8").replace(EXAMPLE_NAMESPACE, namespace)
+        for obj in yaml.safe_load_all(text):
+            if obj:
+                objects[(obj["kind"], obj["metadata"]["name"])] = obj
+    return objects
+
+
+def _hook_command(job, values):
+    """A hook Job's command line as the kubelet runs it: $(VAR) in its args expanded from values (by env name)."""
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["ansible-playbook"], container["command"]
+    args = [values.get(a[2:-1], a) if a.startswith("$(") and a.endswith(")") else a for a in container["args"]]
+    return args[0], tuple(args[1:])
+
+
 def _records(dyn, namespace):
     items = dyn.resources.get(api_version="k8s.ksyun.com/v1", kind="PodEniIP").get(namespace=namespace).to_dict()
     return {i["spec"].get("podName"): (i["spec"].get("ip"), i["metadata"]["resourceVersion"]) for i in items["items"]}
@@ -89,7 +112,14 @@ def _reserved(emulator, ips):
 
 
 def _statefulsets(namespace, pinned=True):
-    entry = {"name": "web", "namespace": namespace, "image": "nginx:1.25", "replicas": 2, "mode": "shared", "zone": ZONE}
+    entry = {
+        "name": "web",
+        "namespace": namespace,
+        "image": "nginx:1.25",
+        "replicas": 2,
+        "mode": "shared",
+        "zone": ZONE,
+    }
     if pinned:
         entry["ips"] = PINNED
     return {"fixed_ip_statefulsets": [entry]}
@@ -125,11 +155,21 @@ def _render(ansible, namespace, folder):
 def test_each_hook_works_with_its_own_token_alone_and_is_refused_outside_its_role(
     ansible, hooks, namespace, dyn, emulator, sandbox_state, tmp_path, wait_for
 ):
+    # The hooks' command lines as argocd/app/hooks.yaml writes them, with this test's StatefulSet as the vars.
+    example = _example(namespace)
+    values = {
+        "FIXED_IP_STATEFULSETS": json.dumps(_statefulsets(namespace)),
+        "RECLAIM_VARS": json.dumps({"reclaim_statefulset_deleted": True}),
+    }
+    reserve_cmd = _hook_command(example[("Job", "fixed-ip-reserve")], values)
+    check_cmd = _hook_command(example[("Job", "fixed-ip-check")], values)
+    reclaim_cmd = _hook_command(example[("Job", "fixed-ip-reclaim")], values)
+    assert reserve_cmd[0] == check_cmd[0] == "ksyun.kce.deploy" and reclaim_cmd[0] == "ksyun.kce.reclaim"
+
     # PreSync: the pinned IPs reserved with the reserve hook's token.
     reserve_env, reserve_config = hooks["fixed-ip-reserve"]
-    extra = json.dumps(_statefulsets(namespace))
     emulator.reset_counters()
-    run = ansible(DEPLOY, args=("-e", "deploy_output=reserve", "-e", extra), env=reserve_env)
+    run = ansible(reserve_cmd[0], args=reserve_cmd[1], env=reserve_env)
     assert run.rc == 0, run.msg
     records = _records(dyn, namespace)
     assert {name: ip for name, (ip, _version) in records.items()} == {"web-0": PINNED[0], "web-1": PINNED[1]}
@@ -138,7 +178,7 @@ def test_each_hook_works_with_its_own_token_alone_and_is_refused_outside_its_rol
 
     # A second PreSync (every sync runs it): succeeds, changes nothing, zero writes.
     emulator.reset_counters()
-    again = ansible(DEPLOY, args=("-e", "deploy_output=reserve", "-e", extra), env=reserve_env)
+    again = ansible(reserve_cmd[0], args=reserve_cmd[1], env=reserve_env)
     assert again.rc == 0, again.msg
     assert again.task("Reserve the pinned IPs")["changed"] is False
     assert not _writes(emulator), _writes(emulator)
@@ -151,7 +191,7 @@ def test_each_hook_works_with_its_own_token_alone_and_is_refused_outside_its_rol
     # PostSync: the check hook's token waits for the rollout and checks every pod; it writes nothing.
     check_env, check_config = hooks["fixed-ip-check"]
     emulator.reset_counters()
-    checked = ansible(DEPLOY, args=("-e", "deploy_output=check", "-e", extra), env=check_env)
+    checked = ansible(check_cmd[0], args=check_cmd[1], env=check_env)
     assert checked.rc == 0, checked.msg
     pods = checked.task("Check every pod runs with the IP its reservation keeps, and return ordinal -> IP")
     result = pods["ansible_facts"]["fixed_ip_statefulset_result"]
@@ -184,7 +224,7 @@ def test_each_hook_works_with_its_own_token_alone_and_is_refused_outside_its_rol
         timeout=120,
     )
     reclaim_env, _config = hooks["fixed-ip-reclaim"]
-    reclaimed = ansible(RECLAIM, args=("-e", "reclaim_statefulset_deleted=true"), env=reclaim_env)
+    reclaimed = ansible(reclaim_cmd[0], args=reclaim_cmd[1], env=reclaim_env)
     assert reclaimed.rc == 0, reclaimed.msg
     assert _records(dyn, namespace) == {}
     assert _reserved(emulator, PINNED) == set()
@@ -193,3 +233,42 @@ def test_each_hook_works_with_its_own_token_alone_and_is_refused_outside_its_rol
     report = json.loads((tmp_path / "audit" / "report.json").read_text(encoding="utf-8"))
     mine = [f for f in report["findings"] if namespace in f["subject"] or any(ip in f["subject"] for ip in PINNED)]
     assert not mine, mine
+
+
+def test_the_example_is_accepted_by_the_apiserver_and_every_reference_resolves(sandbox_state, namespace, tmp_path):
+    """argocd/app applied with a server-side dry run (the real apiserver validates every object), and what the Jobs
+    name exists in the example: their ServiceAccounts, the ConfigMap keys, the playbooks, one image."""
+    folder = tmp_path / "app"
+    folder.mkdir()
+    for path in APP.glob("*.yaml"):
+        (folder / path.name).write_text(path.read_text(encoding="utf-8").replace(EXAMPLE_NAMESPACE, namespace))
+    dry = kubectl.run(sandbox_state, "apply", "--server-side", "--dry-run=server", "-f", str(folder))
+    assert dry.returncode == 0, dry.stderr
+    example = _example(namespace)
+    assert len(dry.stdout.strip().splitlines()) == len(example)
+
+    accounts = {name for kind, name in example if kind == "ServiceAccount"}
+    variables = example[("ConfigMap", "fixed-ip-vars")]["data"]
+    pods = [job["spec"]["template"]["spec"] for (kind, _), job in example.items() if kind == "Job"]
+    pods.append(example[("CronJob", "fixed-ip-reclaim-audit")]["spec"]["jobTemplate"]["spec"]["template"]["spec"])
+    images = set()
+    for pod in pods:
+        assert pod["serviceAccountName"] in accounts and pod["restartPolicy"] == "Never"
+        for container in pod["containers"]:
+            images.add(container["image"])
+            for env in container.get("env", []):
+                ref = (env.get("valueFrom") or {}).get("configMapKeyRef")
+                if ref:
+                    assert ref["name"] == "fixed-ip-vars" and ref["key"] in variables, ref
+            for arg in container["args"]:
+                for playbook in re.findall(r"ksyun\.kce\.(\w+)", arg):
+                    assert (REPO / "playbooks" / (playbook + ".yml")).is_file(), playbook
+    assert len(images) == 1, images
+    for key in ("statefulsets", "reclaim"):
+        parsed = yaml.safe_load(variables[key])  # what ansible-playbook -e makes of a value starting with "{"
+        assert variables[key].lstrip().startswith("{") and isinstance(parsed, dict), key
+    assert {e["name"] for e in yaml.safe_load(variables["statefulsets"])["fixed_ip_statefulsets"]} == {"mysql", "web"}
+    for (kind, name), obj in example.items():
+        if kind == "Job":
+            assert obj["spec"]["backoffLimit"] == 0 and obj["spec"]["activeDeadlineSeconds"] > 0, name
+            assert "BeforeHookCreation" in obj["metadata"]["annotations"]["argocd.argoproj.io/hook-delete-policy"]

@@ -33,7 +33,7 @@ def _routes(emu, query):
         return {"counters": emu.counters.as_dict()}
 
     return {
-        ("GET", "/_emulator/health"): lambda _: {"ok": True, "url": emu.url},
+        ("GET", "/_emulator/health"): lambda _: {"ok": True, "url": emu.url, "connections": emu.connections_opened},
         ("GET", "/_emulator/state"): state,
         ("POST", "/_emulator/reset"): reset,
         ("GET", "/_emulator/counters"): lambda _: {"counters": emu.counters.as_dict(query.get("caller", [None])[-1])},

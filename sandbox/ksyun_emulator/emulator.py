@@ -1,6 +1,7 @@
 """The emulator's lifecycle and the API entry: auth/version/action checks, then one action under the state lock."""
 
 import ipaddress
+import itertools
 import re
 import socket
 import sys
@@ -49,6 +50,9 @@ class Emulator:
         self.host, self.port, self.verbose = host, port, verbose
         self._server = None
         self._thread = None
+        # TCP connections accepted (HTTP/1.1 keep-alive: a client that reuses its connection opens one).
+        self.connections = itertools.count(1)
+        self.connections_opened = 0
 
     @property
     def url(self):

@@ -36,7 +36,15 @@ def merge_params(query, body):
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "ksyun-emulator/1"
+    # Persistent connections, as the real endpoint keeps them: a client reusing its connection pays one connect, so
+    # wall times measure the calls, not connection set-up. Every answer carries Content-Length (_send).
+    protocol_version = "HTTP/1.1"
+    timeout = 60  # an idle kept-alive connection is closed after a minute, its thread ends
     emulator = None
+
+    def setup(self):
+        super().setup()
+        self.emulator.connections_opened = next(self.emulator.connections)
 
     def log_message(self, format, *args):  # noqa: A002 - signature fixed by BaseHTTPRequestHandler
         if self.emulator.verbose:

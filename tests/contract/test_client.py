@@ -1,5 +1,7 @@
 """The collection's client: configuration from the environment, secrets, proxies, call log, missing SDK."""
 
+import http.client
+import json
 import logging
 import os
 import subprocess
@@ -176,3 +178,26 @@ def test_the_client_modules_import_without_the_sdk_and_say_what_is_missing():
     result = subprocess.run(check=False, args=[sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("KsyunConfigError ") and "kingsoftcloud-sdk-python" in result.stdout
+
+
+def test_calls_reuse_one_persistent_connection_per_service(emulator, client, ids):
+    """HTTP/1.1 keep-alive: the emulator answers persistently and the client's session reuses its connection, so 30
+    calls to two services open two connections, not 30 (wall times measure the calls, not TCP set-up)."""
+    before = emulator.connections_opened
+    for _ in range(15):
+        assert client.get_subnet(ids.subnet_6a)["CidrBlock"] == "10.0.0.0/24"
+        assert client.describe_instances()
+    assert emulator.connections_opened - before == 2
+
+
+def test_the_emulator_speaks_http_1_1_and_keeps_the_connection(emulator):
+    conn = http.client.HTTPConnection(emulator.host, emulator.port, timeout=10)
+    try:
+        for _ in range(3):
+            conn.request("GET", "/_emulator/health")
+            resp = conn.getresponse()
+            body = json.loads(resp.read())
+            assert (resp.status, resp.version, resp.getheader("Connection")) == (200, 11, None)
+        assert body["ok"] is True and body["connections"] == emulator.connections_opened
+    finally:
+        conn.close()

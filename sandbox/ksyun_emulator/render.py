@@ -85,7 +85,8 @@ def subnet(state, item):
     usable = ipam.usable(item)
     used = ipam.in_use(state, item["id"])
     free = [ip for ip in usable if ip not in used]
-    random_free = [ip for ip in free if ip not in ipam.specific(state, item["id"])]
+    reserved = ipam.specific(state, item["id"])  # once: per free address it made DescribeSubnets O(free x reserved)
+    random_free = [ip for ip in free if ip not in reserved]
     return {
         "SubnetId": item["id"],
         "SubnetName": item["name"],

@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: molecule help demo venv format format-check controlplane sandbox-up sandbox-up-bare sandbox-down sandbox-status sandbox-kubeconfig sandbox-env sandbox-kubectl kubectl sanity galaxy-import lint changelog-lint pytest test bench clean-sandbox ee
+.PHONY: molecule help demo venv format format-check controlplane sandbox-up sandbox-up-bare sandbox-down sandbox-status sandbox-kubeconfig sandbox-env sandbox-kubectl kubectl sanity galaxy-import lint changelog-lint pytest test bench clean-sandbox ee crash-sweep
 
 help:
 	@echo "make test            - everything CI runs: venv, control-plane build (cached), lint, sanity, galaxy-import, pytest"
@@ -23,6 +23,7 @@ help:
 	@echo "make -s sandbox-kubeconfig / sandbox-kubectl - the kubeconfig's / kubectl's path"
 	@echo "make molecule        - every molecule scenario (MOLECULE_ARGS=\"-s e2e\" for one), each on a sandbox of its own"
 	@echo "make bench           - benchmarks on loopback (BENCH_ARGS=--quick for a smaller set); prints one table"
+	@echo "make crash-sweep     - kill -9 ansible-playbook at every cloud write of pre-provision and reclaim, rerun, audit"
 	@echo "make ee              - the execution environment's build context in build/ee/context (ansible-builder create)"
 
 $(VENV)/.installed: requirements.txt test-requirements.txt
@@ -85,6 +86,10 @@ format: venv
 
 sanity: venv
 	hack/sanity.sh $(VENV)
+
+# kill -9 at every cloud write of pre-provision and reclaim (24 points, about 20 min); docs/reliability.md.
+crash-sweep: venv controlplane
+	$(PY) -m benchmarks.crash benchmarks/results/crash-$$(date +%F).json
 
 # The execution environment's build context (ansible-builder create; building the image needs podman or docker).
 ee: venv

@@ -71,10 +71,9 @@ def delta(after, before):
     return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
 
 
-def ansible_playbook_json(target, tmp_path, env, secret_access_key, args=(), timeout=300):
-    """``(process, report)`` of ``ansible-playbook [args] target`` with the JSON callback, run in tmp_path with this
-    collection, the caller's environment without its KSYUN_*, ANSIBLE_* and K8S_AUTH_* variables, and env (a value
-    None leaves it unset); fails the test when the secret key shows in the output or the output is not JSON."""
+def playbook_environment(tmp_path, env):
+    """The environment of an ansible-playbook run: this collection, JSON output, the caller's environment without its
+    KSYUN_*, ANSIBLE_* and K8S_AUTH_* variables, then env (a value None leaves it unset)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("KSYUN_", "ANSIBLE_", "K8S_AUTH_"))}
     environment.update(
         {
@@ -87,7 +86,14 @@ def ansible_playbook_json(target, tmp_path, env, secret_access_key, args=(), tim
         }
     )
     environment.update(env)
-    environment = {k: v for k, v in environment.items() if v is not None}
+    return {k: v for k, v in environment.items() if v is not None}
+
+
+def ansible_playbook_json(target, tmp_path, env, secret_access_key, args=(), timeout=300):
+    """``(process, report)`` of ``ansible-playbook [args] target`` with the JSON callback, run in tmp_path with this
+    collection, the caller's environment without its KSYUN_*, ANSIBLE_* and K8S_AUTH_* variables, and env (a value
+    None leaves it unset); fails the test when the secret key shows in the output or the output is not JSON."""
+    environment = playbook_environment(tmp_path, env)
     proc = subprocess.run(
         [str(ANSIBLE_PLAYBOOK), *args, str(target)],
         cwd=tmp_path,

@@ -1,4 +1,7 @@
-"""Fault injection: latency, throttling, 5xx, dropped connections (before or after the action ran), fail-the-Nth-call.
+"""Fault injection: latency, throttling, 5xx, dropped connections (before or after the action ran), fail-the-Nth-call,
+and hung calls (``hang`` before the action runs, ``hang_after`` once it ran): the connection is held open until the
+faults are reset or ``hang_seconds`` pass, then dropped - so a test can kill its client at a known point, with the
+call's effect known to be there (hang_after) or not (hang).
 
 Throttling answers HTTP 400 with code ``Throttling`` by default: KSYUN's Terraform provider names that
 code (``ksyun/errors.go``) and the real status is unknown; 400 is the harder case for a client,
@@ -11,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 
 from .settings import coerce
 
-KINDS = ("throttle", "error", "drop", "drop_after")
+KINDS = ("throttle", "error", "drop", "drop_after", "hang", "hang_after")
 SCOPES = ("all", "reads", "writes")
 
 
@@ -27,6 +30,7 @@ class FaultConfig:
     error_code: str = "INTERNAL_FAILURE"
     drop_rate: float = 0.0
     drop_phase: str = "before"
+    hang_seconds: float = 120.0
     fault_seed: int = 0
 
 
@@ -43,7 +47,7 @@ class Rule:
     """Fail the ``nth`` matching call (and the ``times - 1`` matching calls after it)."""
 
     def __init__(self, spec, config):
-        unknown = set(spec) - {"nth", "action", "scope", "mode", "times", "status", "code", "message"}
+        unknown = set(spec) - {"nth", "action", "scope", "mode", "times", "status", "code", "message", "caller"}
         if unknown:
             raise ValueError("unknown fail_nth keys %s" % ", ".join(sorted(unknown)))
         self.nth = coerce("nth", spec.get("nth", 1), "int")
@@ -51,6 +55,7 @@ class Rule:
         if self.nth < 1 or self.times < 1:
             raise ValueError("fail_nth needs nth >= 1 and times >= 1, got %r" % spec)
         self.action = spec.get("action")
+        self.caller = spec.get("caller")  # only calls signed with this access key id count (others on one emulator)
         self.scope = spec.get("scope", "all")
         self.mode = spec.get("mode", "error")
         if self.scope not in SCOPES or self.mode not in KINDS:
@@ -62,8 +67,8 @@ class Rule:
         self.message = spec.get("message", "Injected fault (call %d)." % self.nth)
         self.seen = 0
 
-    def hit(self, action, write):
-        if self.action and self.action != action:
+    def hit(self, action, write, caller=""):
+        if self.action and self.action != action or self.caller and self.caller != caller:
             return False
         if self.scope == "writes" and not write or self.scope == "reads" and write:
             return False
@@ -75,6 +80,7 @@ class Rule:
             "nth": self.nth,
             "times": self.times,
             "action": self.action,
+            "caller": self.caller,
             "scope": self.scope,
             "mode": self.mode,
             "status": self.status,
@@ -86,12 +92,23 @@ class Rule:
 class Faults:
     def __init__(self):
         self.lock = threading.Lock()
+        self._released = threading.Event()
         self.reset()
 
     def reset(self):
         self.config = FaultConfig()
         self.rules = []
         self.rng = random.Random(self.config.fault_seed)
+        self._release()
+
+    def _release(self):
+        """End every hung call (reset and configure do), and hang the next ones anew."""
+        released, self._released = self._released, threading.Event()
+        released.set()
+
+    def hold(self):
+        """Hang the calling request until the faults are reset or reconfigured, or hang_seconds pass."""
+        self._released.wait(self.config.hang_seconds)
 
     def configure(self, values):
         """Update rates/latency/codes and replace the fail_nth rules; any change reseeds the RNG."""
@@ -113,12 +130,13 @@ class Faults:
                 rules = [Rule(spec, config) for spec in (specs if isinstance(specs, list) else [specs])]
             self.config, self.rules = config, rules
             self.rng = random.Random(config.fault_seed)
+            self._release()
 
     def as_dict(self):
         with self.lock:
             return dict(asdict(self.config), fail_nth=[r.as_dict() for r in self.rules])
 
-    def decide(self, action, write):
+    def decide(self, action, write, caller=""):
         """What to do to this call; rules are checked first, then the rates (each rate draws once)."""
         with self.lock:
             cfg = self.config
@@ -126,7 +144,7 @@ class Faults:
             if cfg.latency_jitter_ms:
                 latency += self.rng.uniform(0, cfg.latency_jitter_ms) / 1000.0
             for rule in self.rules:
-                if rule.hit(action, write):
+                if rule.hit(action, write, caller):
                     return Decision(rule.mode, rule.status, rule.code, rule.message, latency)
             if cfg.drop_rate and self.rng.random() < cfg.drop_rate:
                 return Decision("drop" if cfg.drop_phase == "before" else "drop_after", latency=latency)

@@ -101,11 +101,15 @@ class Handler(BaseHTTPRequestHandler):
         write = is_write(action)
         caller = caller_of(self.headers, flat)
         emu.counters.count(action or "(no Action)", write, caller)
-        decision = emu.faults.decide(action, write)
+        decision = emu.faults.decide(action, write, caller)
         if decision.latency:
             time.sleep(decision.latency)
-        if decision.kind:
+        if decision.kind and decision.kind != "hang_after":
             emu.counters.fault(decision.kind, caller)
+        if decision.kind == "hang":
+            emu.faults.hold()
+            self._drop()
+            return
         if decision.kind == "drop":
             self._drop()
             return
@@ -113,7 +117,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(decision.status, emu.error_body(ApiError(decision.code, decision.message, decision.status)))
             return
         status, payload = (early.status, emu.error_body(early)) if early else emu.execute(flat, self.headers)
-        if decision.kind == "drop_after":
+        if decision.kind == "hang_after":
+            emu.counters.fault(decision.kind, caller)  # counted once the action ran: a killer may act on it
+            emu.faults.hold()
+        if decision.kind in ("drop_after", "hang_after"):
             self._drop()
             return
         self._send(status, payload)

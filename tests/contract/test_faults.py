@@ -1,6 +1,7 @@
 """Fault injection and the client's retries: what is retried, what is not, and the error when it gives up."""
 
 import socket
+import threading
 import time
 
 import pytest
@@ -194,3 +195,33 @@ def test_a_server_that_is_not_there_is_retried_and_reported_as_a_network_error()
         client.create_network_interface("s", ["g"])
     assert err.value.code == "ClientNetworkError" and err.value.attempts == 3 and not err.value.ambiguous
     assert client.call_log.counts() == {"CreateNetworkInterface": 3}
+
+
+@pytest.mark.parametrize("mode, applied", [("hang", False), ("hang_after", True)])
+def test_a_hung_call_holds_its_client_until_the_faults_are_reset_with_its_effect_known(
+    client, emulator, admin, ids, mode, applied
+):
+    """The kill points of the crash tests: the Nth write hangs before or after it ran, the fault is counted when the
+    hang begins (after the action, for hang_after), and a reset releases the client, which sees a dropped call."""
+    before = len(admin.state()["network_interfaces"])
+    emulator.faults.configure({"fail_nth": [{"nth": 1, "mode": mode, "scope": "writes"}]})
+    outcome = {}
+
+    def call():
+        try:
+            client.create_network_interface(ids.subnet_6a, [ids.sg], name="hung")
+        except KsyunApiError as exc:
+            outcome["error"] = exc
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    deadline = time.monotonic() + 10
+    while emulator.counters.as_dict()["faults"].get(mode) != 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert emulator.counters.as_dict()["faults"] == {mode: 1}
+    time.sleep(0.3)
+    assert caller.is_alive(), "the client returned while its call was hung"
+    assert len(admin.state()["network_interfaces"]) == before + (1 if applied else 0)
+    emulator.faults.reset()
+    caller.join(10)
+    assert not caller.is_alive() and outcome["error"].code == "ClientNetworkError", outcome

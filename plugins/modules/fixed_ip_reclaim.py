@@ -187,8 +187,14 @@ api_calls:
   returned: always
   type: dict
   sample: {"DescribeSubnets": 1, "DescribeNetworkInterfaces": 1, "ModifyPrivateIpAddressAttribute": 3}
+nothing:
+  description:
+    - In manual mode, why nothing was done - no record keeps the IP or pod (freed already, or a mistyped name); also
+      given as a warning. A rerun of a manual reclaim that finished is such a no-op.
+  returned: in manual mode, when no record keeps the IP or pod
+  type: str
 freed:
-  description: In manual mode, what was freed.
+  description: In manual mode, what was freed (empty strings when nothing was).
   returned: with O(ip) or O(pod_name)
   type: dict
   contains:
@@ -221,7 +227,7 @@ def ensure(module):
         check_pod(params["namespace"], params["pod_name"])
     ctx = flow_context(module, lock_timeout=params["lock_timeout"], eni_wait_timeout=params["wait_timeout"])
     if ip or params["pod_name"]:
-        return run_manual_reclaim(
+        result = run_manual_reclaim(
             ctx,
             module.check_mode,
             ip=ip,
@@ -229,6 +235,9 @@ def ensure(module):
             pod_name=params["pod_name"],
             force=params["force"],
         )
+        if result.get("nothing"):
+            module.warn(result["nothing"])
+        return result
     options = ReclaimOptions(
         min_orphan_age=min_age,
         sweep_reserved_ips=params["sweep_reserved_ips"],

@@ -258,10 +258,18 @@ def run_manual_reclaim(
     found = find_records(ctx, ip, namespace, pod_name)
     what = "pod %s/%s" % (namespace, pod_name) if pod_name else "IP %s" % ip
     if not found:
-        raise RequestRefused(
-            "%s: no PodEni or PodEniIP records it, so there is nothing to reclaim; the audit playbook lists IPs "
-            "and ENIs no record keeps" % what
-        )
+        # Already freed (a rerun, or a run killed after this one finished): nothing to do, as for any desired state
+        # that holds; said in a warning, since a mistyped name looks the same.
+        return {
+            "changed": False,
+            "items": [],
+            "freed": {"ip": "", "eni_id": "", "record": ""},
+            "nothing": "%s: no PodEni or PodEniIP records it, so there is nothing to reclaim (freed already?); the "
+            "audit playbook lists IPs and ENIs no record keeps" % what,
+            "api_calls": _calls(ctx, calls),
+            "reclaimed": 0,
+            "failed": 0,
+        }
     if len(found) > 1:
         raise RequestRefused(
             "%s is kept by %d records (%s); reclaim them one at a time by namespace and pod name"

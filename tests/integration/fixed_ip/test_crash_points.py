@@ -97,6 +97,8 @@ class Runs:
 
     def killed_at(self, phase, nth, mode):
         """Run the phase and kill -9 its process group while its nth write hangs; False if it ended before."""
+        seen = self.emulator.counters(caller=ACCESS_KEY_ID)["faults"].get(mode, 0)
+        writes = self.emulator.counters(caller=ACCESS_KEY_ID)["total_writes"]
         self.emulator.faults(fail_nth=[{"nth": nth, "mode": mode, "scope": "writes", "caller": ACCESS_KEY_ID}])
         try:
             proc = subprocess.Popen(  # pylint: disable=consider-using-with
@@ -109,9 +111,12 @@ class Runs:
             )
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline and proc.poll() is None:
-                if self.emulator.counters(caller=ACCESS_KEY_ID)["faults"].get(mode):
+                counters = self.emulator.counters(caller=ACCESS_KEY_ID)
+                if counters["faults"].get(mode, 0) > seen:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait(30)
+                    # The hung write is the nth of this run: it reached the emulator, its action ran or not by mode.
+                    assert counters["total_writes"] - writes == nth, (counters["total_writes"] - writes, nth)
                     return True
                 time.sleep(0.05)
             if proc.poll() is None:
@@ -201,6 +206,9 @@ def test_a_run_killed_at_a_write_converges_on_rerun_and_leaks_nothing(
     rc, writes, out = runs.whole(phase)
     outcome.update(rerun_rc=rc, rerun_writes=writes, seconds=round(time.monotonic() - started, 1))
     assert rc == 0, out[-3000:]
+    # The rerun does what is left: each of the writes the killed run got done is not done again.
+    done = nth if mode == "hang_after" else nth - 1
+    assert writes == len(PODS) - done, "the rerun wrote %d times after %d writes were done" % (writes, done)
 
     if phase == "reserve":
         ips = _check_reserved(dyn, emulator, namespace)
@@ -233,3 +241,10 @@ def test_each_phase_makes_the_fewest_cloud_writes_its_reservations_need(
     final = emulator.counters(caller=ACCESS_KEY_ID)["writes"]
     print("reclaim writes", {k: v - after.get(k, 0) for k, v in final.items() if v - after.get(k, 0)})
     assert writes == len(PODS)
+    # A manual reclaim run again once it finished: nothing left, no write, each task says so in a warning.
+    rc, writes, out = runs.whole("reclaim")
+    assert (rc, writes) == (0, 0), out[-3000:]
+    tasks = json.loads(out)["plays"][0]["tasks"]
+    assert [t["hosts"]["localhost"]["changed"] for t in tasks] == [False] * len(PODS)
+    assert all("nothing to reclaim" in t["hosts"]["localhost"]["nothing"] for t in tasks)
+    assert all(t["hosts"]["localhost"]["warnings"] for t in tasks)

@@ -14,7 +14,7 @@ from pathlib import Path
 from sandbox.addons import install_addons, write_addons_vars
 from sandbox.controlplane import binaries, certs, processes
 from sandbox.node_agent.topology import node_specs
-from sandbox.paths import REPO_ROOT, state_dir
+from sandbox.paths import REPO_ROOT, collections_root, state_dir
 
 START_TIMEOUT = 120.0
 ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "ksyun-emulator", "node-agent")
@@ -160,7 +160,7 @@ def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLO
                 name,
                 _argv(name, bin_dir, root, pki, ports, kubeconfig),
                 logs,
-                env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+                env=_env(name),
             )
             _write_state(root, state)
             _wait_ready(name, state, pki, logs / f"{name}.log")
@@ -178,6 +178,15 @@ def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLO
     print(f"sandbox: control plane ready in {state['ready_seconds']}s at {server}, {what} (RSS: {rss})", file=out)
     print(f"sandbox: kubeconfig {kubeconfig}; logs in {logs}", file=out)
     return state
+
+
+def _env(name: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    if name == "node-agent":
+        # What the EE pods' host processes run with (sandbox/node_agent/ee.py): this venv and this checkout.
+        env["KSYUN_KCE_EE_BIN"] = str(Path(sys.executable).parent)
+        env["KSYUN_KCE_EE_COLLECTIONS_PATH"] = str(collections_root())
+    return env
 
 
 def _wait_ready(name: str, state: dict, pki: dict, log: Path) -> None:
@@ -246,6 +255,8 @@ def _argv(name: str, bin_dir: Path, root: Path, pki: dict, ports: dict, kubeconf
             f"--kubeconfig={kubeconfig}",
             f"--nodes={root / 'nodes.json'}",
             f"--ksyun-endpoint=127.0.0.1:{ports['ksyun-emulator']}",
+            f"--pods-dir={root / 'pods'}",
+            f"--pod-logs-dir={root / 'logs' / 'pods'}",
         ]
     if name == "ksyun-emulator":
         return [

@@ -3,8 +3,11 @@
 import argparse
 import json
 import logging
+import os
 import signal
+import sys
 import threading
+from pathlib import Path
 
 from kubernetes import client, config, dynamic
 
@@ -13,8 +16,11 @@ from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.retry import Retry
 from sandbox.node_agent.devices import RESYNC_SECONDS, DevicePlugin
 from sandbox.node_agent.nodes import NodeSpec, heartbeat, register
 from sandbox.node_agent.pods import PodController
+from sandbox.paths import collections_root
 
 HEARTBEAT_SECONDS = 10.0
+EE_BIN_VARIABLE = "KSYUN_KCE_EE_BIN"  # the venv's bin directory, first on the EE processes' PATH
+EE_COLLECTIONS_VARIABLE = "KSYUN_KCE_EE_COLLECTIONS_PATH"  # their ANSIBLE_COLLECTIONS_PATH
 
 
 def main(argv=None) -> int:
@@ -28,6 +34,15 @@ def main(argv=None) -> int:
         type=float,
         default=RESYNC_SECONDS,
         help="how often the device plugin reads the nodes' ENIs from the cloud besides after binds and releases",
+    )
+    parser.add_argument(
+        "--pods-dir",
+        help="per-pod directories of the EE pods run as host processes (token, HOME); default: pods/ beside --nodes",
+    )
+    parser.add_argument(
+        "--pod-logs-dir",
+        help="the EE pods' container logs (<ns>_<pod>_<uid>/<container>/<restarts>.log); "
+        "default: logs/pods/ beside --nodes",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s node-agent %(levelname)s %(message)s")
@@ -57,9 +72,25 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
     kube = dynamic.DynamicClient(api)
     devices = DevicePlugin(core, kube, cloud, specs, stop, resync=args.device_resync_seconds)
-    PodController(
-        kube, cloud, {s.name: s for s in specs}, stop, workers=args.workers, cloud_changed=devices.changed
-    ).start()
+    state = Path(args.nodes).resolve().parent
+    # The EE pods' processes find the collection's venv (ansible-playbook, the kubernetes client) and this checkout
+    # as the EE image would hold them: from the agent's environment (sandbox/controlplane/cluster.py sets both).
+    host_processes = {
+        "pods_dir": args.pods_dir or state / "pods",
+        "logs_dir": args.pod_logs_dir or state / "logs" / "pods",
+        "ee_bin": os.environ.get(EE_BIN_VARIABLE) or Path(sys.executable).parent,
+        "collections_path": os.environ.get(EE_COLLECTIONS_VARIABLE) or collections_root(),
+    }
+    pods = PodController(
+        kube,
+        cloud,
+        {s.name: s for s in specs},
+        stop,
+        workers=args.workers,
+        cloud_changed=devices.changed,
+        host_processes=host_processes,
+    )
+    pods.start()
     devices.start()
     while not stop.wait(HEARTBEAT_SECONDS):
         for spec in specs:
@@ -68,6 +99,7 @@ def main(argv=None) -> int:
             except Exception as e:  # noqa: BLE001 - a missed beat is retried on the next tick
                 logging.warning("heartbeat for %s failed: %s", spec.name, e)
     logging.info("stopping")
+    pods.host_processes.stop_all()
     return 0
 
 

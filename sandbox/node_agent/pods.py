@@ -26,7 +26,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowCon
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, get_or_none
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunError
-from sandbox.node_agent import cni
+from sandbox.node_agent import cni, ee
 from sandbox.node_agent.network import PodReplaced, pod_network_writer, write_pending, write_running
 from sandbox.node_agent.workqueue import WorkQueue
 
@@ -43,7 +43,7 @@ NAD_POLL_SECONDS = 2.0  # while the NetworkAttachmentDefinition kind is not serv
 class PodController:
     """Handles every pod scheduled to one of ``nodes`` (name -> NodeSpec)."""
 
-    def __init__(self, kube, cloud_factory, nodes, stop, workers=WORKERS, cloud_changed=None):
+    def __init__(self, kube, cloud_factory, nodes, stop, workers=WORKERS, cloud_changed=None, host_processes=None):
         self.kube, self.cloud_factory, self.nodes, self.stop = kube, cloud_factory, dict(nodes), stop
         # Called after a bind or release that changed the cloud, or failed part way (the device plugin syncs).
         self.cloud_changed = cloud_changed or (lambda: None)
@@ -66,6 +66,13 @@ class PodController:
         self._generation = 0  # counts add-on and NetworkAttachmentDefinition changes
         self._cni_called = set()  # uids whose network setup reached the CNI (they need a teardown)
         self._pending_written = set()
+        # EE pods run as host processes (ee.py): a dict of HostProcesses' directory arguments, or None to treat them
+        # as any other pod.
+        self.host_processes = (
+            ee.HostProcesses(kube, self._host_ip, self.queue.add, self.queue.add_after, **host_processes)
+            if host_processes is not None
+            else None
+        )
 
     def start(self) -> None:
         threading.Thread(target=self._watch, name="pod-watch", daemon=True).start()
@@ -265,10 +272,21 @@ class PodController:
         if pod is None:
             with self._guard:
                 self._waiting.pop(key, None)
+            if last is not None and self.host_processes is not None and ee.is_ee_pod(last):
+                self.host_processes.gone(last)
+                with self._guard:
+                    self._last.pop(key, None)
+                return
             if last is not None and self._ours(last) and last["metadata"].get("uid") not in self._released:
                 self._release_gone(key, last)
             return
         if not self._ours(pod):
+            return
+        if self.host_processes is not None and ee.is_ee_pod(pod):
+            # A host process in the node's network: no CNI, no cloud call.
+            if self.host_processes.handle(key, pod):
+                self._released.add(pod["metadata"]["uid"])
+                self._confirm_deleted(pod)
             return
         node = pod["spec"]["nodeName"]
         with self._node_locks[node]:

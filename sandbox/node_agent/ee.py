@@ -20,6 +20,7 @@ pod stops the process (SIGTERM, SIGKILL after the grace period); so does the pod
 """
 
 import base64
+import json
 import datetime
 import logging
 import os
@@ -107,7 +108,7 @@ def field_value(pod: dict, path: str, host_ip: str) -> str:
         "metadata.namespace": meta.get("namespace"),
         "metadata.uid": meta.get("uid"),
         "spec.nodeName": spec.get("nodeName"),
-        "spec.serviceAccountName": spec.get("serviceAccountName") or spec.get("serviceAccount") or "default",
+        "spec.serviceAccountName": spec.get("serviceAccountName") or spec.get("serviceAccount"),
         "status.hostIP": host_ip,
         "status.hostIPs": host_ip,
         "status.podIP": host_ip,  # the process runs in the node's network
@@ -386,8 +387,12 @@ class HostProcesses:
     def _service_account(self, pod):
         """The token directory (token, ca.crt, namespace), or None when the pod does not automount a token."""
         meta, spec = pod["metadata"], pod["spec"]
-        name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
+        name = spec.get("serviceAccountName") or spec.get("serviceAccount")
         automount = spec.get("automountServiceAccountToken")
+        if not name or automount is False:
+            # The sandbox API server runs without the ServiceAccount admission plugin, which would name "default" and
+            # add the token volume: a pod that names no account has no token (the API server would not bind one).
+            return None
         try:
             account = self.core.read_namespaced_service_account(name, meta["namespace"])
         except ApiException as exc:
@@ -407,7 +412,13 @@ class HostProcesses:
                 "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": meta["name"], "uid": meta["uid"]},
             }
         }
-        token = self.core.create_namespaced_service_account_token(name, meta["namespace"], body).status.token
+        try:
+            token = self.core.create_namespaced_service_account_token(name, meta["namespace"], body).status.token
+        except ApiException as exc:
+            raise _MountError(
+                f'MountVolume.SetUp failed for volume "kube-api-access": failed to fetch token: {exc.status} '
+                f"{exc.reason}: {_message(exc)}"
+            ) from None
         directory = self._pod_dir(meta["uid"]) / "serviceaccount"
         directory.mkdir(parents=True, exist_ok=True)
         directory.chmod(0o755)
@@ -710,6 +721,13 @@ class HostProcesses:
 
 class _MountError(Exception):
     """The ServiceAccount token cannot be made (no such ServiceAccount): the pod waits in ContainerCreating."""
+
+
+def _message(exc: ApiException) -> str:
+    try:
+        return json.loads(exc.body)["message"]
+    except (TypeError, ValueError, KeyError):
+        return str(exc.body)
 
 
 def _signal(proc, sig) -> None:

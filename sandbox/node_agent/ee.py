@@ -309,8 +309,13 @@ class HostProcesses:
             LOG.warning("pod %s/%s: EE container not started: %s", key[0], key[1], err)
             return
         run.started_at = _now()
+        try:
+            self._spawn(run, argv, env, cwd, sa_dir)
+        except OSError as err:
+            run.done = True
+            self._write(pod, self._terminal_status(pod, 128, "StartError", f"{argv[0]}: {err}", _now(), restarts=0))
+            return
         self._write(pod, self._running_status(run))
-        self._spawn(run, argv, env, cwd, sa_dir)
         deadline = spec.get("activeDeadlineSeconds")
         if deadline is not None:
             grace = spec.get("terminationGracePeriodSeconds")
@@ -496,15 +501,19 @@ class HostProcesses:
             self._write(
                 run.pod,
                 self._running_status(
-                    run, waiting=("CrashLoopBackOff", f"back-off {delay:.0f}s " "restarting failed container")
+                    run, waiting=("CrashLoopBackOff", f"back-off {delay:.0f}s restarting failed container")
                 ),
             )
             time.sleep(delay)
             if run.stopping:
                 break
             run.started_at = _now()
+            try:
+                self._spawn(run, argv, env, cwd, sa_dir)
+            except OSError as err:
+                exit_code, reason, message, finished = 128, "StartError", f"{argv[0]}: {err}", _now()
+                break
             self._write(run.pod, self._running_status(run))
-            self._spawn(run, argv, env, cwd, sa_dir)
         for timer in run.timers:
             timer.cancel()
         run.done = True
@@ -519,9 +528,11 @@ class HostProcesses:
         self.requeue(run.key)
 
     def _stop(self, run, why: str, grace) -> None:
-        if run.stopping or not run.alive():
+        if run.stopping or run.done:
             return
-        run.stopping = why
+        run.stopping = why  # a process waiting for its restart back-off is not started again
+        if not run.alive():
+            return
         grace = 30 if grace is None else int(grace)
         LOG.info("pod %s/%s: stopping its EE process (%s, grace %ss)", run.key[0], run.key[1], why, grace)
         if grace <= 0:

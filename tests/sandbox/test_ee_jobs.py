@@ -57,11 +57,11 @@ def _container(command, args=(), env=(), env_from=()):
     return container
 
 
-def _job(name, container, account="default", backoff_limit=0, deadline=None):
+def _job(name, container, account="default", backoff_limit=0, deadline=None, restart="Never"):
     spec = {
         "backoffLimit": backoff_limit,
         "template": {
-            "spec": {"serviceAccountName": account, "restartPolicy": "Never", "containers": [container]},
+            "spec": {"serviceAccountName": account, "restartPolicy": restart, "containers": [container]},
         },
     }
     if deadline is not None:
@@ -253,6 +253,24 @@ def test_a_non_zero_exit_fails_the_pod_with_that_exit_code_and_the_job(core, bat
     terminated = _terminated(pod)
     assert (pod.status.phase, terminated.exit_code, terminated.reason) == ("Failed", 3, "Error")
     assert terminated.message == "first\nsomething broke"
+
+
+def test_restart_policy_on_failure_restarts_the_process_in_the_same_pod(core, batch, namespace, wait_for, tmp_path):
+    marker = tmp_path / "tried"
+    script = f"test -e {marker} && echo second try && exit 0; touch {marker}; echo first try; exit 1"
+    batch.create_namespaced_job(
+        namespace, _job("retry", _container(["sh", "-c", script]), backoff_limit=2, restart="OnFailure")
+    )
+
+    assert wait_for("job retry to finish", lambda: _job_condition(batch, namespace, "retry"), timeout=60) == (
+        "Complete",
+        "CompletionsReached",
+    )
+    [pod] = _job_pods(core, namespace, "retry")  # restarted in place: no second pod
+    [status] = pod.status.container_statuses
+    assert (pod.status.phase, status.restart_count) == ("Succeeded", 1)
+    assert (status.last_state.terminated.exit_code, status.last_state.terminated.message) == (1, "first try")
+    assert (status.state.terminated.exit_code, status.state.terminated.message) == (0, "second try")
 
 
 def test_a_container_without_command_fails_clearly(core, namespace, wait_for):

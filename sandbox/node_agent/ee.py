@@ -20,8 +20,8 @@ pod stops the process (SIGTERM, SIGKILL after the grace period); so does the pod
 """
 
 import base64
-import json
 import datetime
+import json
 import logging
 import os
 import re

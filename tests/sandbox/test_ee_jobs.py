@@ -322,6 +322,22 @@ def test_deleting_the_pod_kills_its_process(core, namespace, wait_for, tmp_path)
     wait_for("pod sleeper to be removed", gone, timeout=20)
 
 
+def test_a_process_that_ignores_sigterm_is_killed_after_the_grace_period(core, namespace, wait_for, tmp_path):
+    pid_file = tmp_path / "pid"
+    script = (
+        "import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        f"open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(600)"
+    )
+    core.create_namespaced_pod(namespace, _pod("stubborn", _container(["python", "-c", script]), grace=3))
+    pid = wait_for("pod stubborn to run", lambda: _pid_when_running(core, namespace, "stubborn", pid_file))
+    core.delete_namespaced_pod("stubborn", namespace)
+    deleted = time.monotonic()
+    time.sleep(1.5)
+    assert _alive(pid), "SIGTERM is ignored: the process lives until the grace period ends"
+    wait_for(f"process {pid} to be killed", lambda: not _alive(pid), timeout=10)
+    assert time.monotonic() - deleted >= 2.5
+
+
 def test_a_job_past_its_active_deadline_is_failed_and_its_process_killed(core, batch, namespace, wait_for, tmp_path):
     pid_file = tmp_path / "pid"
     started = time.monotonic()

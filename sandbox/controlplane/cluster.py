@@ -130,6 +130,7 @@ def up(out=sys.stderr, root: Path | None = None, topology: Path = DEFAULT_TOPOLO
     root.mkdir(parents=True, exist_ok=True)
     logs = root / "logs"
     shutil.rmtree(root / "etcd-data", ignore_errors=True)
+    shutil.rmtree(root / "pods", ignore_errors=True)  # the EE pods' directories (tokens) of an earlier run
     pki = certs.make_pki(root / "pki")
     names = ("etcd", "etcd-peer", "apiserver", "kube-controller-manager", "kube-scheduler", "ksyun-emulator")
     ports = {n: processes.free_port() for n in names}

@@ -351,6 +351,7 @@ class HostProcesses:
         host_ip = self.host_ip_of(node)
         home = self._pod_dir(meta["uid"]) / "home"
         home.mkdir(parents=True, exist_ok=True)
+        home.parent.chmod(0o700)  # the token is the pod's: only root (the agent and its processes) reads it
         base = {
             "PATH": f"{self.ee_bin}:{BASE_PATH}",
             "HOME": str(home),

@@ -322,6 +322,54 @@ def test_deleting_the_pod_kills_its_process(core, namespace, wait_for, tmp_path)
     wait_for("pod sleeper to be removed", gone, timeout=20)
 
 
+def _whoami(sandbox_state, token):
+    """The user a bearer token authenticates as (a SelfSubjectReview), or the API status (401) refusing it."""
+    configuration = client.Configuration()
+    configuration.host = sandbox_state["server"]
+    configuration.ssl_ca_cert = str(Path(sandbox_state["root"], "pki", "ca.crt"))
+    configuration.api_key = {"authorization": f"Bearer {token}"}
+    with client.ApiClient(configuration) as api:
+        try:
+            review = client.AuthenticationV1Api(api).create_self_subject_review(
+                {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+            )
+        except ApiException as exc:
+            return exc.status
+    return review.status.user_info
+
+
+def test_the_token_is_the_pods_account_bound_to_the_pod(core, rbac, namespace, sandbox_state, wait_for, tmp_path):
+    _account(core, rbac, namespace, "hook", may_read_configmaps=False)
+    pid_file = tmp_path / "pid"
+    pod = _pod("bound", _sleeper(pid_file), grace=1)
+    pod["spec"]["serviceAccountName"] = "hook"
+    uid = core.create_namespaced_pod(namespace, pod).metadata.uid
+    wait_for("pod bound to run", lambda: _pid_when_running(core, namespace, "bound", pid_file))
+    directory = Path(sandbox_state["root"], "pods", uid, "serviceaccount")
+    assert (directory / "namespace").read_text() == namespace
+    assert (directory / "ca.crt").read_text() == Path(sandbox_state["root"], "pki", "ca.crt").read_text()
+    assert oct(directory.parent.stat().st_mode & 0o777) == "0o700"
+    token = (directory / "token").read_text()
+
+    user = _whoami(sandbox_state, token)
+    assert user.username == f"system:serviceaccount:{namespace}:hook"
+    assert user.extra["authentication.kubernetes.io/pod-name"] == ["bound"]
+    assert user.extra["authentication.kubernetes.io/pod-uid"] == [uid]
+
+    core.delete_namespaced_pod("bound", namespace)
+
+    def gone():
+        try:
+            core.read_namespaced_pod("bound", namespace)
+            return False
+        except ApiException as exc:
+            return exc.status == 404
+
+    wait_for("pod bound to be removed", gone, timeout=20)
+    assert not directory.exists()
+    assert wait_for("the pod's token to be refused", lambda: _whoami(sandbox_state, token) == 401, timeout=20)
+
+
 def test_a_process_that_ignores_sigterm_is_killed_after_the_grace_period(core, namespace, wait_for, tmp_path):
     pid_file = tmp_path / "pid"
     script = (

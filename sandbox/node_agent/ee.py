@@ -252,7 +252,7 @@ class HostProcesses:
                     pod,
                     137,
                     "Error",
-                    "the sandbox node agent restarted while the " "container ran; its process is gone",
+                    "the sandbox node agent restarted while the container ran; its process is gone",
                     _now(),
                     restarts=0,
                 ),
@@ -267,7 +267,8 @@ class HostProcesses:
         with self._lock:
             run = self._runs.get(uid)
         if run is not None and run.alive():
-            self._stop(run, "deleted", 0)
+            run.stopping = run.stopping or "deleted"
+            _signal(run.proc, signal.SIGKILL)
         self._forget(uid)
 
     def stop_all(self) -> None:
@@ -284,25 +285,18 @@ class HostProcesses:
     def _start(self, key, pod) -> None:
         spec, meta = pod["spec"], pod["metadata"]
         run = Run(key=key, pod=pod)
-        with self._lock:
-            self._runs[run.uid] = run
         try:
             container = self._the_container(pod)
             argv, env, cwd, sa_dir = self._prepare(pod, container)
         except ContainerConfigError as err:
-            with self._lock:
-                self._runs.pop(run.uid, None)
             self._waiting(pod, "CreateContainerConfigError", str(err), event=("Failed", f"Error: {err}"))
             self.requeue_after(key, RETRY_SECONDS)
             return
         except _MountError as err:
-            with self._lock:
-                self._runs.pop(run.uid, None)
             self._waiting(pod, "ContainerCreating", None, event=("FailedMount", str(err)))
             self.requeue_after(key, RETRY_SECONDS)
             return
         except StartError as err:
-            run.done = True
             now = _now()
             self._event(pod, "Failed", f"Error: {err}")
             self._write(pod, self._terminal_status(pod, 128, "StartError", str(err), now, restarts=0))
@@ -312,9 +306,10 @@ class HostProcesses:
         try:
             self._spawn(run, argv, env, cwd, sa_dir)
         except OSError as err:
-            run.done = True
             self._write(pod, self._terminal_status(pod, 128, "StartError", f"{argv[0]}: {err}", _now(), restarts=0))
             return
+        with self._lock:
+            self._runs[run.uid] = run  # from here on the pod has its process (handle() leaves it to _wait)
         self._write(pod, self._running_status(run))
         deadline = spec.get("activeDeadlineSeconds")
         if deadline is not None:

@@ -14,7 +14,15 @@ import uuid
 from pathlib import Path
 
 import pytest
-from fixed_ip_sandbox import ACCESS_KEY_ID, CHOSEN_IPS, REGION, SANDBOX_SETTINGS, SECRET_ACCESS_KEY, SUBNET_6A
+from fixed_ip_sandbox import (
+    ACCESS_KEY_ID,
+    CHOSEN_IPS,
+    REGION,
+    SANDBOX_SETTINGS,
+    SECRET_ACCESS_KEY,
+    SUBNET_6A,
+    sandbox_environment,
+)
 from kubernetes import client, dynamic
 from kubernetes.client.rest import ApiException
 
@@ -183,15 +191,7 @@ def playbook(sandbox_state, kube, emulator, emulator_url, wait_for, tmp_path):
 
     def run(tasks, env=None):
         wait_until_quiet(kube, emulator, wait_for)
-        environment = {
-            "ANSIBLE_PIPELINING": "True",
-            "K8S_AUTH_KUBECONFIG": sandbox_state["kubeconfig"],
-            "KSYUN_ACCESS_KEY_ID": ACCESS_KEY_ID,
-            "KSYUN_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
-            "KSYUN_REGION": REGION,
-            "KSYUN_ENDPOINT": emulator_url,
-        }
-        environment.update(env or {})
+        environment = sandbox_environment(sandbox_state, emulator_url, env)
         # The node agent polls the same emulator (its device plugin): count the calls of the modules under test only.
         return run_playbook(
             tasks, tmp_path, emulator_url, SECRET_ACCESS_KEY, environment, args=("--diff",), caller=ACCESS_KEY_ID

@@ -17,3 +17,18 @@ SANDBOX_SETTINGS = Settings(
 )
 # IPs the tests choose in SUBNET_6A; a late release by the node agent may leave one reserved after its run.
 CHOSEN_IPS = ("10.0.0.236", "10.0.0.238", "10.0.0.239", "10.0.0.246")
+
+
+def sandbox_environment(sandbox_state, emulator_url, env=None):
+    """What a playbook of these tests runs with: the sandbox's cluster (K8S_AUTH_KUBECONFIG) and emulator (KSYUN_*),
+    updated by env (a value None unsets it)."""
+    environment = {
+        "ANSIBLE_PIPELINING": "True",
+        "K8S_AUTH_KUBECONFIG": sandbox_state["kubeconfig"],
+        "KSYUN_ACCESS_KEY_ID": ACCESS_KEY_ID,
+        "KSYUN_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+        "KSYUN_REGION": REGION,
+        "KSYUN_ENDPOINT": emulator_url,
+    }
+    environment.update(env or {})
+    return environment

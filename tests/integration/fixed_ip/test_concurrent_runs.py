@@ -14,8 +14,6 @@ import pytest
 from kubernetes import client
 from test_crash_points import PODS, Runs, _audit_clean, _check_reclaimed, _check_reserved, _records
 
-from playbook_runner import ANSIBLE_PLAYBOOK
-
 pytestmark = pytest.mark.controlplane
 
 
@@ -41,14 +39,7 @@ def test_two_reclaims_and_a_pre_provision_at_once_keep_every_ip_once(
     freed = [ip for _kind, ip, _eni in _records(dyn, namespace).values()]
 
     procs = [
-        subprocess.Popen(  # pylint: disable=consider-using-with
-            [str(ANSIBLE_PLAYBOOK), str(runs.playbook(phase))],
-            cwd=runs.tmp_path,
-            env=runs.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        runs.start(phase, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for runs, phase in ((first, "reclaim"), (first, "reclaim"), (second, "reserve"))
     ]
     outputs = [proc.communicate(timeout=600)[0] for proc in procs]

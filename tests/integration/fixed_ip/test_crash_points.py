@@ -1,5 +1,5 @@
-"""kill -9 of a whole ansible-playbook run (its process group: the playbook and the module it runs, as when a hook
-Job's pod is killed) at known points, then a rerun, then the audit: nothing leaked, nothing lost, nothing doubled.
+"""kill -9 of a whole ansible-playbook run (the playbook, its worker and the module it runs - every process below it,
+as when a hook Job's pod is killed) at known points, then a rerun, then the audit: nothing leaked, nothing lost, nothing doubled.
 
 The kill points are the playbook's own cloud writes: the emulator holds the Nth write of the modules' access key
 open, before its action ran (``hang``) or after (``hang_after``), and the test kills the run while it waits for the
@@ -25,7 +25,7 @@ import time
 
 import pytest
 import yaml
-from fixed_ip_sandbox import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, SUBNET_6A
+from fixed_ip_sandbox import ACCESS_KEY_ID, SUBNET_6A, sandbox_environment
 
 from playbook_runner import ANSIBLE_PLAYBOOK, playbook_environment
 
@@ -35,6 +35,44 @@ ZONE = "cn-beijing-6a"
 PODS = tuple(("crash-%d" % i, "exclusive" if i < 3 else "shared") for i in range(6))
 QUICK_POINTS = [("reserve", 1, "hang_after"), ("reserve", 5, "hang"), ("reclaim", 2, "hang_after")]
 RESULTS = os.environ.get("KSYUN_KCE_CRASH_RESULTS")  # a JSON-lines file the sweep appends each point's outcome to
+
+
+def _descendants(pid):
+    """pid and every process below it (ansible's workers call setsid, so they are not in the playbook's group)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry, encoding="ascii", errors="replace") as f:
+                    ppid = int(f.read().rsplit(") ", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def kill_run(pid):
+    """kill -9 the run as a killed container would be killed: the playbook, its workers and the module they run.
+    Everything is stopped first (SIGSTOP), so nothing forks or cleans up between finding it and killing it."""
+    stopped = set()
+    for _round in range(3):
+        for each in set(_descendants(pid)) - stopped:
+            try:
+                os.kill(each, signal.SIGSTOP)
+                stopped.add(each)
+            except ProcessLookupError:
+                pass
+    for each in stopped:
+        try:
+            os.kill(each, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return stopped
 
 
 def _tasks(phase, namespace):
@@ -62,23 +100,19 @@ class Runs:
 
     def __init__(self, sandbox_state, emulator, emulator_url, tmp_path, namespace):
         self.emulator, self.tmp_path, self.namespace = emulator, tmp_path, namespace
-        self.env = playbook_environment(
-            tmp_path,
-            {
-                "ANSIBLE_PIPELINING": "True",
-                "K8S_AUTH_KUBECONFIG": sandbox_state["kubeconfig"],
-                "KSYUN_ACCESS_KEY_ID": ACCESS_KEY_ID,
-                "KSYUN_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
-                "KSYUN_REGION": REGION,
-                "KSYUN_ENDPOINT": emulator_url,
-            },
-        )
+        self.env = playbook_environment(tmp_path, sandbox_environment(sandbox_state, emulator_url))
 
     def playbook(self, phase):
         path = self.tmp_path / ("%s.yml" % phase)
         play = {"name": phase, "hosts": "localhost", "connection": "local", "gather_facts": False}
         path.write_text(yaml.safe_dump([dict(play, tasks=_tasks(phase, self.namespace))], sort_keys=False))
         return path
+
+    def start(self, phase, **kwargs):
+        """The phase's ansible-playbook, started (subprocess.Popen keyword arguments as given)."""
+        return subprocess.Popen(  # pylint: disable=consider-using-with
+            [str(ANSIBLE_PLAYBOOK), str(self.playbook(phase))], cwd=self.tmp_path, env=self.env, **kwargs
+        )
 
     def whole(self, phase):
         """(rc, cloud writes of the run, report) of a run to completion."""
@@ -101,31 +135,36 @@ class Runs:
         writes = self.emulator.counters(caller=ACCESS_KEY_ID)["total_writes"]
         self.emulator.faults(fail_nth=[{"nth": nth, "mode": mode, "scope": "writes", "caller": ACCESS_KEY_ID}])
         try:
-            proc = subprocess.Popen(  # pylint: disable=consider-using-with
-                [str(ANSIBLE_PLAYBOOK), str(self.playbook(phase))],
-                cwd=self.tmp_path,
-                env=self.env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            proc = self.start(phase, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline and proc.poll() is None:
                 counters = self.emulator.counters(caller=ACCESS_KEY_ID)
                 if counters["faults"].get(mode, 0) > seen:
-                    os.killpg(proc.pid, signal.SIGKILL)
+                    killed = kill_run(proc.pid)
                     proc.wait(30)
+                    assert len(killed) >= 3, "only %s killed: the module process was not found" % sorted(killed)
                     # The hung write is the nth of this run: it reached the emulator, its action ran or not by mode.
                     assert counters["total_writes"] - writes == nth, (counters["total_writes"] - writes, nth)
                     return True
                 time.sleep(0.05)
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
+                kill_run(proc.pid)
                 proc.wait(30)
                 raise AssertionError("the %s run neither reached write %d nor ended in 300 s" % (phase, nth))
             return False
         finally:
             self.emulator.reset_faults()
+
+
+def _lease(dyn):
+    """The spec of the subnet lock's Lease of SUBNET_6A ({} if none)."""
+    try:
+        lease = dyn.resources.get(api_version="coordination.k8s.io/v1", kind="Lease").get(
+            name="kcefip-subnet-" + SUBNET_6A, namespace="kube-system"
+        )
+    except Exception:  # pylint: disable=broad-except  # not found: no lock was ever taken
+        return {}
+    return lease.to_dict().get("spec") or {}
 
 
 def _records(dyn, namespace):
@@ -203,9 +242,15 @@ def test_a_run_killed_at_a_write_converges_on_rerun_and_leaks_nothing(
     started = time.monotonic()
     outcome["killed"] = runs.killed_at(phase, nth, mode)
     assert outcome["killed"], "the %s run ended before its write %d: fewer writes than the point assumes" % (phase, nth)
+    held = _lease(dyn)
     rc, writes, out = runs.whole(phase)
     outcome.update(rerun_rc=rc, rerun_writes=writes, seconds=round(time.monotonic() - started, 1))
     assert rc == 0, out[-3000:]
+    after = _lease(dyn)
+    outcome["lease_held_by_killed_run"] = bool(held.get("holderIdentity"))
+    if held.get("holderIdentity"):
+        # The dead run's Lease was taken over by the rerun once its duration passed, not ignored.
+        assert int(after.get("leaseTransitions") or 0) > int(held.get("leaseTransitions") or 0), (held, after)
     # The rerun does what is left: each of the writes the killed run got done is not done again.
     done = nth if mode == "hang_after" else nth - 1
     assert writes == len(PODS) - done, "the rerun wrote %d times after %d writes were done" % (writes, done)

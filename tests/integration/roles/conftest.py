@@ -34,6 +34,7 @@ def _fixed_ip_conftest():
 
 
 _SHARED = _fixed_ip_conftest()
+sandbox_environment = sys.modules["fixed_ip_sandbox"].sandbox_environment
 dyn = _SHARED.dyn
 emulator_url = _SHARED.emulator_url
 emulator = _SHARED.emulator
@@ -88,15 +89,7 @@ def ansible(sandbox_state, kube, emulator, emulator_url, wait_for, tmp_path):
             path = tmp_path / ("playbook-%d.yml" % len(list(tmp_path.glob("playbook-*.yml"))))
             path.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
             target = str(path)
-        environment = {
-            "ANSIBLE_PIPELINING": "True",
-            "K8S_AUTH_KUBECONFIG": sandbox_state["kubeconfig"],
-            "KSYUN_ACCESS_KEY_ID": ACCESS_KEY_ID,
-            "KSYUN_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
-            "KSYUN_REGION": REGION,
-            "KSYUN_ENDPOINT": emulator_url,
-        }
-        environment.update(env or {})
+        environment = sandbox_environment(sandbox_state, emulator_url, env)
         proc, report = ansible_playbook_json(target, tmp_path, environment, SECRET_ACCESS_KEY, args, timeout=600)
         return Run(proc, report)
 

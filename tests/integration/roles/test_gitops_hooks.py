@@ -12,13 +12,14 @@ The tokens come from TokenRequest (kubectl create token) and reach ansible-playb
 no kubeconfig; the same tokens are refused by the real apiserver for what lies outside their role.
 """
 
+import copy
 import json
 import re
 from pathlib import Path
 
 import pytest
 import yaml
-from fixed_ip_sandbox import ACCESS_KEY_ID, SUBNET_6A
+from fixed_ip_sandbox import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, SUBNET_6A
 
 from sandbox import kubectl
 
@@ -272,3 +273,85 @@ def test_the_example_is_accepted_by_the_apiserver_and_every_reference_resolves(s
         if kind == "Job":
             assert obj["spec"]["backoffLimit"] == 0 and obj["spec"]["activeDeadlineSeconds"] > 0, name
             assert "BeforeHookCreation" in obj["metadata"]["annotations"]["argocd.argoproj.io/hook-delete-policy"]
+
+
+def _job_pods(sandbox_state, namespace, job):
+    out = _kubectl(sandbox_state, "get", "po", "-n", namespace, "-l", "job-name=%s" % job, "-o", "json")
+    return json.loads(out)["items"]
+
+
+def _apply_job(sandbox_state, tmp_path, job, wait_for, timeout=300):
+    """Apply one Job of the example and wait until it completes or fails; (condition type, its pod's log)."""
+    path = tmp_path / ("%s.yaml" % job["metadata"]["name"])
+    path.write_text(yaml.safe_dump(job), encoding="utf-8")
+    _kubectl(sandbox_state, "apply", "-f", str(path))
+    namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
+
+    def finished():
+        status = json.loads(_kubectl(sandbox_state, "get", "job", name, "-n", namespace, "-o", "json"))["status"]
+        done = [
+            c["type"]
+            for c in status.get("conditions", [])
+            if c["type"] in ("Complete", "Failed") and c["status"] == "True"
+        ]
+        return done[0] if done else None
+
+    outcome = wait_for("Job %s/%s to finish" % (namespace, name), finished, timeout=timeout, interval=1.0)
+    pod = _job_pods(sandbox_state, namespace, name)[-1]
+    logs = Path(sandbox_state["root"]) / "logs" / "pods"
+    folder = logs / ("%s_%s_%s" % (namespace, pod["metadata"]["name"], pod["metadata"]["uid"])) / "ansible"
+    return outcome, pod, "".join(p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.log")))
+
+
+def test_the_example_hook_jobs_run_in_cluster_with_their_token_and_fail_the_hook_on_error(
+    hooks, namespace, dyn, emulator, emulator_url, sandbox_state, tmp_path, wait_for
+):
+    """The example's PreSync and PostSync Jobs as written (image ksyun-kce-ee, which the sandbox's nodes run as host
+    processes: docs/sandbox.md), with their ServiceAccounts, the variables ConfigMap and a credentials Secret: the
+    playbooks run in-cluster (no kubeconfig; the pod's token), print JSON with the set_stats summary, and the Job
+    completes; a pinned IP that another pod keeps fails the reserve Job, with the playbook's message in its log."""
+    example = _example(namespace)
+    variables = example[("ConfigMap", "fixed-ip-vars")]
+    variables["data"]["statefulsets"] = json.dumps(_statefulsets(namespace))
+    variables["metadata"].pop("annotations")
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "ksyun-credentials", "namespace": namespace},
+        "stringData": {
+            "KSYUN_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "KSYUN_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "KSYUN_REGION": REGION,
+            "KSYUN_ENDPOINT": emulator_url,
+        },
+    }
+    objects = tmp_path / "objects.yaml"
+    objects.write_text(yaml.safe_dump_all([variables, secret]), encoding="utf-8")
+    _kubectl(sandbox_state, "apply", "-f", str(objects))
+
+    outcome, pod, log = _apply_job(sandbox_state, tmp_path, example[("Job", "fixed-ip-reserve")], wait_for)
+    assert outcome == "Complete", log[-3000:]
+    assert "KUBECONFIG" not in json.dumps(pod["spec"])
+    report = json.loads(log[log.index("{") :])
+    assert report["stats"]["localhost"]["failures"] == 0
+    summary = report["global_custom_stats"]["fixed_ip_statefulsets"]["%s/web" % namespace]
+    assert summary["output"] == "reserve" and summary["ips"] == {"web-0": PINNED[0], "web-1": PINNED[1]}
+    assert {n: ip for n, (ip, _v) in _records(dyn, namespace).items()} == {"web-0": PINNED[0], "web-1": PINNED[1]}
+
+    # A second namespace's hook pinning the same IP: the playbook refuses it, the Job fails, its log says why.
+    taken = dict(
+        _statefulsets(namespace),
+        fixed_ip_statefulsets=[dict(_statefulsets(namespace)["fixed_ip_statefulsets"][0], name="db")],
+    )
+    variables["data"]["statefulsets"] = json.dumps(taken)
+    objects.write_text(yaml.safe_dump(variables), encoding="utf-8")
+    _kubectl(sandbox_state, "apply", "-f", str(objects))
+    job = copy.deepcopy(example[("Job", "fixed-ip-reserve")])
+    job["metadata"]["name"] = "fixed-ip-reserve-taken"
+    emulator.reset_counters()
+    outcome, pod, log = _apply_job(sandbox_state, tmp_path, job, wait_for)
+    assert outcome == "Failed", log[-3000:]
+    terminated = pod["status"]["containerStatuses"][0]["state"]["terminated"]
+    assert terminated["exitCode"] != 0
+    assert PINNED[0] in log and "web-0" in log, log[-3000:]
+    assert not _writes(emulator), "a refused hook wrote to the cloud"

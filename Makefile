@@ -8,14 +8,16 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: molecule help demo venv format format-check controlplane sandbox-up sandbox-up-bare sandbox-down sandbox-status sandbox-kubeconfig sandbox-env sandbox-kubectl kubectl sanity galaxy-import lint changelog-lint pytest test bench clean-sandbox ee crash-sweep
+.PHONY: molecule help demo venv format format-check controlplane argocd sandbox-up sandbox-up-argocd sandbox-up-bare sandbox-down sandbox-status sandbox-kubeconfig sandbox-env sandbox-kubectl kubectl sanity galaxy-import lint changelog-lint pytest test bench clean-sandbox ee crash-sweep
 
 help:
-	@echo "make test            - everything CI runs: venv, control-plane build (cached), lint, sanity, galaxy-import, pytest"
+	@echo "make test            - everything CI runs: venv, control-plane and Argo CD builds (cached), lint, sanity, galaxy-import, pytest"
 	@echo "make galaxy-import   - build the collection and import it with galaxy-importer (as Galaxy does on upload)"
 	@echo "make demo            - the product page's demonstration (delete sts-0, same IP) in a sandbox of its own; PASS/FAIL"
 	@echo "make sandbox-up      - start the local control plane with the add-ons (multus, VPC-CNI); prints how to use kubectl"
 	@echo "make sandbox-up-bare - the same without any add-on (pods stay ContainerCreating until the add-ons are installed)"
+	@echo "make sandbox-up-argocd - sandbox-up plus a real Argo CD (redis, repo-server, application-controller; namespace argocd)"
+	@echo "make argocd          - build Argo CD v3.2.x from its Go module (cached like the control plane)"
 	@echo "make sandbox-down    - stop it (no process is left behind)"
 	@echo "make sandbox-status  - what runs, with pids and memory"
 	@echo "eval \"\$$(make -s sandbox-env)\"  - KUBECONFIG and PATH for the sandbox's kubectl (built with the control plane)"
@@ -39,6 +41,13 @@ controlplane: venv
 
 sandbox-up: controlplane
 	$(PY) -m sandbox up
+
+# Argo CD's one binary from its Go module (sandbox/argocd/), cached in $(CACHE)/argocd/ like the control plane.
+argocd: venv
+	$(PY) -c 'from sandbox.argocd import binaries; print(binaries.ensure_built())'
+
+sandbox-up-argocd: controlplane argocd
+	$(PY) -m sandbox up --argocd
 
 sandbox-up-bare: controlplane
 	$(PY) -m sandbox up --bare
@@ -99,10 +108,10 @@ ee: venv
 galaxy-import:
 	hack/galaxy_import.sh
 
-pytest: venv controlplane
+pytest: venv controlplane argocd
 	$(PY) hack/run_pytest.py $(PYTEST_ARGS)
 
-test: venv controlplane lint sanity galaxy-import pytest
+test: venv controlplane argocd lint sanity galaxy-import pytest
 
 # Every molecule scenario (extensions/molecule), each on a bare sandbox of its own; MOLECULE_ARGS="-s e2e" for one.
 MOLECULE_ARGS ?= --all

@@ -1,7 +1,10 @@
-"""python -m sandbox build|up [--bare]|down|status|kubeconfig|env|kubectl-path|kubectl ARGS... — the local KCE stand-in.
+"""python -m sandbox build [--argocd]|up [--bare] [--argocd]|down|status|kubeconfig|env|kubectl-path|kubectl ARGS...
+— the local KCE stand-in.
 
 up installs the cluster add-ons (sandbox/addons.py); up --bare leaves them out (no CRDs, ConfigMap,
-NetworkAttachmentDefinition or DaemonSets: pods on the nodes stay ContainerCreating).
+NetworkAttachmentDefinition or DaemonSets: pods on the nodes stay ContainerCreating). up --argocd also starts a real
+Argo CD beside it (sandbox/argocd/run.py: redis, argocd-repo-server, argocd-application-controller, namespace argocd),
+on a sandbox already running too; build --argocd builds Argo CD as well. down stops everything.
 
 kubectl is the real binary built with the control plane (sandbox/kubectl.py): ``env`` prints the shell lines that point
 it at the running sandbox (``eval "$(python -m sandbox env)"``), ``kubectl ARGS...`` runs it once against the sandbox,
@@ -12,6 +15,8 @@ import os
 import sys
 
 from sandbox import kubectl
+from sandbox.argocd import binaries as argocd_binaries
+from sandbox.argocd import run as argocd_run
 from sandbox.controlplane import binaries, cluster
 
 
@@ -38,12 +43,19 @@ def main(argv=None) -> int:
         "command", choices=("build", "up", "down", "status", "kubeconfig", "env", "kubectl-path", "kubectl")
     )
     parser.add_argument("--bare", action="store_true", help="up: without the add-ons (a new cluster before the roles)")
+    parser.add_argument(
+        "--argocd", action="store_true", help="up: start Argo CD too; build: build Argo CD too (docs/sandbox.md)"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
             print(binaries.ensure_built())
+            if args.argocd:
+                print(argocd_binaries.ensure_built())
         elif args.command == "up":
             state = cluster.up(addons=not args.bare)
+            if args.argocd:
+                state = argocd_run.up(state)
             print(kubectl.usage(state), file=sys.stderr)
             print(state["kubeconfig"])
         elif args.command == "down":

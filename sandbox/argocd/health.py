@@ -34,6 +34,7 @@ def argocd_cm() -> str:
         "# Health checks of the ksyun.kce records (PodEni, PodEniIP) for Argo CD. Generated from health/*.lua by",
         "# `python -m sandbox.argocd.health` (a test checks it matches): merge its data into your argocd-cm, e.g.",
         "#   kubectl -n argocd patch configmap argocd-cm --type merge --patch-file argocd-cm.yaml",
+        "---",
         "apiVersion: v1",
         "kind: ConfigMap",
         "metadata:",

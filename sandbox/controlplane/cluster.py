@@ -45,12 +45,14 @@ def _write_state(root: Path, state: dict) -> None:
     tmp.replace(_state_file(root))
 
 
+def write_state(root: Path, state: dict) -> None:
+    """Save the state (components started beside the control plane, e.g. Argo CD, add their pids)."""
+    _write_state(root, state)
+
+
 def running(state: dict | None) -> bool:
-    return (
-        bool(state)
-        and all(processes.alive(state["pids"].get(n, -1)) for n in state.get("pids", {}))
-        and set(state.get("pids", {})) >= set(ORDER)
-    )
+    """The control plane, emulator and node agent all run (components started on demand, e.g. Argo CD, aside)."""
+    return bool(state) and all(processes.alive(state.get("pids", {}).get(n, -1)) for n in ORDER)
 
 
 def kubeconfig_text(server: str, pki: dict) -> str:
@@ -82,6 +84,11 @@ def _get(url: str, pki: dict, timeout: float = 2.0) -> tuple[int, str]:
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode(errors="replace")
+
+
+def wait(what: str, check, timeout: float, log: Path, pid: int) -> None:
+    """Poll check until it is true; fail with the log's end if the process exits or the timeout passes."""
+    _wait(what, check, timeout, log, pid)
 
 
 def _wait(what: str, check, timeout: float, log: Path, pid: int) -> None:

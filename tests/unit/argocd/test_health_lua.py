@@ -78,7 +78,11 @@ def podeni(phase=None, name="sts-0", eni=ENI, uid=POD_UID, retention="24h", **st
             "10.0.0.236 is reserved for pod db/sts-0 while the pod is away, kept until reclaimed by hand "
             "(retention never)",
         ),
-        (podeniip("Binding", nodeName="10.0.0.48"), "Progressing", "Binding 10.0.0.236 to pod db/sts-0 on node 10.0.0.48"),
+        (
+            podeniip("Binding", nodeName="10.0.0.48"),
+            "Progressing",
+            "Binding 10.0.0.236 to pod db/sts-0 on node 10.0.0.48",
+        ),
         (podeniip("Binding"), "Progressing", "Binding 10.0.0.236 to pod db/sts-0"),
         (
             podeniip("Releasing", nodeName="10.0.0.48"),
@@ -137,11 +141,27 @@ WHAT = f"ENI {ENI} (10.0.0.236)"
             f"{WHAT} is reserved for pod db/sts-0 (pre-provisioned: no pod has held it yet), kept until reclaimed by "
             "hand (retention never)",
         ),
-        (podeni("Binding", nodeName="10.0.0.48"), "Progressing", f"Attaching {WHAT} for pod db/sts-0 to node 10.0.0.48"),
-        (podeni("Releasing", nodeName="10.0.0.48"), "Progressing", f"Detaching {WHAT} of pod db/sts-0 from node 10.0.0.48"),
+        (
+            podeni("Binding", nodeName="10.0.0.48"),
+            "Progressing",
+            f"Attaching {WHAT} for pod db/sts-0 to node 10.0.0.48",
+        ),
+        (
+            podeni("Releasing", nodeName="10.0.0.48"),
+            "Progressing",
+            f"Detaching {WHAT} of pod db/sts-0 from node 10.0.0.48",
+        ),
         (podeni("Reclaiming"), "Progressing", f"Reclaiming {WHAT} of pod db/sts-0: its retention ended"),
-        (podeni(), "Progressing", f"No phase yet: no flow or module has written the status of the {WHAT} of pod db/sts-0"),
-        (podeni("Bound", eni=None, nodeName="10.0.0.48"), "Degraded", "Bound without an ENI (spec.eniId) for pod db/sts-0"),
+        (
+            podeni(),
+            "Progressing",
+            f"No phase yet: no flow or module has written the status of the {WHAT} of pod db/sts-0",
+        ),
+        (
+            podeni("Bound", eni=None, nodeName="10.0.0.48"),
+            "Degraded",
+            "Bound without an ENI (spec.eniId) for pod db/sts-0",
+        ),
         (podeni("Bound"), "Degraded", "Bound without a node (status.nodeName) for pod db/sts-0"),
         (
             podeni("Bound", name="sts-1", nodeName="10.0.0.48"),

@@ -110,14 +110,18 @@ def install(state: dict, source: Path) -> None:
     rest = [o for o in objects if o["kind"] != "CustomResourceDefinition"]
     apply = ("apply", "--server-side", "--force-conflicts", "--field-manager=argocd-sandbox", "-f", "-")
     _kubectl(state, *apply, stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": [ns, *crds]}))
-    for crd in crds:  # `kubectl wait` fails at once while a new CRD has no conditions yet, so poll
+    for crd in crds:  # `kubectl wait` (and a jsonpath filter) fail at once while a new CRD has no conditions: poll
         name, deadline = crd["metadata"]["name"], time.monotonic() + 60
-        jsonpath = '{.status.conditions[?(@.type=="Established")].status}'
-        while _kubectl(state, "get", f"crd/{name}", f"-o=jsonpath={jsonpath}").strip() != "True":
+        while not _established(json.loads(_kubectl(state, "get", f"crd/{name}", "-o=json"))):
             if time.monotonic() > deadline:
                 raise cluster.SandboxError(f"CRD {name} was not Established after 60s")
             time.sleep(0.2)
     _kubectl(state, *apply, stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": [*rest, default_project()]}))
+
+
+def _established(crd: dict) -> bool:
+    conditions = (crd.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
 
 
 def up(state: dict | None = None, out=sys.stderr) -> dict:

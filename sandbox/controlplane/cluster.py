@@ -370,6 +370,6 @@ def status(out=sys.stdout, root: Path | None = None) -> int:
         return 1
     for name, pid in state["pids"].items():
         up_ = processes.alive(pid)
-        print(f"{name:26} pid {pid:>7}  {'running' if up_ else 'DEAD'}  RSS {processes.rss_mib(pid):.0f} MiB", file=out)
+        print(f"{name:30} pid {pid:>7}  {'running' if up_ else 'DEAD'}  RSS {processes.rss_mib(pid):.0f} MiB", file=out)
     print(f"kubeconfig: {state['kubeconfig']}\nserver: {state['server']}\nlogs: {state['logs']}", file=out)
     return 0 if running(state) else 1

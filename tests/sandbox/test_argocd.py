@@ -267,3 +267,44 @@ def test_each_phase_of_a_podeniip_shows_its_health_in_argo_cd(apps, kube, namesp
     # The Application's health is its worst resource's: Degraded (10.0.0.246), still Synced.
     wait_for(f"Application {name} Synced", lambda: sync_status(apps, name) == "Synced")
     assert get_app(apps, name)["status"]["health"]["status"] == "Degraded"
+
+
+def listening(pid):
+    """(address, port) of every TCP socket the process listens on (IPv4 and IPv6), read from /proc."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = fd.readlink().as_posix()
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = set()
+    for table, width in (("tcp", 8), ("tcp6", 32)):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                address, port = fields[1].split(":")
+                found.add((_address(address, width), int(port, 16)))
+    return found
+
+
+def _address(hexa, width):
+    if width == 8:
+        return ".".join(str(int(hexa[i : i + 2], 16)) for i in (6, 4, 2, 0))
+    return "::" if set(hexa) == {"0"} else hexa
+
+
+def test_argo_cd_listens_on_loopback_but_for_the_controllers_metrics(argocd):
+    """redis and argocd-repo-server (gRPC and metrics) listen on 127.0.0.1 only. argocd-application-controller v3.2.11
+    has no flag for the address of its metrics and health server: controller/appcontroller.go listens on
+    0.0.0.0:<--metrics-port>, so that one port is on every interface (docs/sandbox.md says so)."""
+    ports, pids = argocd["argocd"]["ports"], argocd["pids"]
+    assert listening(pids["redis"]) == {("127.0.0.1", ports["redis"])}
+    assert listening(pids["argocd-repo-server"]) == {
+        ("127.0.0.1", ports["repo-server"]),
+        ("127.0.0.1", ports["repo-server-metrics"]),
+    }
+    controller = listening(pids["argocd-application-controller"])
+    assert {port for _, port in controller} == {ports["controller-metrics"]}, controller
+    assert {address for address, _ in controller} <= {"0.0.0.0", "::"}, controller

@@ -5,7 +5,6 @@ embeds them (argocd/argocd-cm.yaml, which users merge into their argocd-cm; the 
 argocd/argocd-cm.yaml is exactly that text, so the embedded copies never drift from the .lua files."""
 
 import sys
-from pathlib import Path
 
 from sandbox.paths import REPO_ROOT
 

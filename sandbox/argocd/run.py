@@ -92,6 +92,7 @@ def _kubectl(state: dict, *args, stdin: str | None = None, timeout: float = 120.
     binary = controlplane_binaries.kubectl()
     done = subprocess.run(
         [str(binary), f"--kubeconfig={state['kubeconfig']}", *args],
+        check=False,
         input=stdin,
         capture_output=True,
         text=True,
@@ -219,13 +220,12 @@ def up(state: dict | None = None, out=sys.stderr) -> dict:
 
 def _wait_ready(name: str, state: dict, log: Path) -> None:
     ports, pid = state["argocd"]["ports"], state["pids"][name]
-    if name == "redis":
-        check = lambda: _redis_ping(ports["redis"])  # noqa: E731
-    elif name == "argocd-repo-server":
-        check = lambda: _http_ok(f"http://127.0.0.1:{ports['repo-server-metrics']}/healthz?full=true")  # noqa: E731
-    else:
-        check = lambda: _http_ok(f"http://127.0.0.1:{ports['controller-metrics']}/healthz")  # noqa: E731
-    cluster.wait(name, check, START_TIMEOUT, log, pid)
+    checks = {
+        "redis": lambda: _redis_ping(ports["redis"]),
+        "argocd-repo-server": lambda: _http_ok(f"http://127.0.0.1:{ports['repo-server-metrics']}/healthz?full=true"),
+        "argocd-application-controller": lambda: _http_ok(f"http://127.0.0.1:{ports['controller-metrics']}/healthz"),
+    }
+    cluster.wait(name, checks[name], START_TIMEOUT, log, pid)
 
 
 def _redis_ping(port: int) -> bool:

@@ -117,6 +117,10 @@ def sync_status(apps, name):
     return ((get_app(apps, name).get("status") or {}).get("sync") or {}).get("status")
 
 
+def healthy(app):
+    return app if (app.get("status") or {}).get("health", {}).get("status") == "Healthy" else None
+
+
 def resource_health(app, kind, name):
     for res in (app.get("status") or {}).get("resources") or []:
         if res["kind"] == kind and res["name"] == name:
@@ -189,9 +193,7 @@ def test_sync_from_a_local_git_repository_is_synced_healthy_and_a_second_sync_ch
     set_phase(kube, namespace, ip, {"phase": "Reserved"})
     app = wait_for(
         f"Application {name} Synced and Healthy",
-        lambda: (lambda a: a if a["status"].get("health", {}).get("status") == "Healthy" else None)(
-            get_app(apps, name)
-        ),
+        lambda: healthy(get_app(apps, name)),
         timeout=SYNC_TIMEOUT,
     )
     assert app["status"]["sync"]["status"] == "Synced"
@@ -252,18 +254,18 @@ def test_each_phase_of_a_podeniip_shows_its_health_in_argo_cd(apps, kube, namesp
     apps.create_namespaced_custom_object(GROUP, VERSION, NS, "applications", application(name, repo_url, namespace))
     app = wait_for(f"Application {name} synced", lambda: finished(apps, name), timeout=SYNC_TIMEOUT)
     assert app["status"]["operationState"]["phase"] == "Succeeded", app["status"]["operationState"]
-    for ip, (status, _, _) in PHASES.items():
-        set_phase(kube, namespace, ip, status)
+    for ip, case in PHASES.items():
+        set_phase(kube, namespace, ip, case[0])
 
     def shown():
         app = get_app(apps, name)
         healths = {ip: resource_health(app, "PodEniIP", ip) or {} for ip in PHASES}
-        want = {ip: health for ip, (_, health, _) in PHASES.items()}
+        want = {ip: case[1] for ip, case in PHASES.items()}
         return healths if {ip: h.get("status") for ip, h in healths.items()} == want else None
 
     healths = wait_for("every PodEniIP's health as Argo CD computed it", shown, timeout=SYNC_TIMEOUT)
-    for ip, (_, _, message) in PHASES.items():
-        assert healths[ip]["message"].startswith(message), (ip, healths[ip])
+    for ip, case in PHASES.items():
+        assert healths[ip]["message"].startswith(case[2]), (ip, healths[ip])
     # The Application's health is its worst resource's: Degraded (10.0.0.246), still Synced.
     wait_for(f"Application {name} Synced", lambda: sync_status(apps, name) == "Synced")
     assert get_app(apps, name)["status"]["health"]["status"] == "Degraded"
@@ -306,5 +308,5 @@ def test_argo_cd_listens_on_loopback_but_for_the_controllers_metrics(argocd):
         ("127.0.0.1", ports["repo-server-metrics"]),
     }
     controller = listening(pids["argocd-application-controller"])
-    assert {port for _, port in controller} == {ports["controller-metrics"]}, controller
-    assert {address for address, _ in controller} <= {"0.0.0.0", "::"}, controller
+    assert {listener[1] for listener in controller} == {ports["controller-metrics"]}, controller
+    assert {listener[0] for listener in controller} <= {"0.0.0.0", "::"}, controller

@@ -56,7 +56,10 @@ def ensure_built(out=sys.stderr) -> Path:
                 flush=True,
             )
             started = time.monotonic()
-            _run_with_heartbeat(["bash", str(HERE / "build.sh"), str(directory)], out, started)
+            try:
+                _run_with_heartbeat(["bash", str(HERE / "build.sh"), str(directory)], out, started)
+            except RuntimeError as err:
+                raise RuntimeError(f"Argo CD {version()} build failed ({err})") from None
             print(f"sandbox: Argo CD build finished in {time.monotonic() - started:.0f}s", file=out, flush=True)
     return directory
 
@@ -64,23 +67,19 @@ def ensure_built(out=sys.stderr) -> Path:
 def module_source() -> Path:
     """The pinned Argo CD module's directory in the Go module cache (downloaded if absent): its manifests/ are what
     the sandbox installs."""
-    out = subprocess.run(
-        ["go", "list", "-m", "-json", MODULE],
-        cwd=MODULE_DIR,
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **GO_ENV},
-    ).stdout
-    info = json.loads(out)
-    directory = info.get("Dir")
-    if not directory:
-        subprocess.run(
-            ["go", "mod", "download", MODULE],
-            cwd=MODULE_DIR,
-            check=True,
-            capture_output=True,
-            env={**os.environ, **GO_ENV},
-        )
-        return module_source()
-    return Path(directory)
+    info = json.loads(_go("list", "-m", "-json", MODULE))
+    if not info.get("Dir"):  # go list -m does not download; go mod download does
+        _go("mod", "download", MODULE)
+        info = json.loads(_go("list", "-m", "-json", MODULE))
+    if not info.get("Dir") or not (Path(info["Dir"]) / "manifests").is_dir():
+        raise RuntimeError(f"{MODULE} {version()} has no manifests/ in the Go module cache ({info.get('Dir')})")
+    return Path(info["Dir"])
+
+
+def _go(*args) -> str:
+    done = subprocess.run(
+        ["go", *args], cwd=MODULE_DIR, check=False, capture_output=True, text=True, env={**os.environ, **GO_ENV}
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"go {' '.join(args)} failed in {MODULE_DIR}: {done.stderr.strip()}")
+    return done.stdout

@@ -15,6 +15,29 @@ REPO = Path(__file__).resolve().parent.parent
 TEST = "tests/integration/fixed_ip/test_crash_points.py"
 
 
+def table(rows):
+    """The points as a Markdown table (what docs/reliability.md shows)."""
+    lines = [
+        "| phase | write | killed | Lease held by the killed run | rerun exit | rerun writes | leaks | seconds |",
+        "|---|---:|---|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            "| %s | %d | %s | %s | %d | %d | %d | %.1f |"
+            % (
+                r["phase"],
+                r["write"],
+                "before it ran" if r["mode"] == "hang" else "after it ran",
+                "yes, taken over" if r.get("lease_held_by_killed_run") else "no",
+                r["rerun_rc"],
+                r["rerun_writes"],
+                r["leaks"],
+                r["seconds"],
+            )
+        )
+    return "\n".join(lines)
+
+
 def run(json_path=None):
     """Run the sweep; returns (rows, pytest exit status)."""
     with tempfile.TemporaryDirectory() as tmp:

@@ -2,9 +2,11 @@
 
 from collections import namedtuple
 
-from . import kec, vpc_eni, vpc_subnet
+from . import eip, kec, vpc_eni, vpc_subnet
 
 VERSION = "2016-03-04"
+# Services served at another version than VERSION (the SDK clients' _apiVersion).
+VERSIONS = {"tagv2": "2020-09-01"}
 
 Action = namedtuple("Action", "service write handler")
 
@@ -20,11 +22,21 @@ ACTIONS = {
     "DescribeSubnetAllocatedIpAddresses": Action("vpc", False, vpc_subnet.describe_subnet_allocated_ip_addresses),
     "ModifyPrivateIpAddressAttribute": Action("vpc", True, vpc_subnet.modify_private_ip_address_attribute),
     "DescribeSecurityGroups": Action("vpc", False, vpc_subnet.describe_security_groups),
+    "AllocateAddress": Action("eip", True, eip.allocate_address),
+    "ReleaseAddress": Action("eip", True, eip.release_address),
+    "DescribeAddresses": Action("eip", False, eip.describe_addresses),
+    "AssociateAddress": Action("eip", True, eip.associate_address),
+    "DisassociateAddress": Action("eip", True, eip.disassociate_address),
+    "CreateTagAndAttachResource": Action("tagv2", True, eip.create_tag_and_attach_resource),
     "AttachNetworkInterface": Action("kec", True, kec.attach_network_interface),
     "DetachNetworkInterface": Action("kec", True, kec.detach_network_interface),
     "DescribeInstances": Action("kec", False, kec.describe_instances),
     "DescribeInstanceTypeConfigs": Action("kec", False, kec.describe_instance_type_configs),
 }
+
+
+def version_of(service):
+    return VERSIONS.get(service, VERSION)
 
 
 def is_write(action):

@@ -10,7 +10,7 @@ import traceback
 import uuid
 from http.server import ThreadingHTTPServer
 
-from .actions import ACTIONS, VERSION
+from .actions import ACTIONS, version_of
 from .counters import Counters
 from .errors import ApiError, invalid, missing
 from .faults import Faults
@@ -116,8 +116,10 @@ class Emulator:
         version = flat.get("Version")
         if not version:
             raise missing("Version")
-        if version != VERSION:
-            raise invalid("Version", version, "this API is served at version %s" % VERSION)
+        if version != version_of(action.service):
+            raise invalid(
+                "Version", version, "service %s is served at version %s" % (action.service, version_of(action.service))
+            )
         service = flat.get("Service")
         if service and service != action.service:
             raise ApiError(

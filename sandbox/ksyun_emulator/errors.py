@@ -26,6 +26,10 @@ CODES = {
     "AvailabilityZoneMismatch": 400,
     "QuotaExceeded.NetworkInterface": 400,
     "QuotaExceeded.PrivateIpAddress": 400,
+    "InvalidAllocationId.NotFound": 404,
+    "AddressInUse": 409,
+    "IncorrectAddressState": 409,
+    "QuotaExceeded.Address": 400,
     "Throttling": 400,
     "INTERNAL_FAILURE": 500,
     "ServiceUnavailable": 503,
@@ -60,5 +64,6 @@ def not_found(kind, value):
         "subnet": "InvalidSubnetId.NotFound",
         "security group": "InvalidSecurityGroupId.NotFound",
         "instance": "InvalidInstanceId.NotFound",
+        "elastic IP": "InvalidAllocationId.NotFound",
     }[kind]
     return ApiError(code, "The %s %s does not exist (not found)." % (kind, value))

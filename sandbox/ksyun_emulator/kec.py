@@ -2,7 +2,7 @@
 
 import time
 
-from . import quota, render
+from . import eip, quota, render
 from .errors import ApiError, invalid
 from .paging import marker_page, matches
 from .vpc_eni import new_network_interface
@@ -118,6 +118,7 @@ def detach_network_interface(state, params):
             "Network interface %s is not attached to instance %s." % (eni["id"], instance["id"]),
         )
     _check_instance_idle(state, instance)
+    eip.drop_associations(state, eni)
     _begin(state, eni, "detaching")
     return {"Return": True}
 

@@ -133,3 +133,29 @@ def instance_type_config(item):
         "PrivateIpQuota": {"PrivateIpCount": item["ip_quota"]},
         "AvailabilityZoneSet": [{"AzCode": zone} for zone in item["zones"]],
     }
+
+
+def address(state, item, reached=None):
+    """One ``AddressesSet`` item; ``reached`` is ``(eni, instance id)`` of its association (eip.holder), if any."""
+    view = {
+        "AllocationId": item["id"],
+        "PublicIp": item["public_ip"],
+        "LineId": item["line_id"],
+        "BandWidth": item["band_width"],
+        "ChargeType": item["charge_type"],
+        "ProjectId": item["project_id"],
+        "IpVersion": "ipv4",
+        "CreateTime": item["created"],
+        "State": "disassociate",
+    }
+    assoc = item["association"]
+    if assoc:
+        eni, instance_id = reached or (None, None)
+        view.update(State="associate", InstanceType=assoc["instance_type"], PrivateIpAddress=assoc["private_ip"])
+        if eni is not None:
+            view["NetworkInterfaceId"] = eni["id"]
+        if instance_id:
+            view["InstanceId"] = instance_id
+        if assoc.get("mode"):
+            view["Mode"] = assoc["mode"]
+    return view

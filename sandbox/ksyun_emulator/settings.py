@@ -37,6 +37,13 @@ class Settings:
     require_auth: bool = True
     # Page size when MaxResults is absent (the real default is [U]).
     default_page_size: int = 20
+    # An EIP association is made to an ENI's private IP (AssociateAddress names NetworkInterfaceId and
+    # PrivateIpAddress, SDK model); what happens when that IP leaves the ENI is [U]. false: it drops (the EIP is
+    # disassociate) when the IP is unassigned or its ENI detached or deleted; true: it follows the IP to whichever
+    # ENI and instance hold it next.
+    eip_follows_private_ip: bool = False
+    # Whether ReleaseAddress releases an associated EIP (disassociating it) or refuses with AddressInUse ([U]).
+    release_associated_address: bool = False
     # Seeds ids, MAC addresses and random IP allocation.
     seed: int = 0
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import ipam
 from .errors import not_found
-from .topology import TopologyError, initial_state
+from .topology import TopologyError, eip_config, initial_state
 
 
 class State:
@@ -53,6 +53,9 @@ class State:
                 "cannot read state file %s: %s (delete it to start from the topology)" % (self.state_file, exc)
             ) from None
         self.data = saved["data"]
+        # A state file written before the EIP service existed has no public side yet.
+        if "addresses" not in self.data:
+            self.data["eip"], self.data["addresses"] = eip_config(self.topology), {}
         rng_state = saved.get("rng")
         if rng_state:
             self.rng.setstate((rng_state[0], tuple(rng_state[1]), rng_state[2]))

@@ -167,6 +167,17 @@ def _instances(topo, subnets, groups, types):
     return instances, enis
 
 
+def eip_config(topo):
+    """The public side: the pool EIPs are taken from, the lines (LineId) and the account's EIP quota."""
+    item = topo.get("eip") or {}
+    pool = ipaddress.ip_network(item.get("pool", "198.51.100.0/24"))
+    lines = [
+        {"id": _uuid(line.get("id"), "line"), "name": line.get("name", "BGP")}
+        for line in item.get("lines") or [{"id": "5f2c7a10-0006-4a6e-9c1b-000000000001", "name": "BGP"}]
+    ]
+    return {"pool": str(pool), "lines": lines, "quota": int(item.get("quota", 10))}
+
+
 def initial_state(topo):
     """A fresh, validated state dict (JSON-serialisable) from a topology dict."""
     vpcs = _vpcs(topo)
@@ -191,4 +202,6 @@ def initial_state(topo):
         "instances": instances,
         "network_interfaces": enis,
         "ip_attributes": {},
+        "eip": eip_config(topo),
+        "addresses": {},
     }

@@ -2,7 +2,7 @@
 
 import time
 
-from . import ipam, quota, render
+from . import eip, ipam, quota, render
 from .errors import ApiError, invalid
 from .paging import matches, next_token_page
 
@@ -93,6 +93,7 @@ def delete_network_interface(state, params):
             "Network interface %s is attached to instance %s; detach it before deleting it."
             % (eni["id"], eni["instance_id"]),
         )
+    eip.drop_associations(state, eni)
     del state.data["network_interfaces"][eni["id"]]
     return {"Return": True}
 
@@ -176,5 +177,6 @@ def unassign_private_ip_address(state, params):
                 "InvalidPrivateIpAddress.NotFound",
                 "The private IP address %s is not assigned to network interface %s (not found)." % (ip, eni["id"]),
             )
+    eip.drop_associations(state, eni, ips)
     eni["secondary_ips"] = [ip for ip in eni["secondary_ips"] if ip not in ips]
     return {"Return": True}

@@ -30,6 +30,12 @@ WRITE_ACTIONS = frozenset(
         "ModifyPrivateIpAddressAttribute",
         "AttachNetworkInterface",
         "DetachNetworkInterface",
+        "ModifyNetworkInterfaceAttribute",
+        "AllocateAddress",
+        "ReleaseAddress",
+        "AssociateAddress",
+        "DisassociateAddress",
+        "CreateTagAndAttachResource",
     )
 )
 

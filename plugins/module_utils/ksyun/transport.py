@@ -21,8 +21,12 @@ from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.config import Clie
 
 try:
     import requests
+    from ksyun.client.eip.v20160304 import models as _eip_models
+    from ksyun.client.eip.v20160304.client import EipClient
     from ksyun.client.kec.v20160304 import models as _kec_models
     from ksyun.client.kec.v20160304.client import KecClient
+    from ksyun.client.tagv2.v20200901 import models as _tag_models
+    from ksyun.client.tagv2.v20200901.client import Tagv2Client
     from ksyun.client.vpc.v20160304 import models as _vpc_models
     from ksyun.client.vpc.v20160304.client import VpcClient
     from ksyun.common.credential import Credential
@@ -36,12 +40,12 @@ except ImportError as _exc:
     KSYUN_SDK_IMPORT_ERROR = _exc
     KSYUN_SDK_IMPORT_TRACEBACK = traceback.format_exc()
     # Stand-ins so the classes below can be defined; KsyunCore refuses to run without the SDK.
-    ApiRequest = VpcClient = KecClient = object
+    ApiRequest = VpcClient = KecClient = EipClient = Tagv2Client = object
 
     class KsyunSDKException(Exception):
         """Never raised: the SDK is missing."""
 
-    _vpc_models = _kec_models = None
+    _vpc_models = _kec_models = _eip_models = _tag_models = None
 else:
     HAS_KSYUN_SDK = True
     KSYUN_SDK_IMPORT_ERROR = None
@@ -142,11 +146,24 @@ class KecSdkClient(_StatusCheck, KecClient):
     """KecClient with real error codes."""
 
 
-SERVICES = {"vpc": (VpcSdkClient, _vpc_models), "kec": (KecSdkClient, _kec_models)}
+class EipSdkClient(_StatusCheck, EipClient):
+    """EipClient with real error codes."""
+
+
+class TagSdkClient(_StatusCheck, Tagv2Client):
+    """Tagv2Client (resource tags, version 2020-09-01) with real error codes."""
+
+
+SERVICES = {
+    "vpc": (VpcSdkClient, _vpc_models),
+    "kec": (KecSdkClient, _kec_models),
+    "eip": (EipSdkClient, _eip_models),
+    "tagv2": (TagSdkClient, _tag_models),
+}
 
 
 def build_sdk_client(service: str, config: ClientConfig) -> Any:
-    """An SDK client for ``service`` ("vpc" or "kec") configured from a ClientConfig."""
+    """An SDK client for ``service`` ("vpc", "kec", "eip" or "tagv2") configured from a ClientConfig."""
     client_class = SERVICES[service][0]
     endpoint = config.endpoint_for(service)
     http = HttpProfile(protocol=config.scheme, endpoint=endpoint, reqMethod=config.method, reqTimeout=config.timeout)

@@ -30,6 +30,7 @@ ACTIONS = {
     "CreateTagAndAttachResource": Action("tagv2", True, eip.create_tag_and_attach_resource),
     "AttachNetworkInterface": Action("kec", True, kec.attach_network_interface),
     "DetachNetworkInterface": Action("kec", True, kec.detach_network_interface),
+    "ModifyNetworkInterfaceAttribute": Action("kec", True, kec.modify_network_interface_attribute),
     "DescribeInstances": Action("kec", False, kec.describe_instances),
     "DescribeInstanceTypeConfigs": Action("kec", False, kec.describe_instance_type_configs),
 }

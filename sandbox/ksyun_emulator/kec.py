@@ -2,10 +2,10 @@
 
 import time
 
-from . import eip, quota, render
+from . import eip, ipam, quota, render
 from .errors import ApiError, invalid
 from .paging import marker_page, matches
-from .vpc_eni import new_network_interface
+from .vpc_eni import new_network_interface, security_groups
 
 INSTANCE_FILTERS = (
     "instance-id",
@@ -176,3 +176,42 @@ def describe_instance_type_configs(state, params):
         )
     ]
     return {"InstanceTypeConfigSet": [render.instance_type_config(t) for t in items]}
+
+
+def modify_network_interface_attribute(state, params):
+    """Subnet, primary IP and security groups of an attached ENI (groups left out are removed, SDK model doc)."""
+    instance = state.instance(params.str("InstanceId", required=True))
+    eni = state.eni(params.str("NetworkInterfaceId", required=True))
+    if eni["instance_id"] != instance["id"] or eni["state"] != "inuse":
+        raise ApiError(
+            "IncorrectNetworkInterfaceState",
+            "Network interface %s is not attached to instance %s (it is %s); attach it first."
+            % (eni["id"], instance["id"], eni["state"]),
+        )
+    subnet = state.subnet(params.str("SubnetId", required=True))
+    groups = security_groups(state, subnet, params)
+    if subnet["vpc_id"] != state.subnet(eni["subnet_id"])["vpc_id"] or subnet["zone"] != instance["zone"]:
+        raise invalid(
+            "SubnetId",
+            subnet["id"],
+            "the subnet must be in the VPC and zone (%s) of instance %s" % (instance["zone"], instance["id"]),
+        )
+    wanted = params.str("PrivateIpAddress")
+    moving = subnet["id"] != eni["subnet_id"] or (wanted is not None and wanted != eni["primary_ip"])
+    if moving and eni["secondary_ips"]:
+        raise invalid(
+            "PrivateIpAddress",
+            wanted,
+            "network interface %s holds secondary IPs %s; unassign them before changing its subnet or primary IP"
+            % (eni["id"], ", ".join(eni["secondary_ips"])),
+        )
+    if moving:
+        ip = (
+            ipam.check_explicit(state, subnet, "PrivateIpAddress", wanted)
+            if wanted
+            else ipam.allocate_random(state, subnet, 1)[0]
+        )
+        eip.drop_associations(state, eni, [eni["primary_ip"]])
+        eni["subnet_id"], eni["primary_ip"] = subnet["id"], ip
+    eni["security_group_ids"] = groups
+    return {"Return": True}

@@ -29,6 +29,7 @@ IDS = SimpleNamespace(
     subnet_small="5f2c7a10-0002-4a6e-9c1b-000000000003",
     subnet_reserve="5f2c7a10-0002-4a6e-9c1b-000000000004",
     sg="5f2c7a10-0003-4a6e-9c1b-000000000001",
+    sg_pods="5f2c7a10-0003-4a6e-9c1b-000000000002",
     node_47="5f2c7a10-0004-4a6e-9c1b-000000000047",
     node_48="5f2c7a10-0004-4a6e-9c1b-000000000048",
     node_tiny="5f2c7a10-0004-4a6e-9c1b-000000000049",

@@ -172,8 +172,9 @@ def test_subnets_and_security_groups_are_listed_across_pages(client, emulator, i
     subnets = client.describe_subnets(page_size=1)
     groups = client.describe_security_groups(filters={"vpc-id": ids.vpc}, page_size=1)
     assert len(subnets) == 4 and len({s["SubnetId"] for s in subnets}) == 4
-    assert [g["SecurityGroupId"] for g in groups] == [ids.sg] and groups[0]["SecurityGroupEntrySet"]
+    assert [g["SecurityGroupId"] for g in groups] == [ids.sg, ids.sg_pods] and groups[0]["SecurityGroupEntrySet"]
     assert emulator.counters.as_dict()["reads"]["DescribeSubnets"] == 4
+    assert emulator.counters.as_dict()["reads"]["DescribeSecurityGroups"] == 2
 
 
 def test_subnets_are_found_by_zone(client, ids):

@@ -33,6 +33,30 @@ class KecMixin:
             "detach network interface %s from instance %s" % (network_interface_id, instance_id),
         )
 
+    def modify_network_interface_attribute(
+        self,
+        instance_id: str,
+        network_interface_id: str,
+        subnet_id: str,
+        security_group_ids: Iterable[str],
+        private_ip: Optional[str] = None,
+    ) -> None:
+        """Set the subnet, security groups (all of them: groups left out are removed) and optionally the primary IP of
+        an ENI attached to ``instance_id``."""
+        params = {
+            "InstanceId": instance_id,
+            "NetworkInterfaceId": network_interface_id,
+            "SubnetId": subnet_id,
+            "SecurityGroupId": one_based(security_group_ids),
+            "PrivateIpAddress": private_ip,
+        }
+        self.call(
+            "kec",
+            "ModifyNetworkInterfaceAttribute",
+            params,
+            "modify network interface %s of instance %s" % (network_interface_id, instance_id),
+        )
+
     def describe_instances(
         self,
         instance_ids: Optional[Iterable[str]] = None,

@@ -29,10 +29,11 @@ options:
   endpoint:
     description:
       - API endpoint as C(host[:port]), C(http://host[:port]) or C(https://host[:port]).
-      - It may contain C({service}), which is replaced by V(vpc) or V(kec), for example
+      - It may contain C({service}), which is replaced by V(vpc), V(kec), V(eip) or V(tagv2), for example
         V({service}.cn-beijing-6.api.ksyun.com).
       - If not set, the value of the E(KSYUN_ENDPOINT) environment variable is used; if that is not set
-        either, the SDK defaults C(vpc.api.ksyun.com) and C(kec.api.ksyun.com) are used.
+        either, the SDK defaults C(vpc.api.ksyun.com), C(kec.api.ksyun.com), C(eip.api.ksyun.com) and
+        C(tagv2.api.ksyun.com) are used.
       - Only point it at a local emulator for tests, for example V(http://127.0.0.1:38417).
     type: str
   scheme:

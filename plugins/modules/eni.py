@@ -46,9 +46,11 @@ options:
     type: str
   security_groups:
     description:
-      - Ids of the security groups of a new ENI, at least one, all in the VPC of O(subnet_id).
-      - The security groups of an existing ENI cannot be changed through the VPC API, so a different set is
-        refused rather than silently ignored.
+      - Ids of the security groups of the ENI, at least one, all in the VPC of its subnet. The order does not matter.
+      - A different set on an existing ENI replaces its security groups in place (KEC
+        C(ModifyNetworkInterfaceAttribute): groups left out are removed). That call needs the instance the ENI is
+        attached to, so the groups of a detached ENI cannot change; give O(instance_id) to attach it in the same task.
+      - Leaving it out keeps the groups an existing ENI has.
     type: list
     elements: str
   private_ip_address:
@@ -116,6 +118,13 @@ EXAMPLES = r"""
         private_ip_address: 10.0.0.236
         instance_id: 5f2c7a10-0004-4a6e-9c1b-000000000047
       register: eni
+
+    - name: Let the pod be reached on 443 as well (security groups change in place while it is attached)
+      ksyun.kce.eni:
+        network_interface_id: "{{ eni.network_interface.id }}"
+        security_groups:
+          - 5f2c7a10-0003-4a6e-9c1b-000000000001
+          - 5f2c7a10-0003-4a6e-9c1b-000000000002
 
     - name: Rename it
       ksyun.kce.eni:
@@ -207,6 +216,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import 
     DeleteEni,
     DetachEni,
     RenameEni,
+    SetEniSecurityGroups,
 )
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_ENI, Ref
@@ -331,14 +341,27 @@ def refuse_unchangeable(params, eni):
             "private_ip_address out, or delete the ENI and create it again"
             % (eni.eni_id, eni.primary_ip, params["private_ip_address"])
         )
-    if params["security_groups"] is not None and sorted(set(params["security_groups"])) != sorted(
-        set(eni.security_group_ids)
-    ):
+
+
+def security_group_change(module, eni, instance_id):
+    """SetEniSecurityGroups when O(security_groups) differs from the ENI's (checked first); None when it does not."""
+    wanted = module.params["security_groups"]
+    if wanted is None or sorted(set(wanted)) == sorted(set(eni.security_group_ids)):
+        return None
+    if not wanted:
         raise ModuleError(
-            "security_groups: network interface %s has security groups %s; the VPC API cannot change them to %s, so give "
-            "the current ones (or leave security_groups out), or create a new ENI"
-            % (eni.eni_id, ", ".join(eni.security_group_ids) or "none", ", ".join(params["security_groups"]) or "none")
+            "security_groups: network interface %s needs at least one security group; give the ids to keep (now %s)"
+            % (eni.eni_id, ", ".join(eni.security_group_ids) or "none")
         )
+    if not instance_id:
+        raise ModuleError(
+            "security_groups: network interface %s is detached, and its security groups can only change while it is "
+            "attached (KEC ModifyNetworkInterfaceAttribute names the instance), so %s cannot be set now; give instance_id "
+            "to attach it in this task, or leave security_groups out" % (eni.eni_id, ", ".join(wanted))
+        )
+    refuse_primary(eni, "given other security groups by this module")
+    require_security_groups(module, wanted, eni.vpc_id)
+    return SetEniSecurityGroups(eni.eni_id, instance_id, eni.subnet_id, tuple(dict.fromkeys(wanted)))
 
 
 def update(module, eni):
@@ -361,6 +384,11 @@ def update(module, eni):
         if eni.instance_id != params["instance_id"]:
             check_attachable(module, eni, require_instance(module, params["instance_id"]))
             actions.append(AttachEni(eni.eni_id, params["instance_id"]))
+    groups = security_group_change(module, eni, params["instance_id"] or eni.instance_id)
+    if groups is not None:
+        if eni.is_transient:
+            eni = settle(module, eni) or eni
+        actions.append(groups)
     return outcome(module, Plan(tuple(actions)), CloudSnapshot(enis=(eni,)), eni.eni_id)
 
 

@@ -17,6 +17,7 @@ SUBNET_6B = "5f2c7a10-0002-4a6e-9c1b-000000000002"
 SUBNET_SMALL = "5f2c7a10-0002-4a6e-9c1b-000000000003"
 SUBNET_RESERVE = "5f2c7a10-0002-4a6e-9c1b-000000000004"
 SG = "5f2c7a10-0003-4a6e-9c1b-000000000001"
+SG_PODS = "5f2c7a10-0003-4a6e-9c1b-000000000002"
 NODE_47 = "5f2c7a10-0004-4a6e-9c1b-000000000047"
 NODE_48 = "5f2c7a10-0004-4a6e-9c1b-000000000048"
 NODE_TINY = "5f2c7a10-0004-4a6e-9c1b-000000000049"
@@ -43,6 +44,12 @@ class Cloud:
         found = [e for e in self.enis().values() if e["name"] == name]
         assert len(found) <= 1, found
         return found[0] if found else None
+
+    def addresses(self):
+        return self.emulator.state.data["addresses"]
+
+    def address(self, allocation_id):
+        return self.addresses().get(allocation_id)
 
     def is_reserved(self, subnet_id, ip):
         return (

@@ -8,6 +8,7 @@ from kce_cloud import (
     NODE_48,
     NODE_TINY,
     SG,
+    SG_PODS,
     SUBNET_6A,
     SUBNET_6B,
     SUBNET_RESERVE,
@@ -157,17 +158,49 @@ def test_a_new_eni_that_cannot_be_attached_is_deleted_again_and_the_error_says_s
     assert cloud.eni_named(NAME) is None and cloud.holder("10.0.0.236") is None
 
 
-def test_security_groups_and_primary_ip_of_an_existing_eni_are_not_silently_ignored(play):
+def test_the_primary_ip_of_an_existing_eni_is_not_silently_ignored_nor_the_groups_of_a_detached_one(play):
     steps = play(
         [
             task("create", "eni", NEW_ENI),
             task("other primary ip", "eni", dict(NEW_ENI, private_ip_address="10.0.0.237")),
-            task("other security group", "eni", dict(NEW_ENI, security_groups=[UNKNOWN])),
+            task("other security group while detached", "eni", dict(NEW_ENI, security_groups=[SG_PODS])),
         ]
     )
     assert steps["create"].changed
-    for name, value in (("other primary ip", "10.0.0.237"), ("other security group", UNKNOWN)):
+    for name, value in (("other primary ip", "10.0.0.237"), ("other security group while detached", SG_PODS)):
         assert steps[name].failed and value in steps[name].msg and steps[name].total_writes == 0
+    assert "instance_id" in steps["other security group while detached"].msg
+
+
+def test_the_security_groups_of_an_attached_eni_change_in_place_with_check_and_diff_and_a_rerun_changes_nothing(
+    play, cloud
+):
+    attached = dict(NEW_ENI, instance_id=NODE_47)
+    both = dict(attached, security_groups=[SG, SG_PODS])
+    steps = play(
+        [
+            task("create", "eni", attached, register="created"),
+            task("add a group in check mode", "eni", both, check=True),
+            task("add a group", "eni", both),
+            task("add it again", "eni", dict(both, security_groups=[SG_PODS, SG])),
+            task("unknown group", "eni", dict(attached, security_groups=[SG, UNKNOWN])),
+            task("no group", "eni", dict(attached, security_groups=[])),
+            task("only the new group", "eni", dict(attached, security_groups=[SG_PODS])),
+        ]
+    )
+    eni_id = steps["create"].result["network_interface"]["id"]
+    check = steps["add a group in check mode"]
+    assert check.changed and check.total_writes == 0
+    assert check.diff["before"]["security_groups"] == [SG] and check.diff["after"]["security_groups"] == [SG, SG_PODS]
+    change = steps["add a group"]
+    assert change.changed and change.writes == {"ModifyNetworkInterfaceAttribute": 1}
+    assert change.result["network_interface"]["security_groups"] == [SG, SG_PODS]
+    assert steps["add it again"].is_noop, steps["add it again"]
+    for name, value in (("unknown group", UNKNOWN), ("no group", "at least one")):
+        assert steps[name].failed and value in steps[name].msg and steps[name].total_writes == 0
+    assert steps["only the new group"].writes == {"ModifyNetworkInterfaceAttribute": 1}
+    assert cloud.eni(eni_id)["security_group_ids"] == [SG_PODS]
+    assert cloud.eni(eni_id)["primary_ip"] == "10.0.0.236" and cloud.eni(eni_id)["instance_id"] == NODE_47
 
 
 def test_an_eni_is_attached_moved_between_instances_in_one_task_and_detached(play, cloud):

@@ -18,6 +18,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import KI
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_ENI, Ref, resolve
 
 EniRef = Union[str, Ref]
+EipRef = Union[str, Ref]
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,84 @@ class RenameEni:
 
     def describe(self) -> str:
         return "rename ENI %s to %s" % (self.eni, self.name)
+
+
+@dataclass(frozen=True)
+class SetEniSecurityGroups:
+    """KEC ModifyNetworkInterfaceAttribute of an attached ENI: its security groups become exactly these."""
+
+    eni: EniRef
+    instance_id: str
+    subnet_id: str
+    security_group_ids: Tuple[str, ...]
+
+    def describe(self) -> str:
+        return "set the security groups of ENI %s to %s" % (self.eni, ", ".join(self.security_group_ids))
+
+
+@dataclass(frozen=True)
+class AllocateEip:
+    """AllocateAddress; the executor stores the new EIP under ref for later Refs."""
+
+    ref: str
+    band_width: int
+    line_id: Optional[str] = None
+    charge_type: Optional[str] = None
+    project_id: Optional[str] = None
+    purchase_time: Optional[int] = None
+
+    def describe(self) -> str:
+        return "allocate an elastic IP of %d Mbps%s as %s" % (
+            self.band_width,
+            " (%s)" % self.charge_type if self.charge_type else "",
+            Ref(self.ref, "allocation_id"),
+        )
+
+
+@dataclass(frozen=True)
+class NameEip:
+    """The name tag by which the collection finds an EIP again."""
+
+    eip: EipRef
+    name: str
+
+    def describe(self) -> str:
+        return "name elastic IP %s %s" % (self.eip, self.name)
+
+
+@dataclass(frozen=True)
+class ReleaseEip:
+    eip: EipRef
+
+    def describe(self) -> str:
+        return "release elastic IP %s (its public IP goes back to the cloud)" % (self.eip,)
+
+
+@dataclass(frozen=True)
+class AssociateEip:
+    """AssociateAddress (InstanceType Ipfwd) with private_ip of an ENI attached to instance_id."""
+
+    eip: EipRef
+    instance_id: str
+    eni: EniRef
+    private_ip: str
+
+    def describe(self) -> str:
+        return "associate elastic IP %s with %s of ENI %s (instance %s)" % (
+            self.eip,
+            self.private_ip,
+            self.eni,
+            self.instance_id,
+        )
+
+
+@dataclass(frozen=True)
+class DisassociateEip:
+    eip: EipRef
+    was: str = ""
+
+    def describe(self) -> str:
+        return "disassociate elastic IP %s%s" % (self.eip, " from %s" % self.was if self.was else "")
 
 
 @dataclass(frozen=True)
@@ -187,6 +266,7 @@ Action = Union[
     DeleteReservation,
     CreateEni,
     RenameEni,
+    SetEniSecurityGroups,
     AttachEni,
     DetachEni,
     DeleteEni,
@@ -195,6 +275,11 @@ Action = Union[
     UnassignIp,
     ReserveIp,
     UnreserveIp,
+    AllocateEip,
+    NameEip,
+    ReleaseEip,
+    AssociateEip,
+    DisassociateEip,
     SetPodNetwork,
 ]
 CLOUD_WRITES = (
@@ -208,6 +293,12 @@ CLOUD_WRITES = (
     UnassignIp,
     ReserveIp,
     UnreserveIp,
+    SetEniSecurityGroups,
+    AllocateEip,
+    NameEip,
+    ReleaseEip,
+    AssociateEip,
+    DisassociateEip,
 )
 
 

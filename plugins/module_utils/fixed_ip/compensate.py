@@ -15,11 +15,14 @@ from typing import Optional, Sequence, Tuple
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
     Action,
+    AllocateEip,
     AssignIp,
     AttachEni,
     CreateEni,
     DeleteEni,
     DetachEni,
+    NameEip,
+    ReleaseEip,
     ReserveIp,
     UnassignIp,
     UnreserveIp,
@@ -92,5 +95,13 @@ def compensation(failed: Action, done: Sequence[Action], created_eni: Optional[s
             "the new ENI %s was deleted again, nothing is left behind" % failed.eni,
             "ENI %s is left behind: delete it with ksyun.kce.eni network_interface_id=%s state=absent force_detach=true"
             % (failed.eni, failed.eni),
+        )
+    if isinstance(failed, NameEip) and any(isinstance(a, AllocateEip) for a in done):
+        # An EIP without its name would be allocated again by the next run: release it now.
+        return Compensation(
+            (ReleaseEip(failed.eip),),
+            "the new elastic IP %s was released again, nothing is left behind" % failed.eip,
+            "elastic IP %s is left without its name %s: release it with ksyun.kce.eip allocation_id=%s state=absent"
+            % (failed.eip, failed.name, failed.eip),
         )
     return Compensation()

@@ -14,22 +14,31 @@ from typing import Iterable
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
     Action,
+    AllocateEip,
     AssignIp,
     AssignRandomIps,
+    AssociateEip,
     AttachEni,
     CreateEni,
     DeleteEni,
     DetachEni,
+    DisassociateEip,
+    NameEip,
+    ReleaseEip,
     RenameEni,
     ReserveIp,
+    SetEniSecurityGroups,
     UnassignIp,
     UnreserveIp,
 )
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import Ref
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
     AVAILABLE,
+    EIP_ASSOCIATED,
+    EIP_FREE,
     IN_USE,
     CloudSnapshot,
+    EipSnapshot,
     EniSnapshot,
 )
 
@@ -57,7 +66,47 @@ def _change_reserved(cloud: CloudSnapshot, subnet_id: str, ip: str, reserved: bo
     return dataclasses.replace(cloud, subnets=subnets)
 
 
+def _change_eip(cloud: CloudSnapshot, allocation_id: str, **changes) -> CloudSnapshot:
+    addresses = tuple(
+        dataclasses.replace(eip, **changes) if eip.allocation_id == allocation_id else eip for eip in cloud.addresses
+    )
+    return dataclasses.replace(cloud, addresses=addresses)
+
+
+def _apply_eip(cloud: CloudSnapshot, action) -> CloudSnapshot:
+    if isinstance(action, AllocateEip):
+        new = EipSnapshot(
+            allocation_id=str(Ref(action.ref, "allocation_id")),
+            public_ip=str(Ref(action.ref, "public_ip")),
+            band_width=action.band_width,
+            line_id=action.line_id or "",
+            charge_type=action.charge_type or "",
+            project_id=action.project_id or "",
+        )
+        return dataclasses.replace(cloud, addresses=cloud.addresses + (new,))
+    if isinstance(action, NameEip):
+        return _change_eip(cloud, str(action.eip), name=action.name)
+    if isinstance(action, ReleaseEip):
+        return dataclasses.replace(
+            cloud, addresses=tuple(eip for eip in cloud.addresses if eip.allocation_id != str(action.eip))
+        )
+    if isinstance(action, AssociateEip):
+        return _change_eip(
+            cloud,
+            str(action.eip),
+            state=EIP_ASSOCIATED,
+            eni_id=str(action.eni),
+            instance_id=action.instance_id,
+            private_ip=action.private_ip,
+        )
+    return _change_eip(cloud, str(action.eip), state=EIP_FREE, eni_id="", instance_id="", private_ip="")
+
+
 def _apply(cloud: CloudSnapshot, action) -> CloudSnapshot:
+    if isinstance(action, (AllocateEip, NameEip, ReleaseEip, AssociateEip, DisassociateEip)):
+        return _apply_eip(cloud, action)
+    if isinstance(action, SetEniSecurityGroups):
+        return _change_eni(cloud, _eni_id(action.eni), security_group_ids=action.security_group_ids)
     if isinstance(action, CreateEni):
         subnet = cloud.subnet(action.subnet_id)
         new = EniSnapshot(

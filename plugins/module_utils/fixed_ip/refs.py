@@ -11,11 +11,13 @@ from typing import Any, Mapping
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
 
 NEW_ENI = "new-eni"
+NEW_EIP = "new-eip"
 
 
 @dataclass(frozen=True)
 class Ref:
-    """An attribute (eni_id, primary_ip, mac) of the ENI that CreateEni(ref=name) returns."""
+    """An attribute (eni_id, primary_ip, mac) of the ENI that CreateEni(ref=name) returns, or (allocation_id, public_ip)
+    of the EIP that AllocateEip(ref=name) returns."""
 
     name: str = NEW_ENI
     attribute: str = "eni_id"

@@ -175,12 +175,72 @@ class SubnetSnapshot:
         return ipaddress.ip_address(self.first_ip) <= ipaddress.ip_address(ip) <= ipaddress.ip_address(self.last_ip)
 
 
+EIP_ASSOCIATED = "associate"
+EIP_FREE = "disassociate"
+
+
+@dataclass(frozen=True)
+class EipSnapshot:
+    """An elastic public IP; eni_id/instance_id/private_ip say what it is associated with (empty when it is not).
+
+    name is the one the collection set (a tag), "" when it has none.
+    """
+
+    allocation_id: str
+    public_ip: str = ""
+    state: str = EIP_FREE
+    name: str = ""
+    eni_id: str = ""
+    instance_id: str = ""
+    private_ip: str = ""
+    band_width: Optional[int] = None
+    line_id: str = ""
+    charge_type: str = ""
+    project_id: str = ""
+    create_time: Optional[datetime] = None
+
+    @property
+    def associated(self) -> bool:
+        return self.state == EIP_ASSOCIATED
+
+    def bound_to(self, eni_id: str, ip: str) -> bool:
+        return self.associated and self.eni_id == eni_id and self.private_ip == ip
+
+    def target(self) -> str:
+        """Where it is associated, in words ("not associated" when free)."""
+        if not self.associated:
+            return "not associated"
+        return "%s of network interface %s (instance %s)" % (
+            self.private_ip or "?",
+            self.eni_id or "(none holds the IP now)",
+            self.instance_id or "-",
+        )
+
+    def view(self) -> Dict[str, Any]:
+        """The EIP as every module returns it (snake_case, stable keys)."""
+        return {
+            "allocation_id": self.allocation_id,
+            "public_ip": self.public_ip,
+            "name": self.name,
+            "state": self.state,
+            "network_interface_id": self.eni_id or None,
+            "instance_id": self.instance_id or None,
+            "private_ip_address": self.private_ip or None,
+            "band_width": self.band_width,
+            "line_id": self.line_id,
+            "charge_type": self.charge_type,
+            "project_id": self.project_id,
+            "create_time": self.create_time.strftime("%Y-%m-%dT%H:%M:%SZ") if self.create_time else None,
+        }
+
+
 @dataclass(frozen=True)
 class CloudSnapshot:
-    """The ENIs (every ENI on the nodes involved, primary ones too) and the pod subnets."""
+    """The ENIs (every ENI on the nodes involved, primary ones too), the pod subnets and the EIPs read (if any)."""
 
     enis: Tuple[EniSnapshot, ...] = ()
     subnets: Tuple[SubnetSnapshot, ...] = ()
+    addresses: Tuple[EipSnapshot, ...] = ()
     # Indexes built once (a plan asks thousands of times; each question used to scan every ENI).
     _by_id: Dict[str, EniSnapshot] = field(default_factory=dict, init=False, repr=False, compare=False)
     _by_ip: Dict[str, EniSnapshot] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -188,6 +248,7 @@ class CloudSnapshot:
     def __post_init__(self):
         object.__setattr__(self, "enis", tuple(self.enis or ()))
         object.__setattr__(self, "subnets", tuple(self.subnets or ()))
+        object.__setattr__(self, "addresses", tuple(self.addresses or ()))
         by_id: Dict[str, EniSnapshot] = {}
         by_ip: Dict[str, EniSnapshot] = {}
         for eni in self.enis:
@@ -200,6 +261,9 @@ class CloudSnapshot:
 
     def eni(self, eni_id: Optional[str]) -> Optional[EniSnapshot]:
         return self._by_id.get(eni_id) if eni_id else None
+
+    def address(self, allocation_id: Optional[str]) -> Optional[EipSnapshot]:
+        return next((eip for eip in self.addresses if allocation_id and eip.allocation_id == allocation_id), None)
 
     def enis_named(self, name: str) -> Tuple[EniSnapshot, ...]:
         return tuple(sorted((eni for eni in self.enis if eni.name == name), key=lambda eni: eni.eni_id))

@@ -32,7 +32,8 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import Ref
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import error_text
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore, StoredReservation
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
-from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import eni_snapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.eip import EIP_NAME_TAG
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import address_snapshot, eni_snapshot
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.waiter import attached_to, settled, wait_for_eni
 
 RecordKey = Tuple[Mode, str, str]
@@ -172,6 +173,33 @@ class _Run:
     def rename_eni(self, action: act.RenameEni) -> None:
         self.cloud.modify_network_interface(action.eni, action.name)
 
+    def set_eni_security_groups(self, action: act.SetEniSecurityGroups) -> None:
+        self.cloud.modify_network_interface_attribute(
+            action.instance_id, action.eni, action.subnet_id, list(action.security_group_ids)
+        )
+
+    def allocate_eip(self, action: act.AllocateEip) -> None:
+        made = self.cloud.allocate_address(
+            action.band_width, action.line_id, action.charge_type, action.project_id, action.purchase_time
+        )
+        allocation_id = made["AllocationId"]
+        found = self.cloud.get_address(allocation_id)
+        self.results[action.ref] = address_snapshot(
+            found or {"AllocationId": allocation_id, "PublicIp": made.get("PublicIp")}
+        )
+
+    def name_eip(self, action: act.NameEip) -> None:
+        self.cloud.tag_address(action.eip, EIP_NAME_TAG, action.name)
+
+    def release_eip(self, action: act.ReleaseEip) -> None:
+        self.cloud.release_address(action.eip)
+
+    def associate_eip(self, action: act.AssociateEip) -> None:
+        self.cloud.associate_address(action.eip, action.instance_id, action.eni, action.private_ip)
+
+    def disassociate_eip(self, action: act.DisassociateEip) -> None:
+        self.cloud.disassociate_address(action.eip)
+
     def attach_eni(self, action: act.AttachEni) -> None:
         self.cloud.attach_network_interface(action.instance_id, action.eni)
         if action != self.no_wait:
@@ -213,6 +241,12 @@ _HANDLERS = {
     act.DeleteReservation: "delete_reservation",
     act.CreateEni: "create_eni",
     act.RenameEni: "rename_eni",
+    act.SetEniSecurityGroups: "set_eni_security_groups",
+    act.AllocateEip: "allocate_eip",
+    act.NameEip: "name_eip",
+    act.ReleaseEip: "release_eip",
+    act.AssociateEip: "associate_eip",
+    act.DisassociateEip: "disassociate_eip",
     act.AttachEni: "attach_eni",
     act.DetachEni: "detach_eni",
     act.DeleteEni: "delete_eni",
@@ -236,7 +270,7 @@ def _batches(actions: Sequence[act.Action]) -> List[List[act.Action]]:
 
 
 def _compensate(run: _Run, result: ExecutionResult, failed: act.Action, done: List[act.Action], log) -> None:
-    created = [eni.eni_id for eni in run.results.values()]
+    created = [made.eni_id for made in run.results.values() if hasattr(made, "eni_id")]
     plan = compensation(failed, done, created[0] if created else None)
     for step in plan.actions:
         try:

@@ -15,6 +15,8 @@ from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.paging import coll
 # AssociateAddress InstanceType for a network interface (SDK model: Ipfwd|Slb|Havip).
 IPFWD = "Ipfwd"
 EIP_RESOURCE_TYPE = "eip"
+# The tag key of the name the collection gives an EIP (EIPs have no name field of their own); read by read_model.
+EIP_NAME_TAG = "ksyun-kce-name"
 
 
 class EipMixin:

@@ -29,10 +29,12 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import
     DETACHING,
     IN_USE,
     CloudSnapshot,
+    EipSnapshot,
     EniSnapshot,
     NodeSnapshot,
     SubnetSnapshot,
 )
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.eip import EIP_NAME_TAG
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import first_or_none
 
 PAGE_SIZE = 1000
@@ -85,6 +87,26 @@ def eni_snapshot(item: Mapping[str, Any]) -> EniSnapshot:
         vpc_id=item.get("VpcId", ""),
         cidr_block=item.get("CidrBlock", ""),
         security_group_ids=tuple(groups or ([item["SecurityGroupId"]] if item.get("SecurityGroupId") else [])),
+    )
+
+
+def address_snapshot(item: Mapping[str, Any]) -> EipSnapshot:
+    """An EipSnapshot of a DescribeAddresses item (with TagSet when it was asked for: the name tag)."""
+    tags = {t.get("TagKey"): t.get("TagValue") for t in item.get("TagSet") or [] if isinstance(t, Mapping)}
+    associated = (item.get("State") or "").lower() == "associate"
+    return EipSnapshot(
+        allocation_id=item.get("AllocationId", ""),
+        public_ip=item.get("PublicIp") or "",
+        state="associate" if associated else "disassociate",
+        name=tags.get(EIP_NAME_TAG) or "",
+        eni_id=item.get("NetworkInterfaceId") or "" if associated else "",
+        instance_id=item.get("InstanceId") or "" if associated else "",
+        private_ip=item.get("PrivateIpAddress") or "" if associated else "",
+        band_width=_int(item.get("BandWidth")),
+        line_id=item.get("LineId") or "",
+        charge_type=item.get("ChargeType") or "",
+        project_id="" if item.get("ProjectId") is None else str(item.get("ProjectId")),
+        create_time=_time(item.get("CreateTime")),
     )
 
 
@@ -336,6 +358,29 @@ class CloudReader:
 
     def instance(self, instance_id: str, project_ids: Optional[Sequence[Any]] = None) -> Optional[Instance]:
         return first_or_none(lambda: self.instances([instance_id], project_ids=project_ids))
+
+    def addresses(
+        self,
+        allocation_ids: Optional[Sequence[str]] = None,
+        filters: Optional[Mapping[str, Any]] = None,
+        state: Optional[str] = None,
+    ) -> List[EipSnapshot]:
+        """Every matching EIP with its name (one paged DescribeAddresses with tags), by allocation id."""
+        items = self.client.describe_addresses(
+            list(allocation_ids) if allocation_ids else None,
+            filters=filters or None,
+            state=state,
+            with_tags=True,
+            page_size=self.page_size,
+        )
+        wanted = set(allocation_ids or ())
+        return sorted(
+            (address_snapshot(item) for item in items if not wanted or item.get("AllocationId") in wanted),
+            key=lambda eip: eip.allocation_id,
+        )
+
+    def address(self, allocation_id: str) -> Optional[EipSnapshot]:
+        return first_or_none(lambda: self.addresses([allocation_id]))
 
     def security_groups(self, group_ids: Sequence[str]) -> Dict[str, Mapping[str, Any]]:
         """The groups that exist, by id (one paged DescribeSecurityGroups)."""

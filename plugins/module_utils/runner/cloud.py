@@ -22,6 +22,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.quota import (
 )
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
     CloudSnapshot,
+    EipSnapshot,
     EniSnapshot,
     SubnetSnapshot,
 )
@@ -43,6 +44,27 @@ def require_eni(module: KceModule, eni_id: str, option: str = "network_interface
             % (option, eni_id, module.reader.region)
         )
     return eni
+
+
+def require_address(module: KceModule, allocation_id: str, option: str = "allocation_id") -> EipSnapshot:
+    eip = module.reader.address(allocation_id)
+    if eip is None:
+        raise ModuleError(
+            "%s: elastic IP %s does not exist in region %s; check the id (ksyun.kce.eip_info lists the EIPs), or allocate "
+            "one with ksyun.kce.eip" % (option, allocation_id, module.reader.region)
+        )
+    return eip
+
+
+def named_address(module: KceModule, name: str, option: str = "name") -> Optional[EipSnapshot]:
+    """The one EIP the collection named name (one paged describe with tags); several are refused."""
+    named = [eip for eip in module.reader.addresses() if eip.name == name]
+    if len(named) > 1:
+        raise ModuleError(
+            "%s: %d elastic IPs are named %r (%s); give allocation_id to pick one"
+            % (option, len(named), name, ", ".join(eip.allocation_id for eip in named))
+        )
+    return named[0] if named else None
 
 
 def require_subnet(

@@ -27,8 +27,8 @@ options:
     aliases: [id]
   network_interface_id:
     description:
-      - The ENI whose private IP gets the EIP. It must be attached to an instance: the API associates through the
-        instance the ENI is attached to.
+      - The ENI whose private IP gets the EIP. It must be attached to an instance, because the API associates through
+        the instance the ENI is attached to.
       - Required with O(state=present). With O(state=absent), the EIP is only disassociated when it is associated with
         this ENI (and O(private_ip_address), when given); an EIP associated elsewhere is left as it is.
     type: str
@@ -40,8 +40,8 @@ options:
     type: str
   allow_reassociation:
     description:
-      - With O(state=present), move an EIP that is associated with another private IP: disassociate it there, then
-        associate it here.
+      - With O(state=present), move an EIP that is associated with another private IP, that is disassociate it there,
+        then associate it here.
       - Without it such an EIP is refused, naming where it is associated, and nothing changes.
     type: bool
     default: false

@@ -48,7 +48,7 @@ options:
     description:
       - Ids of the security groups of the ENI, at least one, all in the VPC of its subnet. The order does not matter.
       - A different set on an existing ENI replaces its security groups in place (KEC
-        C(ModifyNetworkInterfaceAttribute): groups left out are removed). That call needs the instance the ENI is
+        C(ModifyNetworkInterfaceAttribute), which removes the groups left out). That call needs the instance the ENI is
         attached to, so the groups of a detached ENI cannot change; give O(instance_id) to attach it in the same task.
       - Leaving it out keeps the groups an existing ENI has.
     type: list

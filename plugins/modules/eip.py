@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: eip
 short_description: Allocate and release KSYUN elastic public IPs (EIPs)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Allocates an elastic public IP (EIP) of the Kingsoft Cloud EIP service, names it, and releases it.
   - The EIP is found by O(allocation_id), or by O(name). EIPs have no name of their own, so the name is a tag

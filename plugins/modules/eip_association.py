@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: eip_association
 short_description: Associate a KSYUN elastic public IP with an ENI's private IP, or disassociate it
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Associates an elastic public IP (EIP) with the primary or a secondary private IP of an ENI (the API's
     C(AssociateAddress) with C(InstanceType=Ipfwd)), so a fixed-IP pod can be reached from, and reach, the internet;

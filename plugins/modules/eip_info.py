@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: eip_info
 short_description: List KSYUN elastic public IPs (EIPs) and what they are associated with
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Lists the EIPs of a region with their names (the tag the collection sets) and the ENI, instance and private IP
     each is associated with, filtered by id, public IP, ENI, name or state.

@@ -86,3 +86,25 @@ def test_reservations_are_unknown_when_the_behaviour_says_the_lists_cannot_show_
     said = subnet_snapshot(SUBNET, ALL, [], behaviour=CloudBehaviour(available_excludes_reserved=False))
     unread = subnet_snapshot(SUBNET)
     assert not said.reservations_known and not unread.reservations_known and unread.available_ips == ()
+
+
+def test_an_eip_is_read_with_its_name_tag_and_only_an_associated_one_has_a_target():
+    from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import address_snapshot
+
+    item = {
+        "AllocationId": "eip-1",
+        "PublicIp": "198.51.100.7",
+        "State": "associate",
+        "NetworkInterfaceId": "eni-1",
+        "InstanceId": "i-47",
+        "PrivateIpAddress": "10.0.0.236",
+        "BandWidth": "5",
+        "ProjectId": 0,
+        "CreateTime": "2026-11-29 10:00:00",
+        "TagSet": [{"TagKey": "other", "TagValue": "x"}, {"TagKey": "ksyun-kce-name", "TagValue": "web-0"}],
+    }
+    eip = address_snapshot(item)
+    assert (eip.name, eip.band_width, eip.project_id, eip.create_time.year) == ("web-0", 5, "0", 2026)
+    assert eip.bound_to("eni-1", "10.0.0.236")
+    free = address_snapshot(dict(item, State="disassociate", TagSet=None))
+    assert not free.associated and free.eni_id == "" and free.private_ip == "" and free.name == ""

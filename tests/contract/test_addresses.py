@@ -54,7 +54,7 @@ def test_without_eni_and_ip_the_eip_goes_to_the_primary_ip_of_the_instance(clien
 
 
 def test_filters_state_and_paging(client, ids, shared_eni):
-    made = [client.allocate_address(band_width=1) for _ in range(5)]
+    made = [client.allocate_address(band_width=1) for _count in range(5)]
     client.associate_address(made[0]["AllocationId"], ids.node_47, shared_eni, "10.0.0.236")
     by_eni = client.describe_addresses(filters={"network-interface-id": shared_eni})
     assert [a["AllocationId"] for a in by_eni] == [made[0]["AllocationId"]]
@@ -78,7 +78,7 @@ def test_an_unknown_filter_or_allocation_id(client):
 
 
 def test_an_eip_bound_elsewhere_cannot_be_associated_again_nor_can_an_ip_carry_two(client, ids, shared_eni):
-    first, second = (client.allocate_address(band_width=1)["AllocationId"] for _ in range(2))
+    first, second = (client.allocate_address(band_width=1)["AllocationId"] for _count in range(2))
     client.associate_address(first, ids.node_47, shared_eni, "10.0.0.236")
     with pytest.raises(KsyunApiError) as err:
         client.associate_address(first, ids.node_47, shared_eni, "10.0.0.200")

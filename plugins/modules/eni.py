@@ -343,10 +343,14 @@ def refuse_unchangeable(params, eni):
         )
 
 
+def groups_differ(wanted, eni):
+    return wanted is not None and sorted(set(wanted)) != sorted(set(eni.security_group_ids))
+
+
 def security_group_change(module, eni, instance_id):
     """SetEniSecurityGroups when O(security_groups) differs from the ENI's (checked first); None when it does not."""
     wanted = module.params["security_groups"]
-    if wanted is None or sorted(set(wanted)) == sorted(set(eni.security_group_ids)):
+    if not groups_differ(wanted, eni):
         return None
     if not wanted:
         raise ModuleError(
@@ -366,6 +370,7 @@ def security_group_change(module, eni, instance_id):
 
 def update(module, eni):
     params = module.params
+    eni_id = eni.eni_id
     refuse_unchangeable(params, eni)
     actions = []
     if params["name"] is not None and params["name"] != eni.name:
@@ -384,10 +389,13 @@ def update(module, eni):
         if eni.instance_id != params["instance_id"]:
             check_attachable(module, eni, require_instance(module, params["instance_id"]))
             actions.append(AttachEni(eni.eni_id, params["instance_id"]))
+    if groups_differ(params["security_groups"], eni) and eni.is_transient:
+        # An attach or detach in flight decides which instance (if any) the KEC call can name.
+        eni = settle(module, eni)
+        if eni is None:
+            raise ModuleError("network interface %s was deleted while this task ran; run it again" % eni_id)
     groups = security_group_change(module, eni, params["instance_id"] or eni.instance_id)
     if groups is not None:
-        if eni.is_transient:
-            eni = settle(module, eni) or eni
         actions.append(groups)
     return outcome(module, Plan(tuple(actions)), CloudSnapshot(enis=(eni,)), eni.eni_id)
 

@@ -28,8 +28,8 @@ options:
     aliases: [id]
   name:
     description:
-      - The name of the EIP, kept in its tag C(ksyun-kce-name). Fixed Pod IP EIPs use the ENI naming convention of
-        the collection, for example C(kcefip_<cluster>_<namespace>_<pod>), so audit can trace them to their pod.
+      - The name of the EIP, kept in its tag C(ksyun-kce-name), for example V(kcefip_prod_shop_db-0) for the EIP of
+        pod shop/db-0 of cluster prod. Names are free-form text of at most 255 characters.
       - Required when O(allocation_id) is not given. With O(allocation_id), a different name renames the EIP.
     type: str
   band_width:
@@ -270,6 +270,10 @@ def ensure(module):
     params = module.params
     check_positive("band_width", params["band_width"], 1)
     check_positive("purchase_time", params["purchase_time"], 1)
+    if params["name"] is not None and not 0 < len(params["name"]) <= 255:
+        raise ModuleError(
+            "name: an EIP name is a tag value of 1 to 255 characters, got %d; use a shorter name" % len(params["name"])
+        )
     eip = find_address(module)
     if params["state"] == "absent":
         return release(module, eip)

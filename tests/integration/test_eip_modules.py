@@ -221,6 +221,7 @@ def test_bad_input_fails_clearly_and_changes_nothing(play, cloud):
             task("release while associated", "eip", {"allocation_id": ALLOCATION, "state": "absent"}),
             task("allocate without bandwidth", "eip", {"name": "no-bandwidth"}),
             task("other bandwidth", "eip", dict(EIP, band_width=50)),
+            task("name too long", "eip", dict(EIP, name="x" * 256)),
             task("unknown eni", "eip_association", {"allocation_id": ALLOCATION, "network_interface_id": UNKNOWN}),
         ]
     )
@@ -234,6 +235,7 @@ def test_bad_input_fails_clearly_and_changes_nothing(play, cloud):
         "release while associated": ["force_disassociate", "10.0.0.200"],
         "allocate without bandwidth": ["band_width", "no-bandwidth"],
         "other bandwidth": ["band_width", "50"],
+        "name too long": ["name", "255", "256"],
         "unknown eni": [UNKNOWN, "network_interface_id"],
     }
     for name, words in expected.items():

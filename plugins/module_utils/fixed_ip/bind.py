@@ -16,10 +16,12 @@ from typing import AbstractSet, Any, Optional
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
     AssignIp,
+    AssociateEip,
     AttachEni,
     CreateEni,
     DeleteEni,
     DetachEni,
+    DisassociateEip,
     SetPodNetwork,
     UnreserveIp,
     new_eni_refs,
@@ -134,6 +136,33 @@ class _Context:
 
 def _bound(record: Reservation, **fields) -> Reservation:
     return dataclasses.replace(record, phase=Phase.BOUND, released_at=None, **fields)
+
+
+def _follow_eip(ctx: _Context, steps: Steps, eni: Any, ip: Any) -> None:
+    """The record's EIP goes where its IP is now: associated with ip of eni (moved there when it is elsewhere).
+
+    Whether the cloud keeps an association when its IP leaves the ENI is unknown (docs/sandbox.md), so this never
+    relies on it: the EIP is compared with where the IP is, and associated again when it is not there.
+    """
+    eip_id = steps.record.eip_id
+    if not eip_id:
+        return
+    eip = ctx.cloud.address(eip_id)
+    if eip is None:
+        steps.warnings.append(
+            "elastic IP %s of %s does not exist (released?); the pod's IP %s has no public IP now, allocate one and set "
+            "eipId on the record" % (eip_id, steps.record.label(), ip)
+        )
+        return
+    if not isinstance(eni, Ref) and not isinstance(ip, Ref) and eip.bound_to(eni, ip):
+        return
+    if eip.associated and not eip.eni_id and eip.private_ip == ip:
+        # Associated with the IP while no ENI holds it: this cloud keeps associations with their IP, so it is there
+        # as soon as the IP is (an AssociateAddress now would be refused as in use).
+        return
+    if eip.associated:
+        steps.add(DisassociateEip(eip_id, eip.target()))
+    steps.add(AssociateEip(eip_id, ctx.node.instance_id, eni, ip))
 
 
 def _set_network(ctx: _Context, steps: Steps) -> None:
@@ -253,6 +282,7 @@ def _bind_exclusive(ctx: _Context, record: Optional[Reservation], steps: Steps) 
         steps.write(dataclasses.replace(steps.record, eni_id=eni_id, ip=ip, mac=mac))
     if not attached_here:
         steps.add(AttachEni(steps.record.eni_id, node.instance_id))
+    _follow_eip(ctx, steps, steps.record.eni_id, steps.record.ip)
     steps.write(_bound(steps.record))
     _set_network(ctx, steps)
 
@@ -304,6 +334,7 @@ def _bind_shared(ctx: _Context, record: Optional[Reservation], steps: Steps) -> 
         eni, mac = holder.eni_id, holder.mac
         if is_reserved:
             steps.add(UnreserveIp(subnet.subnet_id, ip))
+    _follow_eip(ctx, steps, eni, ip)
     steps.write(_bound(steps.record, eni_id=eni, mac=mac))
     _set_network(ctx, steps)
 

@@ -51,8 +51,20 @@ _DICT_KEYS = (
     ("released_at", "releasedAt"),
     ("phase", "phase"),
     ("statefulset", "statefulSet"),
+    ("eip_id", "eipId"),
 )
-_TEXT_FIELDS = ("pod_uid", "ip", "subnet_id", "zone", "eni_id", "mac", "instance_id", "node_name", "statefulset")
+_TEXT_FIELDS = (
+    "pod_uid",
+    "ip",
+    "subnet_id",
+    "zone",
+    "eni_id",
+    "mac",
+    "instance_id",
+    "node_name",
+    "statefulset",
+    "eip_id",
+)
 
 
 def _enum(enum_type, value, what):
@@ -97,6 +109,8 @@ class Reservation:
     pod_uid is empty for a pre-provisioned reservation no pod has held yet. While a plan is being
     built, eni_id, ip and mac may be a Ref to the ENI the same plan creates. statefulset names the
     StatefulSet that owned the pod (reclaim may follow its annotation, its deletion or its scale-down).
+    eip_id is the allocation id of the elastic public IP that belongs with the IP: bind associates it with the IP
+    wherever the IP lands.
     deleting is not content but the record's state: someone deleted it (its namespace, kubectl), and its
     finalizer keeps it until the IP is freed, so no flow may keep that IP any longer.
     """
@@ -117,6 +131,7 @@ class Reservation:
     released_at: Optional[datetime] = None
     phase: Phase = Phase.BINDING
     statefulset: str = ""
+    eip_id: str = ""
     deleting: bool = field(default=False, compare=False)
 
     def __post_init__(self):

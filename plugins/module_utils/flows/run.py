@@ -316,6 +316,9 @@ def bind_pod(
             )
             subnets = set(zone_subnets) | ({record.subnet_id} if record and record.subnet_id else set())
             cloud = ctx.reader.cloud(subnets, [info.instance], maybe_specific=binding)
+            if record and record.eip_id:
+                # Only a reservation with an EIP costs the one extra read (DescribeAddresses).
+                cloud = dataclasses.replace(cloud, addresses=tuple(ctx.reader.addresses([record.eip_id])))
             live = _live_uids(ctx, namespace)
             plan = plan_bind(
                 snapshot,

@@ -62,6 +62,11 @@ def _spec_schema(mode):
             "statefulSet": _string(
                 "StatefulSet that owned the pod; reclaim may follow its ip-retention annotation, its deletion or its scale-down."
             ),
+            "eipId": _string(
+                "Allocation id of the elastic public IP that goes with the IP: bind associates it with the IP wherever the "
+                "IP lands; release and reclaim keep it.",
+                pattern=r"^$|" + UUID_PATTERN,
+            ),
         },
     }
 

@@ -106,6 +106,7 @@ def test_a_reservation_round_trips_through_its_record_content():
         "releasedAt": "2026-11-26T12:00:00Z",
         "phase": "Reserved",
         "statefulSet": "",
+        "eipId": "",
     }
     assert Reservation.from_dict(data) == record
 

@@ -64,6 +64,13 @@ options:
     description:
       - The pod's own ENI. It stays, detached, while the pod is gone, and keeps its IP.
     type: str
+  eip_id:
+    description:
+      - The allocation id of the elastic public IP (EIP) that goes with the pod's IP (M(ksyun.kce.eip) allocates
+        one). Whenever the pod is bound, on any node, the EIP is associated with its IP again if it is not there;
+        release and reclaim keep it.
+      - An empty string removes it from the record (the EIP itself is kept).
+    type: str
   retention:
     description:
       - How long the ENI is kept after the pod is deleted before reclaim may delete it (the IP reclaim policy), either

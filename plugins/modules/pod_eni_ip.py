@@ -65,6 +65,13 @@ options:
     description:
       - The ENI that holds the IP now; empty while the IP is reserved in its subnet.
     type: str
+  eip_id:
+    description:
+      - The allocation id of the elastic public IP (EIP) that goes with the pod's IP (M(ksyun.kce.eip) allocates
+        one). Whenever the pod is bound, on any node, the EIP is associated with its IP again if it is not there;
+        release and reclaim keep it.
+      - An empty string removes it from the record (the EIP itself is kept).
+    type: str
   retention:
     description:
       - How long the IP is kept after the pod is deleted before reclaim may free it (the IP reclaim policy), either

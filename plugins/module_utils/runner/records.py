@@ -50,6 +50,7 @@ OPTION_KEYS = (
     ("node_name", "nodeName"),
     ("instance_id", "instanceId"),
     ("released_at", "releasedAt"),
+    ("eip_id", "eipId"),
 )
 NEW_RECORD_DEFAULTS = {"fixed": True, "retention": "never", "phase": Phase.RESERVED.value}
 
@@ -74,6 +75,7 @@ def record_argument_spec(mode: Mode) -> Dict[str, Any]:
             "node_name": {"type": "str"},
             "instance_id": {"type": "str"},
             "released_at": {"type": "str"},
+            "eip_id": {"type": "str"},
         },
     )
 
@@ -86,6 +88,7 @@ def check_options(mode: Mode, params: Dict[str, Any]) -> None:
         params["ip"] = parse_ipv4(params["ip"] or "")
     check_id("subnet_id", params["subnet_id"])
     check_id("eni_id", params["eni_id"])
+    check_id("eip_id", params["eip_id"])
     parse_retention(params["retention"])
     check_time("released_at", params["released_at"])
 

@@ -138,6 +138,9 @@ def test_a_crd_that_ksyun_kce_did_not_install_is_left_alone_unless_forced(playbo
     assert stored.metadata.labels == {"app.kubernetes.io/part-of": "ksyun.kce"}
 
 
+EIP = "5f2c7a10-0007-4a6e-9c1b-000000000001"
+
+
 def test_pod_eni_ip_and_pod_eni_records_are_desired_state_with_status_in_the_status_subresource(
     playbook, namespace, dyn
 ):
@@ -173,6 +176,11 @@ def test_pod_eni_ip_and_pod_eni_records_are_desired_state_with_status_in_the_sta
             task("PodEniIP bound in check mode", "ksyun.kce.pod_eni_ip", bound, check_mode=True),
             task("PodEniIP bound", "ksyun.kce.pod_eni_ip", bound),
             task("PodEniIP bound again", "ksyun.kce.pod_eni_ip", bound),
+            task("PodEniIP with an EIP", "ksyun.kce.pod_eni_ip", dict(bound, eip_id=EIP)),
+            task("PodEniIP with an EIP again", "ksyun.kce.pod_eni_ip", dict(bound, eip_id=EIP)),
+            task("PodEniIP bound keeps its EIP", "ksyun.kce.pod_eni_ip", bound),
+            task("PodEniIP with a bad EIP id", "ksyun.kce.pod_eni_ip", dict(bound, eip_id="eip-1"), ignore_errors=True),
+            task("PodEniIP without its EIP", "ksyun.kce.pod_eni_ip", dict(bound, eip_id="")),
             task("PodEni in check mode", "ksyun.kce.pod_eni", exclusive, check_mode=True),
             info("no PodEni after check mode", "PodEni", namespace, "db-0"),
             task("PodEni", "ksyun.kce.pod_eni", exclusive),
@@ -221,6 +229,15 @@ def test_pod_eni_ip_and_pod_eni_records_are_desired_state_with_status_in_the_sta
     assert moved.changed and moved.result["diff"]["after"]["status"] == {"phase": "Bound", "nodeName": "10.0.0.47"}
     assert moved.result["diff"]["after"]["spec"] == {"podUID": "6f1c8a3e-0d7b-4a52-9a51-3b7f2e1d9c10"}
     assert not steps["PodEniIP bound again"].changed
+    with_eip = steps["PodEniIP with an EIP"]
+    assert with_eip.changed and with_eip.result["diff"]["after"]["spec"] == {"eipId": EIP}
+    assert with_eip.result["reservation"]["eipId"] == EIP
+    assert not steps["PodEniIP with an EIP again"].changed and not steps["PodEniIP bound keeps its EIP"].changed
+    assert steps["PodEniIP bound keeps its EIP"].result["reservation"]["eipId"] == EIP
+    bad = steps["PodEniIP with a bad EIP id"]
+    assert bad.failed and "eip_id" in bad.msg and "eip-1" in bad.msg
+    dropped = steps["PodEniIP without its EIP"]
+    assert dropped.changed and dropped.result["reservation"]["eipId"] == ""
     assert steps["PodEni in check mode"].changed and steps["no PodEni after check mode"].result["resources"] == []
     assert steps["PodEni"].changed and steps["PodEni"].result["name"] == "db-0"
     assert steps["PodEni"].result["diff"]["after"]["spec"]["eniId"] == "5f2c7a10-0006-4a6e-9c1b-000000000001"

@@ -61,3 +61,43 @@ def test_a_fixed_ip_pod_moved_to_another_node_keeps_its_ip_and_its_eip(cluster, 
         if (_eip(cluster, allocation_id) or {}).get("State") == "associate":
             cluster.cloud.disassociate_address(allocation_id)
         cluster.cloud.release_address(allocation_id)
+
+
+@pytest.mark.parametrize("fault", ["drop", "drop_after"])
+@pytest.mark.parametrize("mode", [SHARED, EXCLUSIVE])
+def test_a_failed_eip_write_of_a_rebind_is_planned_again_and_converges(cluster, fixed_ip_namespace, mode, fault):
+    """The answer of the rebind's AssociateAddress is lost, before ("drop") or after ("drop_after") it ran: the flow's
+    next round reads the EIP again and ends with it on the IP, associated once."""
+    ns = fixed_ip_namespace
+    cluster.apps.create_namespaced_stateful_set(ns, cluster.statefulset("web", mode, hosts=NODES))
+    first = cluster.running(ns, "web-0")
+    ip, node = first.status.pod_ip, first.spec.node_name
+    holder = cluster.holder(ip)
+    allocation_id = cluster.cloud.allocate_address(band_width=1)["AllocationId"]
+    try:
+        cluster.cloud.associate_address(allocation_id, holder["instance_id"], holder["id"], ip)
+        [stored] = cluster.store.list(namespace=ns)
+        cluster.store.update(stored, dataclasses.replace(stored.reservation, eip_id=allocation_id))
+        cluster.admin.reset_counters()
+        cluster.admin.faults(fail_nth=[{"nth": 1, "action": "AssociateAddress", "mode": fault}])
+        _cordon(cluster, node, True)
+        try:
+            cluster.core.delete_namespaced_pod("web-0", ns)
+            moved = cluster.running(ns, "web-0", other_than=first.metadata.uid, timeout=90)
+        finally:
+            _cordon(cluster, node, False)
+        assert moved.status.pod_ip == ip and moved.spec.node_name != node
+        eip = _eip(cluster, allocation_id)
+        assert (eip["State"], eip["NetworkInterfaceId"], eip["PrivateIpAddress"]) == (
+            "associate",
+            cluster.holder(ip)["id"],
+            ip,
+        )
+        counters = cluster.admin.counters(caller="sandbox")
+        # The lost call, then one more only when it had not run.
+        assert counters["writes"]["AssociateAddress"] == (2 if fault == "drop" else 1), counters
+        assert counters["faults"] == {fault: 1}, counters
+    finally:
+        if (_eip(cluster, allocation_id) or {}).get("State") == "associate":
+            cluster.cloud.disassociate_address(allocation_id)
+        cluster.cloud.release_address(allocation_id)

@@ -174,6 +174,24 @@ items:
     error:
       description: Why freeing it stopped; empty when it did not. A rerun finishes it.
       type: str
+eips_kept:
+  description:
+    - The elastic public IPs (C(spec.eipId)) of the reservations freed (in check mode, to be freed). Reclaim never
+      releases an EIP, because its public IP may be in someone's allow-list; release one with M(ksyun.kce.eip)
+      O(ksyun.kce.eip#module:state=absent) once it is not needed.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    eip_id:
+      description: The allocation id of the EIP.
+      type: str
+    reservation:
+      description: The record that carried it, for example C(PodEniIP shop/10.0.0.236).
+      type: str
+    ip:
+      description: The private IP it went with.
+      type: str
 reclaimed:
   description: How many items were freed (in check mode, would be).
   returned: always

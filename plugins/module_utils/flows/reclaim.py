@@ -158,6 +158,20 @@ def _report(
     return out
 
 
+def eips_kept(
+    plan_items: Iterable[ReclaimItem], items: List[Dict[str, Any]], by_label: Mapping[str, Reservation]
+) -> List[Dict[str, Any]]:
+    """The EIPs of the reservations reclaimed (in check mode, to be): reclaim keeps them, and says so, so a public IP in
+    someone's allow-list is never lost silently (release one with ksyun.kce.eip state=absent)."""
+    out = []
+    for plan_item, entry in zip(plan_items, items):
+        record = by_label.get(plan_item.target) if plan_item.kind == "reservation" else None
+        if record is None or not record.eip_id or entry["decision"] != RECLAIM or not entry["done"] or entry["error"]:
+            continue
+        out.append({"eip_id": record.eip_id, "reservation": record.label(), "ip": record.ip})
+    return out
+
+
 def run_reclaim(
     ctx: FlowContext,
     options: ReclaimOptions,
@@ -225,6 +239,7 @@ def run_reclaim(
     return {
         "changed": any(item["done"] for item in items),
         "items": items,
+        "eips_kept": eips_kept(shown, items, by_label),
         "api_calls": _calls(ctx, calls),
         "reclaimed": sum(1 for item in items if item["done"] and not item["error"]),
         "failed": len(failed),
@@ -312,6 +327,11 @@ def run_manual_reclaim(
             "eni_id": record.eni_id if record.mode is Mode.EXCLUSIVE else "",
             "record": stored.label,
         },
+        "eips_kept": (
+            [{"eip_id": record.eip_id, "reservation": stored.label, "ip": record.ip}]
+            if record.eip_id and done.done
+            else []
+        ),
         "api_calls": _calls(ctx, calls),
         "reclaimed": 1 if done.done else 0,
         "failed": 0,

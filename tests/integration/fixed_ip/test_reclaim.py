@@ -14,6 +14,9 @@ from kubernetes import client
 
 pytestmark = pytest.mark.controlplane
 
+MERGE = "application/merge-patch+json"
+EIP = "5f2c7a10-0007-4a6e-9c1b-000000000001"
+
 
 def reclaim(name, args=None, **extra):
     return dict({"name": name, "ksyun.kce.fixed_ip_reclaim": dict(args or {})}, **extra)
@@ -43,6 +46,10 @@ def test_reservations_past_their_retention_are_freed_and_the_others_kept_with_th
     eni = sandbox.record_of("old-ex")["spec"]["eniId"]
     sandbox.expire("old-sh")
     sandbox.expire("old-ex")
+    old_sh = sandbox.record_of("old-sh")
+    sandbox.kinds["shared"].patch(
+        namespace=sandbox.ns, name=old_sh["metadata"]["name"], content_type=MERGE, body={"spec": {"eipId": EIP}}
+    )
     sandbox.expire("new-sh", released=timedelta(0))
     sandbox.expire("never-sh", retention=None)
     sandbox.expire("back-sh")
@@ -55,6 +62,7 @@ def test_reservations_past_their_retention_are_freed_and_the_others_kept_with_th
     preview = playbook([reclaim("preview", check_mode=True)])["preview"]
     assert not preview.failed and preview.writes == {} and sandbox.state() == before, "check mode changes nothing"
     planned = decisions(preview)
+    assert preview.result["eips_kept"] == [{"eip_id": EIP, "reservation": label["old-sh"], "ip": ips["old-sh"]}]
     assert planned[label["old-sh"]][0] == "reclaim" and "retention 1d passed at" in planned[label["old-sh"]][1]
     assert planned[label["old-ex"]][0] == "reclaim"
     assert planned[label["new-sh"]][0] == "keep" and planned[label["new-sh"]][1].startswith("retention 1d runs until")
@@ -72,6 +80,11 @@ def test_reservations_past_their_retention_are_freed_and_the_others_kept_with_th
     assert sorted(name for name, actions in mine.items() if actions) == sorted([label["old-sh"], label["old-ex"]])
     assert any(a.startswith("delete ENI %s" % eni) for a in mine[label["old-ex"]])
     assert any(a.startswith("unreserve IP %s" % ips["old-sh"]) for a in mine[label["old-sh"]])
+    # Reclaim keeps a reservation's EIP (a public IP in someone's allow-list) and says which.
+    assert [e for e in done.result["eips_kept"] if e["reservation"] in label.values()] == [
+        {"eip_id": EIP, "reservation": label["old-sh"], "ip": ips["old-sh"]}
+    ]
+    assert "ReleaseAddress" not in done.writes and "DisassociateAddress" not in done.writes
     assert done.result["api_calls"] == {
         **done.reads,
         **done.writes,

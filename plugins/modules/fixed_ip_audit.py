@@ -22,6 +22,8 @@ description:
   - V(record-of-a-gone-pod) is a record still C(Bound) or C(Binding) for a pod UID no pod has.
   - V(pod-outside-its-zone) is a fixed IP pod scheduled outside the zone of its IP, waiting for ever without one;
     the fix names the zone affinity its StatefulSet lacks.
+  - V(eip-of-record-gone) is a record whose elastic public IP (C(eipId)) no longer exists.
+  - V(eip-not-on-its-ip) is a C(Bound) record whose elastic public IP is not associated with its IP.
   - The result is the report, with a summary, the findings, and for each pod subnet a picture of its addresses
     (held by an ENI, reserved, free, kept by the platform). The C(audit.yml) playbook of the collection writes
     it as a JSON file and as one self-contained HTML page.

@@ -40,6 +40,8 @@ UNRECORDED_IP_ON_ENI = "ip-on-eni-without-record"
 ENI_ON_OTHER_NODE = "eni-on-another-node"
 RECORD_POD_GONE = "record-of-a-gone-pod"
 POD_OUTSIDE_ZONE = "pod-outside-its-zone"
+EIP_GONE = "eip-of-record-gone"
+EIP_NOT_ON_IP = "eip-not-on-its-ip"
 KINDS = (
     RECORD_CLOUD_MISSING,
     ORPHAN_ENI,
@@ -48,6 +50,8 @@ KINDS = (
     ENI_ON_OTHER_NODE,
     RECORD_POD_GONE,
     POD_OUTSIDE_ZONE,
+    EIP_GONE,
+    EIP_NOT_ON_IP,
 )
 
 
@@ -125,6 +129,7 @@ def _record_findings(
                 created,
             )
         )
+    found.extend(_eip_findings(record, created, cloud))
     if record.mode is Mode.EXCLUSIVE and record.phase is Phase.BOUND and record.pod_uid in uids:
         eni = exclusive_eni(record, cloud, cluster)
         pod = uids[record.pod_uid]
@@ -141,6 +146,48 @@ def _record_findings(
                 )
             )
     return found
+
+
+def _eip_findings(record: Reservation, created: Optional[datetime], cloud: CloudSnapshot) -> List[Finding]:
+    """The record's EIP (eipId) is gone, or a Bound record's EIP is not on its IP (cloud.addresses must hold it)."""
+    if not record.eip_id:
+        return []
+    label, eip = record.label(), cloud.address(record.eip_id)
+    if eip is None:
+        return [
+            Finding(
+                EIP_GONE,
+                label,
+                "elastic IP %s of the record does not exist (released?), so IP %s has no public IP"
+                % (record.eip_id, record.ip or "?"),
+                "allocate one (ksyun.kce.eip) and set it with eip_id of ksyun.kce.pod_eni_ip or ksyun.kce.pod_eni, or "
+                "set eip_id to an empty string",
+                created,
+            )
+        ]
+    if record.phase is not Phase.BOUND or not isinstance(record.ip, str) or not record.ip:
+        return []
+    holder = cloud.holder_of(record.ip)
+    waiting = eip.associated and not eip.eni_id and eip.private_ip == record.ip
+    if waiting or holder is not None and eip.bound_to(holder.eni_id, record.ip):
+        return []
+    return [
+        Finding(
+            EIP_NOT_ON_IP,
+            label,
+            "elastic IP %s (%s) is %s, not on IP %s%s"
+            % (
+                eip.allocation_id,
+                eip.public_ip,
+                eip.target(),
+                record.ip,
+                " of ENI %s" % holder.eni_id if holder is not None else "",
+            ),
+            "associate it with ksyun.kce.eip_association (allow_reassociation=true), or restart the pod: its bind "
+            "associates it",
+            created,
+        )
+    ]
 
 
 def _zone_findings(

@@ -10,6 +10,7 @@ that long ago; with a report, only the report's findings are repaired (report, r
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Mapping, Optional
 
@@ -94,6 +95,10 @@ def run_audit(
             created[item.reservation.label()] = when
     subnets = set(ctx.settings.all_subnets()) | {r.subnet_id for r in records if r.subnet_id}
     cloud = ctx.reader.cloud(subnets)
+    eips = sorted({r.eip_id for r in records if r.eip_id})
+    if eips:
+        # Only records with an EIP cost this read (one paged DescribeAddresses).
+        cloud = dataclasses.replace(cloud, addresses=tuple(ctx.reader.addresses(eips)))
     findings = find_drift(
         records, cloud, read_live_pods(ctx.kube), now, ctx.settings.cluster_name, _node_zones(ctx.kube), created
     )

@@ -78,6 +78,9 @@ def test_audit_finds_each_kind_of_drift_and_repair_fixes_exactly_what_is_old_eno
     orphan = ksyun.create_network_interface(SUBNET_6A, [SECURITY_GROUP], name="kcefip_sandbox_ex_%s_orphan-0" % ns)
     ksyun.reserve_private_ip(SUBNET_6A, "10.0.0.251")
     phantom_uid, ghost_eni = str(uuid.uuid4()), str(uuid.uuid4())
+    # eip-of-record-gone (the phantom's EIP does not exist), eip-not-on-its-ip (share-0's EIP is not associated).
+    gone_eip, free_eip = str(uuid.uuid4()), ksyun.allocate_address(band_width=1)["AllocationId"]
+    share_ip = sandbox.record_of("share-0")["spec"]["ip"]
     records = playbook(
         [
             {
@@ -102,7 +105,12 @@ def test_audit_finds_each_kind_of_drift_and_repair_fixes_exactly_what_is_old_eno
                     "phase": "Bound",
                     "pod_uid": phantom_uid,
                     "node_name": "10.0.0.47",
+                    "eip_id": gone_eip,
                 },
+            },
+            {
+                "name": "eip-not-on-its-ip",
+                "ksyun.kce.pod_eni_ip": {"namespace": ns, "ip": share_ip, "eip_id": free_eip},
             },
             {
                 "name": "a reservation in zone 6b",
@@ -138,6 +146,8 @@ def test_audit_finds_each_kind_of_drift_and_repair_fixes_exactly_what_is_old_eno
             ("record-of-a-gone-pod", "PodEniIP %s/10.0.0.253" % ns),
             ("pod-outside-its-zone", "pod %s/lost-0" % ns),
             ("eni-on-another-node", "PodEni %s/wander-0" % ns),
+            ("eip-of-record-gone", "PodEniIP %s/10.0.0.253" % ns),
+            ("eip-not-on-its-ip", "PodEniIP %s/%s" % (ns, share_ip)),
         }
         assert expected <= set(found), sorted(found)
         on_eni = [key for key in found if key[0] == "ip-on-eni-without-record"]
@@ -208,6 +218,7 @@ def test_audit_finds_each_kind_of_drift_and_repair_fixes_exactly_what_is_old_eno
         assert ("eni-without-record", "ENI %s (kcefip_sandbox_ex_%s_orphan-1)" % (later, ns)) in left
         assert ("record-of-a-gone-pod", "PodEniIP %s/10.0.0.253" % ns) in left, "a finding no repair may touch stays"
     finally:
+        ksyun.release_address(free_eip)
         ksyun.unassign_private_ips(shared_eni, ["10.0.0.252"])
         for eni in (orphan, later):
             if eni and sandbox.eni_exists(eni):

@@ -85,3 +85,22 @@ def test_an_eip_waiting_at_the_ip_itself_follows_it_without_a_call():
     w, pod, record = bound(Mode.SHARED)
     waiting = EipSnapshot(EIP_ID, state="associate", private_ip=record.ip)
     assert eip_actions(bind_with(w, pod, record, waiting)) == []
+
+
+def eip_drift(w, pod, record, *addresses):
+    from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.drift import find_drift
+
+    cloud = dataclasses.replace(w.cloud(), addresses=addresses)
+    found = find_drift(w.records.values(), cloud, [pod], sim.NOW, sim.CLUSTER, {NODE_47.name: NODE_47.zone})
+    return [(f.kind, f.subject) for f in found if f.kind.startswith("eip-")]
+
+
+def test_the_audit_shows_an_eip_that_is_gone_or_not_on_its_ip_and_nothing_when_it_is():
+    w, pod, record = bound(Mode.SHARED)
+    there = EipSnapshot(EIP_ID, state="associate", eni_id=record.eni_id, instance_id="i-47", private_ip=record.ip)
+    assert eip_drift(w, pod, record, there) == []
+    assert eip_drift(w, pod, record, EipSnapshot(EIP_ID, state="associate", private_ip=record.ip)) == []
+    assert eip_drift(w, pod, record, EipSnapshot(EIP_ID)) == [("eip-not-on-its-ip", record.label())]
+    elsewhere = dataclasses.replace(there, eni_id="eni-other")
+    assert eip_drift(w, pod, record, elsewhere) == [("eip-not-on-its-ip", record.label())]
+    assert eip_drift(w, pod, record) == [("eip-of-record-gone", record.label())]

@@ -93,9 +93,13 @@ def _repo(sandbox_state, namespace, tmp_path, statefulsets):
                 continue
             if obj["kind"] == "ConfigMap" and obj["metadata"]["name"] == "fixed-ip-vars":
                 obj["data"]["statefulsets"] = json.dumps({"fixed_ip_statefulsets": statefulsets})
-                obj["data"]["reclaim"] = json.dumps({"reclaim_statefulset_deleted": True})
             if obj["kind"] == "CronJob":
                 obj["spec"]["schedule"] = "0 0 1 1 *"  # not while the test runs
+            if obj["kind"] == "Job" and obj["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "PostDelete":
+                env = obj["spec"]["template"]["spec"]["containers"][0]["env"]
+                next(e for e in env if e["name"] == "RECLAIM_VARS")["value"] = json.dumps(
+                    {"reclaim_statefulset_deleted": True}
+                )
             objects["%s-%d" % (path.stem, i)] = obj
     rendered = tmp_path / "rendered"
     _render(sandbox_state, namespace, rendered, tmp_path)

@@ -28,7 +28,8 @@ AUDIT = REPO / "playbooks" / "audit.yml"
 APP = REPO / "argocd" / "app"
 RBAC = APP / "rbac.yaml"
 EXAMPLE_NAMESPACE = "fixed-ip-apps"
-HOOKS = ("fixed-ip-reserve", "fixed-ip-check", "fixed-ip-reclaim")
+POSTDELETE = APP / "postdelete.yaml"
+HOOKS = ("fixed-ip-reserve", "fixed-ip-check", "fixed-ip-reclaim", "fixed-ip-postdelete")
 ZONE = "cn-beijing-6a"
 PINNED = ["10.0.0.236", "10.0.0.239"]
 
@@ -45,7 +46,17 @@ def _kubectl(state, *args):
 def hooks(sandbox_state, namespace, tmp_path):
     """The example's RBAC applied for `namespace`; {ServiceAccount: (ansible env, kubeconfig path)} of its hooks."""
     rbac = tmp_path / "rbac.yaml"
-    rbac.write_text(RBAC.read_text(encoding="utf-8").replace(EXAMPLE_NAMESPACE, namespace), encoding="utf-8")
+    postdelete = [
+        obj
+        for obj in yaml.safe_load_all(POSTDELETE.read_text(encoding="utf-8").replace(EXAMPLE_NAMESPACE, namespace))
+        if obj and obj["kind"] != "Job"
+    ]
+    rbac.write_text(
+        RBAC.read_text(encoding="utf-8").replace(EXAMPLE_NAMESPACE, namespace)
+        + "\n---\n"
+        + yaml.safe_dump_all(postdelete),
+        encoding="utf-8",
+    )
     _kubectl(sandbox_state, "apply", "-f", str(rbac))
     ca = str(Path(sandbox_state["root"]) / "pki" / "ca.crt")
     found = {}
@@ -224,12 +235,13 @@ def test_each_hook_works_with_its_own_token_alone_and_is_refused_outside_its_rol
         lambda: not json.loads(_kubectl(sandbox_state, "get", "po", "-n", namespace, "-o", "json"))["items"],
         timeout=120,
     )
-    reclaim_env, _config = hooks["fixed-ip-reclaim"]
-    reclaimed = ansible(reclaim_cmd[0], args=reclaim_cmd[1], env=reclaim_env)
+    postdelete_env, _config = hooks["fixed-ip-postdelete"]
+    reclaimed = ansible(reclaim_cmd[0], args=reclaim_cmd[1], env=postdelete_env)
     assert reclaimed.rc == 0, reclaimed.msg
     assert _records(dyn, namespace) == {}
     assert _reserved(emulator, PINNED) == set()
-    audited = ansible(AUDIT, args=("-e", "audit_dir=%s" % (tmp_path / "audit")), env=reclaim_env)
+    cronjob_env, _config = hooks["fixed-ip-reclaim"]  # the CronJob's account audits
+    audited = ansible(AUDIT, args=("-e", "audit_dir=%s" % (tmp_path / "audit")), env=cronjob_env)
     assert audited.rc == 0, audited.msg
     report = json.loads((tmp_path / "audit" / "report.json").read_text(encoding="utf-8"))
     mine = [f for f in report["findings"] if namespace in f["subject"] or any(ip in f["subject"] for ip in PINNED)]
@@ -269,6 +281,29 @@ def test_the_example_is_accepted_by_the_apiserver_and_every_reference_resolves(s
         parsed = yaml.safe_load(variables[key])  # what ansible-playbook -e makes of a value starting with "{"
         assert variables[key].lstrip().startswith("{") and isinstance(parsed, dict), key
     assert {e["name"] for e in yaml.safe_load(variables["statefulsets"])["fixed_ip_statefulsets"]} == {"mysql", "web"}
+
+    # The PostDelete reclaim brings its own RBAC (the PreSync hooks' is deleted with the Application before it runs):
+    # the same rules as the CronJob's account has from rbac.yaml.
+    def rules(*objs):
+        return {
+            (group, resource, verb, name)
+            for obj in objs
+            for rule in obj["rules"]
+            for group in rule["apiGroups"]
+            for resource in rule["resources"]
+            for verb in rule["verbs"]
+            for name in rule.get("resourceNames") or ["*"]
+        }
+
+    read = example[("ClusterRole", "%s-hooks-read" % namespace)]
+    assert rules(example[("ClusterRole", "%s-postdelete" % namespace)]) == rules(
+        example[("ClusterRole", "fixed-ip-reclaim")], read
+    ) - {
+        ("", "namespaces", "get", namespace)
+    }  # reading every namespace covers the one named
+    assert rules(example[("Role", "%s-postdelete" % namespace)]) == rules(
+        example[("Role", "fixed-ip-vpc-cni-config")], example[("Role", "fixed-ip-subnet-lock")]
+    )
     for (kind, name), obj in example.items():
         if kind == "Job":
             assert obj["spec"]["backoffLimit"] == 0 and obj["spec"]["activeDeadlineSeconds"] > 0, name

@@ -282,8 +282,9 @@ def test_the_example_is_accepted_by_the_apiserver_and_every_reference_resolves(s
         assert variables[key].lstrip().startswith("{") and isinstance(parsed, dict), key
     assert {e["name"] for e in yaml.safe_load(variables["statefulsets"])["fixed_ip_statefulsets"]} == {"mysql", "web"}
 
-    # The PostDelete reclaim brings its own RBAC (the PreSync hooks' is deleted with the Application before it runs):
-    # the same rules as the CronJob's account has from rbac.yaml.
+    # The PostDelete reclaim: its kube-system Role is a PostDelete hook with the rules of the two in rbac.yaml; its
+    # cluster-wide rules are the CronJob's ClusterRoles, bound to it by bindings that, like those ClusterRoles, stay
+    # when the Application is deleted (Argo CD v3.2.11 cannot run cluster-scoped PostDelete hooks).
     def rules(*objs):
         return {
             (group, resource, verb, name)
@@ -295,15 +296,24 @@ def test_the_example_is_accepted_by_the_apiserver_and_every_reference_resolves(s
             for name in rule.get("resourceNames") or ["*"]
         }
 
-    read = example[("ClusterRole", "%s-hooks-read" % namespace)]
-    assert rules(example[("ClusterRole", "%s-postdelete" % namespace)]) == rules(
-        example[("ClusterRole", "fixed-ip-reclaim")], read
-    ) - {
-        ("", "namespaces", "get", namespace)
-    }  # reading every namespace covers the one named
-    assert rules(example[("Role", "%s-postdelete" % namespace)]) == rules(
+    postdelete_role = example[("Role", "%s-postdelete" % namespace)]
+    assert postdelete_role["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "PostDelete"
+    assert rules(postdelete_role) == rules(
         example[("Role", "fixed-ip-vpc-cni-config")], example[("Role", "fixed-ip-subnet-lock")]
     )
+    kept = {
+        (kind, name)
+        for (kind, name), obj in example.items()
+        if "Delete=false" in obj["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-options", "")
+    }
+    bound = {
+        obj["roleRef"]["name"]
+        for (kind, name), obj in example.items()
+        if kind == "ClusterRoleBinding" and {"name": "fixed-ip-postdelete"}.items() <= obj["subjects"][0].items()
+    }
+    assert bound == {"fixed-ip-reclaim", "%s-hooks-read" % namespace}
+    assert {("ClusterRole", role) for role in bound} <= kept
+    assert not [k for k in example if k[0] in ("ClusterRole", "ClusterRoleBinding") and "PostDelete" in str(example[k])]
     for (kind, name), obj in example.items():
         if kind == "Job":
             assert obj["spec"]["backoffLimit"] == 0 and obj["spec"]["activeDeadlineSeconds"] > 0, name

@@ -9,6 +9,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
+# Kubernetes manifests users copy into their Git repository (multi-document YAML, which ansible-test's yamllint refuses
+# in collection content); not shipped (galaxy.yml build_ignore), checked by ansible-lint's yamllint and the tests.
+NOT_COLLECTION_CONTENT = ("argocd/",)
+
+
 def main(dest_root: str, site_packages: str) -> int:
     dest = Path(dest_root) / "ansible_collections" / "ksyun" / "kce"
     shutil.rmtree(dest, ignore_errors=True)
@@ -20,6 +25,8 @@ def main(dest_root: str, site_packages: str) -> int:
         .split("\0")
     )
     for name in filter(None, files):
+        if name.startswith(NOT_COLLECTION_CONTENT):
+            continue
         src = REPO / name
         if src.is_file() and not src.is_symlink():
             target = dest / name

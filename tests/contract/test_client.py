@@ -184,7 +184,7 @@ def test_calls_reuse_one_persistent_connection_per_service(emulator, client, ids
     """HTTP/1.1 keep-alive: the emulator answers persistently and the client's session reuses its connection, so 30
     calls to two services open two connections, not 30 (wall times measure the calls, not TCP set-up)."""
     before = emulator.connections_opened
-    for _ in range(15):
+    for _round in range(15):
         assert client.get_subnet(ids.subnet_6a)["CidrBlock"] == "10.0.0.0/24"
         assert client.describe_instances()
     assert emulator.connections_opened - before == 2
@@ -193,7 +193,7 @@ def test_calls_reuse_one_persistent_connection_per_service(emulator, client, ids
 def test_the_emulator_speaks_http_1_1_and_keeps_the_connection(emulator):
     conn = http.client.HTTPConnection(emulator.host, emulator.port, timeout=10)
     try:
-        for _ in range(3):
+        for _round in range(3):
             conn.request("GET", "/_emulator/health")
             resp = conn.getresponse()
             body = json.loads(resp.read())

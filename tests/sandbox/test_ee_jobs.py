@@ -7,7 +7,6 @@ API server, and there is no kubeconfig.
 """
 
 import json
-import textwrap
 import time
 from pathlib import Path
 

@@ -228,7 +228,7 @@ def _points():
     ]
 
 
-@pytest.mark.parametrize("phase, nth, mode", _points(), ids=lambda v: str(v))
+@pytest.mark.parametrize("phase, nth, mode", _points(), ids=str)
 def test_a_run_killed_at_a_write_converges_on_rerun_and_leaks_nothing(
     phase, nth, mode, sandbox_state, emulator, emulator_url, dyn, namespace, playbook, tmp_path
 ):

@@ -262,7 +262,7 @@ def test_the_example_is_accepted_by_the_apiserver_and_every_reference_resolves(s
 
     accounts = {name for kind, name in example if kind == "ServiceAccount"}
     variables = example[("ConfigMap", "fixed-ip-vars")]["data"]
-    pods = [job["spec"]["template"]["spec"] for (kind, _), job in example.items() if kind == "Job"]
+    pods = [job["spec"]["template"]["spec"] for (kind, _name), job in example.items() if kind == "Job"]
     pods.append(example[("CronJob", "fixed-ip-reclaim-audit")]["spec"]["jobTemplate"]["spec"]["template"]["spec"])
     images = set()
     for pod in pods:

@@ -2,14 +2,15 @@
 user copies it into Git (its namespace replaced, its variables set to one fixed-IP StatefulSet with pinned IPs), plus
 the StatefulSet rendered by the fixed_ip_statefulset role, synced from a local Git repository.
 
-- The first sync runs the PreSync hooks (the RBAC and variables, then the reserve Job in the execution-environment
-  image, which the sandbox's node runs as a process with its ServiceAccount token), applies the StatefulSet, whose
-  pods get the pinned IPs, and runs the PostSync check Job; the Application ends Synced and Healthy.
+- The first sync applies the RBAC and variables (wave -2), runs the reserve Job (a Sync hook of wave -1) in the
+  execution-environment image, which the sandbox's node runs as a process with its ServiceAccount token, applies the
+  StatefulSet (wave 0), whose pods get the pinned IPs, and runs the PostSync check Job; the Application ends Synced
+  and Healthy.
 - A second sync runs the hooks again: they succeed and the cloud sees no write from them (their access key's
   counters), the StatefulSet is unchanged.
 - Deleting the Application (with Argo CD's resources finalizer) prunes the StatefulSet and runs the PostDelete reclaim
-  Job, which frees both IPs (reclaim_statefulset_deleted, set in the variables).
-- A reserve hook whose pinned IP another pod keeps fails the sync, with the playbook's refusal in the Job's log.
+  Job, which frees both IPs (reclaim_statefulset_deleted, set in its env here).
+A reserve Job that fails (a pinned IP another pod keeps) is tested in tests/integration/roles/test_gitops_hooks.py.
 """
 
 import json

@@ -1,7 +1,7 @@
 """The Argo CD hooks' playbooks, each run with only its own ServiceAccount's token and the RBAC of argocd/app/rbac.yaml
 (applied with the real kubectl, its namespace replaced as a user who copies it does), against the sandbox:
 
-PreSync   ksyun.kce.deploy -e deploy_output=reserve   reserves the pinned IPs, writes nothing else; a rerun writes nothing
+reserve   ksyun.kce.deploy -e deploy_output=reserve   reserves the pinned IPs, writes nothing else; a rerun writes nothing
 Sync      the rendered StatefulSet, applied server-side as Argo CD does (with the admin credentials, not a hook's)
 PostSync  ksyun.kce.deploy -e deploy_output=check     waits for the rollout, checks every pod's IP; writes nothing
 PostDelete ksyun.kce.reclaim (reclaim_statefulset_deleted) after the StatefulSet is deleted; then the CronJob's audit
@@ -178,7 +178,7 @@ def test_each_hook_works_with_its_own_token_alone_and_is_refused_outside_its_rol
     reclaim_cmd = _hook_command(example[("Job", "fixed-ip-reclaim")], values)
     assert reserve_cmd[0] == check_cmd[0] == "ksyun.kce.deploy" and reclaim_cmd[0] == "ksyun.kce.reclaim"
 
-    # PreSync: the pinned IPs reserved with the reserve hook's token.
+    # The reserve hook (a Sync hook before the StatefulSets): the pinned IPs reserved with its token alone.
     reserve_env, reserve_config = hooks["fixed-ip-reserve"]
     emulator.reset_counters()
     run = ansible(reserve_cmd[0], args=reserve_cmd[1], env=reserve_env)
@@ -188,7 +188,7 @@ def test_each_hook_works_with_its_own_token_alone_and_is_refused_outside_its_rol
     assert _reserved(emulator, PINNED) == set(PINNED)
     assert _writes(emulator), "the reserve hook wrote nothing to the cloud"
 
-    # A second PreSync (every sync runs it): succeeds, changes nothing, zero writes.
+    # A second reserve (every sync runs it): succeeds, changes nothing, zero writes.
     emulator.reset_counters()
     again = ansible(reserve_cmd[0], args=reserve_cmd[1], env=reserve_env)
     assert again.rc == 0, again.msg
@@ -351,7 +351,7 @@ def _apply_job(sandbox_state, tmp_path, job, wait_for, timeout=300):
 def test_the_example_hook_jobs_run_in_cluster_with_their_token_and_fail_the_hook_on_error(
     hooks, namespace, dyn, emulator, emulator_url, sandbox_state, tmp_path, wait_for
 ):
-    """The example's PreSync and PostSync Jobs as written (image ksyun-kce-ee, which the sandbox's nodes run as host
+    """The example's reserve and PostSync check Jobs as written (image ksyun-kce-ee, which the sandbox's nodes run as host
     processes: docs/sandbox.md), with their ServiceAccounts, the variables ConfigMap and a credentials Secret: the
     playbooks run in-cluster (no kubeconfig; the pod's token), print JSON with the set_stats summary, and the Job
     completes; a pinned IP that another pod keeps fails the reserve Job, with the playbook's message in its log."""

@@ -1,8 +1,8 @@
 """Runs at once against one cluster and one cloud: two manual reclaims of the same six reservations and a
 pre-provision of six new ones in another namespace, all started together (real ansible-playbook processes).
 
-The subnet Leases serialise them; whichever reclaim comes second finds nothing left to free. Afterwards: every run
-succeeded, the first namespace has no record, ENI or reserved IP left, the second has six records with six distinct
+The subnet Leases serialise them; the reclaim that comes second finds nothing left to free, or finds the other one in
+the middle of a record and stops with a clear message; run again, it converges. Afterwards: the first namespace has no record, ENI or reserved IP left, the second has six records with six distinct
 IPs (each exclusive pod's ENI holding its IP, each shared IP reserved), no IP is kept by two records anywhere, and the
 audit reports nothing about either namespace.
 """
@@ -13,6 +13,7 @@ import uuid
 import pytest
 from kubernetes import client
 from test_crash_points import PODS, Runs, _audit_clean, _check_reclaimed, _check_reserved, _records
+from test_fault_storm import _clear_failure
 
 pytestmark = pytest.mark.controlplane
 
@@ -43,7 +44,14 @@ def test_two_reclaims_and_a_pre_provision_at_once_keep_every_ip_once(
         for runs, phase in ((first, "reclaim"), (first, "reclaim"), (second, "reserve"))
     ]
     outputs = [proc.communicate(timeout=600)[0] for proc in procs]
-    assert [proc.returncode for proc in procs] == [0, 0, 0], [o[-2000:] for o in outputs]
+    # Each run succeeds, or - the reclaim that finds the other one in the middle of a record (Reclaiming, changed
+    # under it) - fails with a clear message and no traceback; a rerun then converges.
+    assert procs[2].returncode == 0, outputs[2][-3000:]
+    for proc, out in zip(procs[:2], outputs[:2]):
+        if proc.returncode != 0:
+            _clear_failure(out)
+    rc, _writes, out = first.whole("reclaim")
+    assert rc == 0, out[-3000:]
 
     _check_reclaimed(dyn, emulator, namespace, freed)
     kept = _check_reserved(dyn, emulator, second_namespace)

@@ -1,10 +1,11 @@
-"""Runs at once against one cluster and one cloud: two manual reclaims of the same six reservations and a
-pre-provision of six new ones in another namespace, all started together (real ansible-playbook processes).
+"""Runs at once against one cluster and one cloud: two manual reclaims of the same six reservations and a pre-provision
+of six new ones in another namespace, all started together (real ansible-playbook processes).
 
 The subnet Leases serialise them; the reclaim that comes second finds nothing left to free, or finds the other one in
-the middle of a record and stops with a clear message; run again, it converges. Afterwards: the first namespace has no record, ENI or reserved IP left, the second has six records with six distinct
-IPs (each exclusive pod's ENI holding its IP, each shared IP reserved), no IP is kept by two records anywhere, and the
-audit reports nothing about either namespace.
+the middle of a record and stops with a clear message; run again, it converges. Afterwards: the first namespace has no
+record, ENI or reserved IP left, the second has six records with six distinct IPs (each exclusive pod's ENI holding
+its IP, each shared IP reserved), no IP is kept by two records anywhere, and the audit reports nothing about either
+namespace.
 """
 
 import subprocess

@@ -14,8 +14,9 @@ description:
   - Joins the pods C(<name>-0) to C(<name>-<replicas - 1>) of a StatefulSet with their C(PodEni)/C(PodEniIP) records as
     ksyun.kce.fixed_ip_info reports them, and returns one entry per ordinal.
   - Fails, listing every ordinal that is wrong, when a pod has no record of its mode, more than one, runs with another IP
-    than its record keeps, is not the pod the record names, has another IP than the one pinned to its ordinal, or when
-    the record, the pod and the cloud disagree (the drift ksyun.kce.fixed_ip_info finds).
+    than its record keeps, is not the pod the record names, has another IP than the one pinned to its ordinal, carries
+    another EIP than the one given for its ordinal, or when the record, the pod and the cloud disagree (the drift
+    ksyun.kce.fixed_ip_info finds, an EIP that is not associated with its IP included).
 options:
   _input:
     description: The C(reservations) that ksyun.kce.fixed_ip_info returned for the StatefulSet's namespace.
@@ -33,6 +34,11 @@ options:
     choices: [shared, exclusive]
   ips:
     description: The IPs pinned to the first ordinals, in order.
+    type: list
+    elements: str
+    default: []
+  eip_ids:
+    description: The allocation ids of the existing EIPs given to the first ordinals, in order (an empty one is skipped).
     type: list
     elements: str
     default: []
@@ -77,6 +83,14 @@ _value:
     pinned:
       description: Whether the IP was pinned to this ordinal.
       type: bool
+    eip_id:
+      description: The allocation id of the elastic public IP that goes with the IP (C(eipId) of the record).
+      type: str
+      returned: when the record has an EIP
+    public_ip:
+      description: That EIP's public IP (when the cloud was read and the EIP exists).
+      type: str
+      returned: when the record has an EIP
 """
 
 from ansible.errors import AnsibleFilterError
@@ -88,7 +102,7 @@ def _fail(text):
     return AnsibleFilterError(text)
 
 
-def _check(ordinal, pod_name, namespace, kind, found, pinned):
+def _check(ordinal, pod_name, namespace, kind, found, pinned, eip_id=None):
     """The entry of one ordinal, or the list of what is wrong with it."""
     if not found:
         return None, ["no %s record names pod %s/%s" % (kind, namespace, pod_name)]
@@ -120,10 +134,18 @@ def _check(ordinal, pod_name, namespace, kind, found, pinned):
     }
     if kind == KIND[Mode.EXCLUSIVE]:
         entry["eni_id"] = record.get("eniId")
+    if eip_id and record.get("eipId") != eip_id:
+        problems.append(
+            "%s carries elastic IP %r but %s was given for ordinal %d"
+            % (label, record.get("eipId") or "", eip_id, ordinal)
+        )
+    if record.get("eipId"):
+        entry["eip_id"] = record["eipId"]
+        entry["public_ip"] = ((item.get("cloud") or {}).get("eip") or {}).get("public_ip")
     return entry, problems
 
 
-def fixed_ip_statefulset_result(reservations, statefulset, mode, ips=None):
+def fixed_ip_statefulset_result(reservations, statefulset, mode, ips=None, eip_ids=None):
     try:
         kind = KIND[Mode(mode)]
     except ValueError:
@@ -132,6 +154,7 @@ def fixed_ip_statefulset_result(reservations, statefulset, mode, ips=None):
     name, namespace = metadata.get("name"), metadata.get("namespace") or "default"
     replicas = ((statefulset or {}).get("spec") or {}).get("replicas", 1)
     pinned = [str(ip).strip() for ip in ips or []]
+    eips = [str(eip or "").strip() for eip in eip_ids or []]
     entries, problems = [], []
     for ordinal in range(int(replicas)):
         pod_name = "%s-%d" % (name, ordinal)
@@ -143,7 +166,13 @@ def fixed_ip_statefulset_result(reservations, statefulset, mode, ips=None):
             and (item.get("reservation") or {}).get("podName") == pod_name
         ]
         entry, wrong = _check(
-            ordinal, pod_name, namespace, kind, found, pinned[ordinal] if ordinal < len(pinned) else None
+            ordinal,
+            pod_name,
+            namespace,
+            kind,
+            found,
+            pinned[ordinal] if ordinal < len(pinned) else None,
+            eips[ordinal] if ordinal < len(eips) else None,
         )
         problems.extend("ordinal %d: %s" % (ordinal, text) for text in wrong)
         if entry is not None:

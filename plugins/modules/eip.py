@@ -166,11 +166,11 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_EIP, Ref
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import EIP_ALLOCATION_ARGS
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule, ModuleError
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import check_positive
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.cloud import apply_plan, named_address, require_address
 
-CHARGE_TYPES = ["Monthly", "Peak", "Daily", "TrafficMonthly", "DailyPaidByTransfer", "HourlyInstantSettlement"]
 # What a user manages on an EIP: the diff leaves out the time it was allocated.
 UNMANAGED = ("create_time",)
 
@@ -286,11 +286,7 @@ def main():
     argument_spec = dict(
         allocation_id=dict(type="str", aliases=["id"]),
         name=dict(type="str"),
-        band_width=dict(type="int"),
-        line_id=dict(type="str"),
-        charge_type=dict(type="str", choices=CHARGE_TYPES),
-        purchase_time=dict(type="int"),
-        project_id=dict(type="str"),
+        **EIP_ALLOCATION_ARGS,
         state=dict(type="str", default="present", choices=["present", "absent"]),
         force_disassociate=dict(type="bool", default=False),
     )

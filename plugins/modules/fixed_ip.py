@@ -96,6 +96,22 @@ options:
             default V(never)) and an existing one keeps its own.
           - Only with O(state=reserved).
         type: str
+      eip:
+        description:
+          - Give the IP an elastic public IP (EIP) of its own, allocated with O(eip_allocation) and named
+            C(kcefip_<cluster>_eip_<namespace>_<pod>) (tag C(ksyun-kce-name)), so a rerun finds it instead of
+            allocating another. The record keeps its allocation id (C(eipId)).
+          - The EIP is associated with the IP as soon as a pod holds it (right away when the record is C(Bound),
+            else when the pod binds). A reservation that has an EIP keeps it; reclaim keeps it too unless told to
+            release it.
+          - Only with O(state=reserved).
+        type: bool
+      eip_id:
+        description:
+          - The allocation id of an existing EIP to go with the IP instead of a new one. It must exist, go with no
+            other reservation, and be associated with nothing else (or already with this IP).
+          - Only with O(state=reserved).
+        type: str
   namespace:
     description:
       - Namespace of one pod; shorthand for a one-item O(reservations).
@@ -126,6 +142,36 @@ options:
     description:
       - Retention of the one pod, see O(reservations[].retention).
     type: str
+  eip:
+    description:
+      - An EIP for the one pod, see O(reservations[].eip).
+    type: bool
+  eip_id:
+    description:
+      - The existing EIP of the one pod, see O(reservations[].eip_id).
+    type: str
+  eip_allocation:
+    description:
+      - How the EIPs that O(reservations[].eip) asks for are allocated (the API's C(AllocateAddress)).
+    type: dict
+    suboptions:
+      band_width:
+        description: Bandwidth in Mbps.
+        type: int
+        default: 1
+      line_id:
+        description: The line (C(LineId)); the region's default line when left out.
+        type: str
+      charge_type:
+        description: How the EIP is billed (C(ChargeType)); the API's default when left out. V(Monthly) needs O(eip_allocation.purchase_time).
+        type: str
+        choices: [Monthly, Peak, Daily, TrafficMonthly, DailyPaidByTransfer, HourlyInstantSettlement]
+      purchase_time:
+        description: Months to buy, for O(eip_allocation.charge_type=Monthly).
+        type: int
+      project_id:
+        description: The project of the EIP; the default project when left out.
+        type: str
   cluster_config:
     description:
       - The ConfigMap holding the cluster's fixed IP configuration, as C(<namespace>/<name>).
@@ -198,6 +244,21 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ reserved.reservations | map(attribute='reservation.ip') | list }}"
 
+- name: Reserve IPs with an elastic public IP each (5 Mbps), for partners that allow-list public IPs
+  ksyun.kce.fixed_ip:
+    reservations:
+      - {namespace: edge, pod_name: gw-0, zone: cn-beijing-6a, eip: true}
+      - {namespace: edge, pod_name: gw-1, zone: cn-beijing-6a, eip: true}
+    eip_allocation:
+      band_width: 5
+
+- name: Or give a pod an EIP that exists already
+  ksyun.kce.fixed_ip:
+    namespace: edge
+    pod_name: gw-2
+    zone: cn-beijing-6a
+    eip_id: 9c3f6a10-7d4e-4b2a-8f1c-0d5e6a7b8c9d
+
 - name: Preview what releasing a deleted pod's IP would do
   ksyun.kce.fixed_ip:
     state: released
@@ -258,11 +319,17 @@ reservations:
         instanceId: ""
         nodeName: ""
         retention: 7d
+        eipId: ""
         releasedAt: null
         phase: Reserved
     reason:
       description: Why less than asked was done, for example that the pod's IP is bound already.
       type: str
+    warnings:
+      description: What needs a look, for example an EIP of the reservation that is associated elsewhere.
+      type: list
+      elements: str
+      returned: when O(state) is V(reserved)
     flow:
       description: V(bind) or V(release) (O(state=bound) and O(state=released) only).
       type: str
@@ -275,13 +342,14 @@ reservations:
 """
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reserve import ReserveRequest
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reserve import EipSpec, ReserveRequest
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.batch import run_flow, run_reserved
-from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import CLUSTER_CONFIG_ARGS
+from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import CLUSTER_CONFIG_ARGS, EIP_ALLOCATION_ARGS
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule, ModuleError
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import (
     check_id,
     check_pod,
+    check_positive,
     parse_ipv4,
     parse_retention,
 )
@@ -295,8 +363,10 @@ ITEM_SPEC = {
     "ip": {"type": "str"},
     "subnet_id": {"type": "str"},
     "retention": {"type": "str"},
+    "eip": {"type": "bool"},
+    "eip_id": {"type": "str"},
 }
-RESERVE_ONLY = ("zone", "ip", "subnet_id", "retention")
+RESERVE_ONLY = ("zone", "ip", "subnet_id", "retention", "eip", "eip_id")
 
 
 def _items(params):
@@ -305,10 +375,28 @@ def _items(params):
     return [("", {key: params[key] for key in ITEM_SPEC})]
 
 
-def _request(prefix, item):
+def eip_spec(params):
+    """How new EIPs are allocated, from eip_allocation (checked before anything is read or written)."""
+    given = {key: value for key, value in (params.get("eip_allocation") or {}).items() if value is not None}
+    check_positive("eip_allocation.band_width", given.get("band_width"), 1)
+    check_positive("eip_allocation.purchase_time", given.get("purchase_time"), 1)
+    if given.get("charge_type") == "Monthly" and not given.get("purchase_time"):
+        raise ModuleError(
+            "eip_allocation.purchase_time: charge_type Monthly needs the number of months to buy; give purchase_time"
+        )
+    return EipSpec(**given)
+
+
+def _request(prefix, item, spec=EipSpec()):
     """A ReserveRequest from one item, refusing malformed values with the option's name."""
     check_pod(item["namespace"], item["pod_name"], prefix)
     check_id(prefix + "subnet_id", item.get("subnet_id"))
+    check_id(prefix + "eip_id", item.get("eip_id"))
+    if item.get("eip") and item.get("eip_id"):
+        raise ModuleError(
+            "%seip and %seip_id: give one, not both (eip_id %s names an existing EIP, eip=true allocates a new one)"
+            % (prefix, prefix, item["eip_id"])
+        )
     retention = parse_retention(item.get("retention"), prefix)
     ip = parse_ipv4(item["ip"], prefix + "ip") if item.get("ip") else ""
     return ReserveRequest(
@@ -319,6 +407,9 @@ def _request(prefix, item):
         ip=ip,
         subnet_id=item.get("subnet_id") or "",
         retention=retention,
+        eip=bool(item.get("eip")),
+        eip_id=item.get("eip_id") or "",
+        eip_spec=spec,
     )
 
 
@@ -338,8 +429,13 @@ def _pods(params):
 def ensure(module):
     params = module.params
     if params["state"] == "reserved":
-        requests = [_request(prefix, item) for prefix, item in _items(params)]
+        spec = eip_spec(params)
+        requests = [_request(prefix, item, spec) for prefix, item in _items(params)]
     else:
+        if params["eip_allocation"] is not None:
+            raise ModuleError(
+                "eip_allocation: only used with state=reserved, not state=%s; leave it out" % params["state"]
+            )
         pods = _pods(params)
     ctx = flow_context(module, lock_timeout=params["lock_timeout"], eni_wait_timeout=params["wait_timeout"])
     if params["state"] == "reserved":
@@ -360,6 +456,10 @@ def main():
         project_ids={"type": "list", "elements": "int"},
         lock_timeout={"type": "int", "default": 60},
         wait_timeout={"type": "int", "default": 120},
+        eip_allocation={
+            "type": "dict",
+            "options": dict(EIP_ALLOCATION_ARGS, band_width={"type": "int", "default": 1}),
+        },
         **{key: dict(spec, required=False) for key, spec in ITEM_SPEC.items()},
     )
     module = KceModule(

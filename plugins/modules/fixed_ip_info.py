@@ -19,10 +19,12 @@ description:
   - Each reservation lists its drift, for example a record that says C(Bound) while the pod is gone, an IP assigned to
     another ENI than the record names, an ENI that is missing from the cloud, or a reserved IP that is neither assigned
     nor reserved in its subnet. This is what the manual reclaim of the product FAQ starts from.
+  - A reservation with an elastic public IP (C(eipId)) shows that EIP, and drifts when the EIP no longer exists or,
+    while the record is C(Bound), is not associated with the record's IP (where its ENI holds it).
   - Reads are batched whatever the number of reservations - one LIST per kind of record, one LIST of pods, one
     C(DescribeSubnets), one paged C(DescribeNetworkInterfaces) over the records' subnets, and per subnet one read of
     its available and one of its allocated addresses (reserved IPs are not listed by any API call, so they are derived
-    from those).
+    from those); and, only when some record has an EIP, one paged C(DescribeAddresses) of those EIPs.
 author:
   - ksyun.kce contributors (@ksyun-kce)
 options:
@@ -141,6 +143,12 @@ reservations:
         eni_holds_ip:
           description: Whether that ENI holds the recorded IP.
           type: bool
+        eip:
+          description:
+            - The record's elastic public IP (C(eipId)), with the same keys as the C(address) that M(ksyun.kce.eip)
+              returns; null when the EIP no longer exists.
+          type: dict
+          returned: when the record has an EIP
     pod:
       description: What the cluster shows of the pod the record names.
       type: dict
@@ -179,6 +187,8 @@ drifted:
   sample: 0
 """
 
+import dataclasses
+
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.audit import inspect
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import LABEL_IP, label_value, pod_selector
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot
@@ -213,11 +223,11 @@ def gather(module):
     cloud = None
     if params["include_cloud"]:
         subnet_ids = sorted({item.reservation.subnet_id for item in stored if item.reservation.subnet_id})
-        cloud = (
-            CloudReader(module.client, behaviour_of(module, config)).cloud(subnet_ids)
-            if subnet_ids
-            else CloudSnapshot()
-        )
+        reader = CloudReader(module.client, behaviour_of(module, config))
+        cloud = reader.cloud(subnet_ids) if subnet_ids else CloudSnapshot()
+        eip_ids = sorted({item.reservation.eip_id for item in stored if item.reservation.eip_id})
+        if eip_ids:
+            cloud = dataclasses.replace(cloud, addresses=tuple(reader.addresses(eip_ids)))
     results = inspect(stored, cloud, pods, config.settings.cluster_name if config else "")
     return {"changed": False, "reservations": results, "drifted": sum(1 for r in results if not r["in_sync"])}
 

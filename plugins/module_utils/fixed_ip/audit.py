@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.drift import eip_findings
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import exclusive_eni
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot, PodSnapshot
@@ -112,7 +113,10 @@ def inspect(
     pods: Mapping[Tuple[str, str], PodSnapshot],
     cluster_name: str = "",
 ) -> List[Dict[str, Any]]:
-    """One entry per record: its content, cloud state (None when the cloud was not read), pod state and drift."""
+    """One entry per record: its content, cloud state (None when the cloud was not read), pod state and drift.
+
+    A record with an EIP (eipId) gets cloud["eip"] (None when it is gone); cloud.addresses must hold the records' EIPs.
+    """
     out = []
     for item in sorted(stored, key=lambda s: (s.kind, s.namespace, s.name)):
         record = item.reservation
@@ -125,6 +129,10 @@ def inspect(
         else:
             cloud_state = _exclusive_cloud(record, cloud, cluster_name, drift)
         _pod_drift(record, pod, drift)
+        if cloud is not None and cloud_state is not None and record.eip_id:
+            eip = cloud.address(record.eip_id)
+            cloud_state["eip"] = eip.view() if eip is not None else None
+            drift.extend("%s; %s" % (finding.detail, finding.fix) for finding in eip_findings(record, None, cloud))
         out.append(
             {
                 "kind": item.kind,

@@ -129,7 +129,7 @@ def _record_findings(
                 created,
             )
         )
-    found.extend(_eip_findings(record, created, cloud))
+    found.extend(eip_findings(record, created, cloud))
     if record.mode is Mode.EXCLUSIVE and record.phase is Phase.BOUND and record.pod_uid in uids:
         eni = exclusive_eni(record, cloud, cluster)
         pod = uids[record.pod_uid]
@@ -148,8 +148,10 @@ def _record_findings(
     return found
 
 
-def _eip_findings(record: Reservation, created: Optional[datetime], cloud: CloudSnapshot) -> List[Finding]:
-    """The record's EIP (eipId) is gone, or a Bound record's EIP is not on its IP (cloud.addresses must hold it)."""
+def eip_findings(record: Reservation, created: Optional[datetime], cloud: CloudSnapshot) -> List[Finding]:
+    """The record's EIP (eipId) is gone, or a Bound record's EIP is not on its IP (cloud.addresses must hold it).
+
+    The audit and ksyun.kce.fixed_ip_info both report these."""
     if not record.eip_id:
         return []
     label, eip = record.label(), cloud.address(record.eip_id)

@@ -8,6 +8,7 @@ a namespace called "shared" can never be mistaken for a shared ENI:
 
     kcefip_<cluster>_ex_<namespace>_<pod>      the exclusive ENI of one pod (same ENI across restarts)
     kcefip_<cluster>_sh_<n>_<node>             the n-th shared ENI created for a node
+    kcefip_<cluster>_eip_<namespace>_<pod>     the elastic public IP allocated for one pod's fixed IP (a tag)
 
 A field that is too long or has characters other than [a-z0-9-] (node "10.0.0.47" has dots) is cut
 and suffixed with 8 hex digits of a hash of the exact value, so names stay unique and deterministic
@@ -65,6 +66,12 @@ def _head(cluster: str, mode: Mode) -> str:
 def exclusive_eni_name(cluster: str, namespace: str, pod_name: str) -> str:
     """The ENI of one exclusive-mode pod; bind finds it by this name after a crash instead of creating another."""
     head = _head(cluster, Mode.EXCLUSIVE)
+    return head + _fit((namespace, pod_name), MAX_ENI_NAME - len(head))
+
+
+def eip_name(cluster: str, namespace: str, pod_name: str) -> str:
+    """The name tag of the EIP the collection allocated for one pod's fixed IP (found by it after a crash)."""
+    head = SEP.join((PREFIX, check_cluster_name(cluster), "eip")) + SEP
     return head + _fit((namespace, pod_name), MAX_ENI_NAME - len(head))
 
 

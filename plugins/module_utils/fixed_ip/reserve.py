@@ -11,6 +11,11 @@ crashed run resumes from it; the bind flow then takes the reservation over when 
 Shared mode: the IP is marked reserved in its subnet (AllocateStatus=specific), so random allocation
 never hands it out. Exclusive mode: a detached ENI named for the pod is created with the IP as its
 primary IP (a detached ENI keeps its IP by itself).
+
+A reservation may carry an elastic public IP (EIP): an existing one by its allocation id, or one allocated for it
+and named eip_name(cluster, namespace, pod) so a crashed run finds it again. The record names it (eipId) once the IP is
+reserved; it is associated with the IP as soon as a pod holds the IP (here when the record is Bound, else by the bind
+flow).
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ from dataclasses import dataclass
 from typing import AbstractSet, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import (
+    AllocateEip,
+    AssociateEip,
     CreateEni,
+    NameEip,
     ReserveIp,
     WriteReservation,
     new_eni_refs,
@@ -33,15 +41,30 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import (
     ReservationConflict,
 )
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import exclusive_eni_name
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import eip_name, exclusive_eni_name
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_ENI
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_EIP, NEW_ENI, Ref
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import exclusive_eni, is_kept
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.retention import Retention
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import Settings
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, SubnetSnapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
+    CloudSnapshot,
+    EipSnapshot,
+    SubnetSnapshot,
+)
 
 ACTIVE_PHASES = (Phase.BINDING, Phase.BOUND, Phase.RELEASING)
+
+
+@dataclass(frozen=True)
+class EipSpec:
+    """How a new EIP is allocated (AllocateAddress): bandwidth in Mbps, line, charge type, project, months."""
+
+    band_width: int = 1
+    line_id: Optional[str] = None
+    charge_type: Optional[str] = None
+    project_id: Optional[str] = None
+    purchase_time: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +78,13 @@ class ReserveRequest:
     ip: str = ""
     subnet_id: str = ""
     retention: Optional[Retention] = None
+    eip: bool = False
+    eip_id: str = ""
+    eip_spec: EipSpec = EipSpec()
+
+    @property
+    def wants_eip(self) -> bool:
+        return self.eip or bool(self.eip_id)
 
     @property
     def ref(self) -> str:
@@ -289,12 +319,129 @@ def plan_reserve(
     settings: Settings,
     recorded: Mapping[str, Reservation],
     taken: AbstractSet[str] = frozenset(),
+    eip_owners: Optional[Mapping[str, str]] = None,
 ) -> Plan:
-    """Plan pre-provisioning request's IP; raises a FixedIpError naming the problem when it must not or cannot.
+    """Plan pre-provisioning request's IP (and its EIP); raises a FixedIpError naming the problem when it must not or cannot.
 
     existing: the pod's record, if any. recorded: every PodEniIP's reservation by IP. taken: IPs other
-    requests of the same batch chose, so no two pods get one IP.
+    requests of the same batch chose, so no two pods get one IP. eip_owners: the label of the record that keeps each
+    EIP (by allocation id); cloud.addresses must hold every EIP when the request wants one.
     """
+    plan = _plan_ip(request, existing, cloud, settings, recorded, taken)
+    if not request.wants_eip or plan.reservation is None or plan.reservation.phase is Phase.RECLAIMING:
+        return plan
+    return _with_eip(request, plan, cloud, settings.cluster_name, eip_owners or {})
+
+
+def _eip_of_record(request: ReserveRequest, record: Reservation, cloud: CloudSnapshot) -> EipSnapshot:
+    if request.eip_id and request.eip_id != record.eip_id:
+        raise ReservationConflict(
+            "pod %s keeps elastic IP %s with %s; it cannot also take %s: change the record's EIP with eip_id of "
+            "ksyun.kce.pod_eni_ip or ksyun.kce.pod_eni, or leave eip_id out"
+            % (request.ref, record.eip_id, record.label(), request.eip_id)
+        )
+    eip = cloud.address(record.eip_id)
+    if eip is None:
+        raise ReservationConflict(
+            'elastic IP %s of %s (IP %s) no longer exists; take it off the record with eip_id "" of '
+            "ksyun.kce.pod_eni_ip or ksyun.kce.pod_eni, then run again for a new one"
+            % (record.eip_id, record.label(), record.ip or "?")
+        )
+    return eip
+
+
+def _check_eip_free(
+    request: ReserveRequest, eip: EipSnapshot, record: Reservation, cloud: CloudSnapshot, owners
+) -> None:
+    owner = owners.get(eip.allocation_id)
+    if owner and owner != record.label():
+        raise ReservationConflict(
+            "elastic IP %s (%s) goes with %s already; an EIP goes with one fixed IP: give pod %s another one"
+            % (eip.allocation_id, eip.public_ip, owner, request.ref)
+        )
+    holder = cloud.holder_of(record.ip) if isinstance(record.ip, str) and record.ip else None
+    if eip.associated and not (holder is not None and eip.bound_to(holder.eni_id, record.ip)):
+        raise ReservationConflict(
+            "elastic IP %s (%s) is associated with %s; disassociate it first (ksyun.kce.eip_association "
+            "state=absent) or give pod %s a free one" % (eip.allocation_id, eip.public_ip, eip.target(), request.ref)
+        )
+
+
+def _with_eip(request: ReserveRequest, plan: Plan, cloud: CloudSnapshot, cluster: str, owners) -> Plan:
+    """plan, then the EIP the request wants: named on the record, and associated when a pod holds the IP."""
+    record = plan.reservation
+    if record is None:
+        return plan
+    if record.eip_id:
+        return _associated(plan, _eip_of_record(request, record, cloud), record.eip_id, cloud)
+    actions: Tuple = ()
+    eip: Optional[EipSnapshot]
+    if request.eip_id:
+        eip = cloud.address(request.eip_id)
+        if eip is None:
+            raise PlacementError(
+                "eip_id %s of pod %s: no elastic IP has that allocation id; ksyun.kce.eip_info lists them, "
+                "ksyun.kce.eip allocates one" % (request.eip_id, request.ref)
+            )
+    else:
+        name = eip_name(cluster, request.namespace, request.pod_name)
+        named = [address for address in cloud.addresses if address.name == name]
+        if len(named) > 1:
+            raise ReservationConflict(
+                "%d elastic IPs are named %s (%s); release the extra ones with ksyun.kce.eip state=absent"
+                % (len(named), name, ", ".join(address.allocation_id for address in named))
+            )
+        eip = named[0] if named else None
+        if eip is None:
+            spec = request.eip_spec
+            actions = (
+                AllocateEip(
+                    NEW_EIP, spec.band_width, spec.line_id, spec.charge_type, spec.project_id, spec.purchase_time
+                ),
+                NameEip(Ref(NEW_EIP, "allocation_id"), name),
+            )
+    if eip is not None:
+        _check_eip_free(request, eip, record, cloud, owners)
+    eip_id = eip.allocation_id if eip is not None else Ref(NEW_EIP, "allocation_id")
+    named_record = dataclasses.replace(record, eip_id=eip_id)
+    plan = dataclasses.replace(
+        plan, actions=plan.actions + actions + (WriteReservation(named_record),), reservation=named_record
+    )
+    return _associated(plan, eip, eip_id, cloud)
+
+
+def _associated(plan: Plan, eip: Optional[EipSnapshot], eip_id, cloud: CloudSnapshot) -> Plan:
+    """The EIP associated with the record's IP when a pod holds it (Bound); else the bind flow associates it."""
+    record = plan.reservation
+    if record is None:
+        return plan
+    holder = cloud.holder_of(record.ip) if isinstance(record.ip, str) and record.ip else None
+    if record.phase is not Phase.BOUND or holder is None or not holder.instance_id:
+        return plan
+    if eip is not None and eip.associated:
+        if eip.bound_to(holder.eni_id, record.ip):
+            return plan
+        return dataclasses.replace(
+            plan,
+            warnings=plan.warnings
+            + (
+                "elastic IP %s (%s) of %s is associated with %s, not with IP %s; ksyun.kce.fixed_ip state=bound "
+                "moves it there" % (eip.allocation_id, eip.public_ip, record.label(), eip.target(), record.ip),
+            ),
+        )
+    return dataclasses.replace(
+        plan, actions=plan.actions + (AssociateEip(eip_id, holder.instance_id, holder.eni_id, record.ip),)
+    )
+
+
+def _plan_ip(
+    request: ReserveRequest,
+    existing: Optional[Reservation],
+    cloud: CloudSnapshot,
+    settings: Settings,
+    recorded: Mapping[str, Reservation],
+    taken: AbstractSet[str],
+) -> Plan:
     zone = resolve_zone(request, settings)
     if existing is not None:
         _check_existing(request, existing, zone)

@@ -41,6 +41,7 @@ class ReserveResult:
     reservation: Optional[dict] = None
     actions: List[str] = dataclasses.field(default_factory=list)
     reason: str = ""
+    warnings: List[str] = dataclasses.field(default_factory=list)
 
     def as_dict(self) -> Dict[str, Any]:
         name = (self.reservation or {}).get("ip") if self.request.mode is Mode.SHARED else self.request.pod_name
@@ -53,6 +54,7 @@ class ReserveResult:
             "actions": list(self.actions),
             "reservation": self.reservation,
             "reason": self.reason,
+            "warnings": list(self.warnings),
         }
 
 
@@ -121,6 +123,13 @@ def run_reserved(
         locks.acquire()
     try:
         cloud = ctx.reader.cloud(subnet_ids)
+        eip_owners: Dict[str, str] = {}
+        if any(request.wants_eip for request in requests):
+            # Only a batch that wants EIPs costs this read: every EIP with its name (one paged DescribeAddresses).
+            cloud = dataclasses.replace(cloud, addresses=tuple(ctx.reader.addresses()))
+            eip_owners = {
+                item.reservation.eip_id: item.reservation.label() for item in stored if item.reservation.eip_id
+            }
         records = stored_by_key(stored)
         recorded = {
             item.reservation.ip: item.reservation
@@ -133,7 +142,7 @@ def run_reserved(
             before = current.reservation if current else None
             result = ReserveResult(request, KIND[request.mode], before=before.to_dict() if before else None)
             results.append(result)
-            plan = plan_reserve(request, before, cloud, ctx.settings, recorded, taken)
+            plan = plan_reserve(request, before, cloud, ctx.settings, recorded, taken, eip_owners)
             done = execute_plan(
                 plan,
                 ctx.cloud,
@@ -144,7 +153,7 @@ def run_reserved(
                 eni_wait_timeout=ctx.eni_wait_timeout,
                 eni_wait_interval=ctx.eni_wait_interval,
             )
-            result.actions, result.reason = list(done.done), plan.reason
+            result.actions, result.reason, result.warnings = list(done.done), plan.reason, list(plan.warnings)
             result.reservation = reservation_dict(done.reservation)
             if not done.ok:
                 raise ReserveError(
@@ -162,6 +171,8 @@ def run_reserved(
                     results,
                 )
             records = done.records
+            if done.reservation is not None and isinstance(done.reservation.eip_id, str) and done.reservation.eip_id:
+                eip_owners[done.reservation.eip_id] = done.reservation.label()
             if plan.reservation is not None and isinstance(plan.reservation.ip, str) and plan.reservation.ip:
                 taken.add(plan.reservation.ip)
                 if plan.reservation.mode is Mode.SHARED:

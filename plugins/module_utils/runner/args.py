@@ -57,6 +57,17 @@ CLUSTER_CONFIG_ARGS: Dict[str, Any] = {
 }
 
 
+# How an EIP is allocated: ksyun.kce.eip (top level) and ksyun.kce.fixed_ip (eip_allocation).
+EIP_CHARGE_TYPES = ["Monthly", "Peak", "Daily", "TrafficMonthly", "DailyPaidByTransfer", "HourlyInstantSettlement"]
+EIP_ALLOCATION_ARGS: Dict[str, Any] = {
+    "band_width": {"type": "int"},
+    "line_id": {"type": "str"},
+    "charge_type": {"type": "str", "choices": EIP_CHARGE_TYPES},
+    "purchase_time": {"type": "int"},
+    "project_id": {"type": "str"},
+}
+
+
 def k8s_auth_args() -> Dict[str, Any]:
     """kubernetes.core's connection options, as kubernetes.core.k8s takes them."""
     return copy.deepcopy(AUTH_ARG_SPEC)

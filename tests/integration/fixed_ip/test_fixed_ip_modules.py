@@ -312,6 +312,43 @@ def test_bad_input_fails_naming_the_value_and_changes_nothing(playbook, namespac
             "%s/sts-0 does not exist" % namespace,
         ),
         (
+            "reserve with a new and an existing EIP",
+            "ksyun.kce.fixed_ip",
+            dict(pod, zone=ZONE_6A, eip=True, eip_id="9c3f6a10-7d4e-4b2a-8f1c-0d5e6a7b8c9d"),
+            "eip and eip_id: give one, not both",
+        ),
+        (
+            "reserve with a malformed EIP id",
+            "ksyun.kce.fixed_ip",
+            dict(pod, zone=ZONE_6A, eip_id="eip-1"),
+            "eip_id: 'eip-1' is not a KSYUN resource id",
+        ),
+        (
+            "reserve with an EIP that does not exist",
+            "ksyun.kce.fixed_ip",
+            dict(pod, zone=ZONE_6A, eip_id="9c3f6a10-7d4e-4b2a-8f1c-0d5e6a7b8c9d"),
+            "eip_id 9c3f6a10-7d4e-4b2a-8f1c-0d5e6a7b8c9d of pod %s/sts-0: no elastic IP has that allocation id"
+            % namespace,
+        ),
+        (
+            "reserve with a monthly EIP of no months",
+            "ksyun.kce.fixed_ip",
+            dict(pod, zone=ZONE_6A, eip=True, eip_allocation={"charge_type": "Monthly"}),
+            "eip_allocation.purchase_time: charge_type Monthly needs the number of months",
+        ),
+        (
+            "reserve with an EIP of no bandwidth",
+            "ksyun.kce.fixed_ip",
+            dict(pod, zone=ZONE_6A, eip=True, eip_allocation={"band_width": 0}),
+            "eip_allocation.band_width must be at least 1, got 0",
+        ),
+        (
+            "bind with EIP options",
+            "ksyun.kce.fixed_ip",
+            dict(pod, state="bound", eip_allocation={"band_width": 2}),
+            "eip_allocation: only used with state=reserved",
+        ),
+        (
             "read another config map",
             "ksyun.kce.fixed_ip",
             dict(pod, zone=ZONE_6A, cluster_config="kube-system/missing"),

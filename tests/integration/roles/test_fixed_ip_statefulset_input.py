@@ -241,5 +241,5 @@ def test_check_mode_of_good_input_previews_and_writes_nothing(ansible, namespace
     result = run.task("the result")["fixed_ip_statefulset_result"]
     assert (result["zone"], result["checked"], result["pods"]) == (ZONE_6A, False, [])
     assert result["statefulset"]["spec"]["template"]["metadata"]["annotations"]["k8s.ksyun.com/pod-eni"] == "true"
-    assert run.task("Reserve the pinned IPs")["changed"], "check mode previews the reservation"
+    assert run.task("Reserve the pinned IPs and the elastic IPs")["changed"], "check mode previews the reservation"
     assert state(dyn, emulator, namespace) == before

@@ -192,7 +192,7 @@ def test_each_hook_works_with_its_own_token_alone_and_is_refused_outside_its_rol
     emulator.reset_counters()
     again = ansible(reserve_cmd[0], args=reserve_cmd[1], env=reserve_env)
     assert again.rc == 0, again.msg
-    assert again.task("Reserve the pinned IPs")["changed"] is False
+    assert again.task("Reserve the pinned IPs and the elastic IPs")["changed"] is False
     assert not _writes(emulator), _writes(emulator)
     assert _records(dyn, namespace) == records
 

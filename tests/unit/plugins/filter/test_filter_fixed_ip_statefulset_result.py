@@ -118,3 +118,38 @@ def test_a_statefulset_scaled_to_zero_has_no_pods_to_check():
         )
         == []
     )
+
+
+def with_eip(entry, eip_id, public_ip="198.51.100.7"):
+    entry["reservation"]["eipId"] = eip_id
+    entry["cloud"] = {"eip": {"allocation_id": eip_id, "public_ip": public_ip} if public_ip else None}
+    return entry
+
+
+def test_a_record_with_an_eip_lists_its_allocation_id_and_public_ip():
+    reservations = [with_eip(info("web-0", "10.0.0.20"), "eip-0"), info("web-1", "10.0.0.31")]
+    first, second = fixed_ip_statefulset_result(reservations, STS, "shared", eip_ids=["eip-0"])
+    assert (first["eip_id"], first["public_ip"]) == ("eip-0", "198.51.100.7")
+    assert "eip_id" not in second and "public_ip" not in second
+
+
+def test_an_ordinal_that_carries_another_eip_than_given_is_refused_and_an_empty_entry_skips_one():
+    reservations = [with_eip(info("web-0", "10.0.0.20"), "eip-9"), info("web-1", "10.0.0.31")]
+    with pytest.raises(AnsibleFilterError) as err:
+        fixed_ip_statefulset_result(reservations, STS, "shared", eip_ids=["eip-0"])
+    assert "ordinal 0: PodEniIP shop/10.0.0.20 carries elastic IP 'eip-9' but eip-0 was given for ordinal 0" in str(
+        err.value
+    )
+    with pytest.raises(AnsibleFilterError) as err:
+        fixed_ip_statefulset_result(reservations, STS, "shared", eip_ids=["", "eip-1"])
+    assert "ordinal 1: PodEniIP shop/10.0.0.31 carries elastic IP '' but eip-1 was given" in str(err.value)
+    assert len(fixed_ip_statefulset_result(reservations, STS, "shared", eip_ids=["", ""])) == 2
+
+
+def test_an_eip_gone_from_the_cloud_lists_no_public_ip():
+    [entry] = fixed_ip_statefulset_result(
+        [with_eip(info("web-0", "10.0.0.20"), "eip-0", public_ip=None)],
+        {"metadata": {"name": "web", "namespace": "shop"}, "spec": {"replicas": 1}},
+        "shared",
+    )
+    assert entry["eip_id"] == "eip-0" and entry["public_ip"] is None

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.audit import inspect
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
+    EIP_ASSOCIATED,
     CloudSnapshot,
+    EipSnapshot,
     EniSnapshot,
     PodSnapshot,
     SubnetSnapshot,
@@ -122,3 +126,38 @@ def test_an_exclusive_record_whose_eni_is_gone_or_detached_is_drift():
 def test_without_the_cloud_only_the_pods_are_compared():
     result = only(inspect([stored(bound())], None, {("default", "sts-0"): POD}))
     assert result["cloud"] is None and result["in_sync"]
+
+
+EIP = EipSnapshot(
+    "eip-1", "198.51.100.7", state=EIP_ASSOCIATED, eni_id="eni-sh", instance_id="i-47", private_ip="10.0.0.236"
+)
+
+
+def test_a_record_with_its_eip_on_its_ip_shows_the_eip_and_is_in_sync():
+    result = only(
+        inspect(
+            [stored(bound(eip_id="eip-1"))],
+            dataclasses.replace(snapshot(), addresses=(EIP,)),
+            {("default", "sts-0"): POD},
+        )
+    )
+    assert result["in_sync"], result["drift"]
+    assert result["cloud"]["eip"]["public_ip"] == "198.51.100.7"
+
+
+def test_an_eip_not_on_the_ip_or_gone_is_drift_and_a_record_without_one_shows_none():
+    pods = {("default", "sts-0"): POD}
+    elsewhere = dataclasses.replace(EIP, eni_id="eni-x", private_ip="10.0.0.9")
+    moved = only(
+        inspect([stored(bound(eip_id="eip-1"))], dataclasses.replace(snapshot(), addresses=(elsewhere,)), pods)
+    )
+    assert moved["drift"] == [
+        "elastic IP eip-1 (198.51.100.7) is 10.0.0.9 of network interface eni-x (instance i-47), not on IP 10.0.0.236 "
+        "of ENI eni-sh; associate it with ksyun.kce.eip_association (allow_reassociation=true), or restart the pod: its "
+        "bind associates it"
+    ]
+    gone = only(inspect([stored(bound(eip_id="eip-1"))], snapshot(), pods))
+    assert gone["cloud"]["eip"] is None
+    assert gone["drift"][0].startswith("elastic IP eip-1 of the record does not exist (released?)")
+    plain = only(inspect([stored(bound())], snapshot(), pods))
+    assert "eip" not in plain["cloud"] and plain["in_sync"]

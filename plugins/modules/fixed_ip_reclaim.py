@@ -28,6 +28,10 @@ description:
     always deleted once they are older than O(min_orphan_age).
   - With O(ip) or O(pod_name), the product FAQ's emergency reclaim is automated. The reservation of that IP or
     pod is freed now, whatever its retention. This is refused while a running pod uses it, unless O(force=true).
+  - A reservation's elastic public IP (C(spec.eipId)) is kept and listed in RV(eips_kept), because its public IP may
+    be in someone's allow-list. With O(release_eips=true), in both modes, it is disassociated and released first,
+    while the record still names it, then the private IP is freed; an EIP moved to something other than the
+    record's IP is kept (RV(eips_kept) says where it is), and one that no longer exists is skipped.
   - Right before each item is freed, the pods are read again under the subnet's allocation lock (the Lease binds
     take), and the item is kept if a live pod (by UID) holds it now. Reads are batched whatever the number of
     reservations. Items are freed O(concurrency) at a time. A rerun finds nothing due and makes no mutating call.
@@ -80,6 +84,19 @@ options:
         their retention.
     type: bool
     default: false
+  release_eips:
+    description:
+      - Also release the elastic public IP (C(spec.eipId)) of each reservation freed, by policy or by hand
+        (O(ip), O(pod_name)). It is disassociated if associated (C(DisassociateAddress)) and released
+        (C(ReleaseAddress)) before the ENI is deleted or the IP unreserved, so a run that stops is finished by the
+        next one, which finds the EIP gone and goes on.
+      - An EIP associated with something other than the record's IP (moved to another instance or ENI) is never
+        released; it is kept and listed in RV(eips_kept) with the reason, and the private IP is freed all the same.
+      - The EIPs of the reservations freed are read with one C(DescribeAddresses), and only when this is V(true)
+        and one of them has an EIP.
+      - With V(false), every such EIP stays allocated and is listed in RV(eips_kept).
+    type: bool
+    default: false
   concurrency:
     description:
       - How many items are freed at the same time (each with a client of its own); the reads are batched anyway.
@@ -107,6 +124,7 @@ attributes:
     details:
       - Nothing is written and no lock is taken. RV(items) says, for every reservation, orphan ENI and unrecorded
         reserved IP, whether it would be freed, why (with the time its retention ran out), and the API calls it takes.
+        RV(eips_released) lists the EIPs that would be released, RV(eips_kept) those that would stay.
   diff_mode:
     support: none
 notes:
@@ -135,6 +153,17 @@ EXAMPLES = r"""
 - name: The product FAQ's emergency reclaim of one IP
   ksyun.kce.fixed_ip_reclaim:
     ip: 10.0.0.236
+
+- name: Free the IPs past their retention and release their elastic public IPs too
+  ksyun.kce.fixed_ip_reclaim:
+    release_eips: true
+  register: reclaimed
+
+- name: Free one pod's IP and release its elastic public IP
+  ksyun.kce.fixed_ip_reclaim:
+    namespace: shop
+    pod_name: db-1
+    release_eips: true
 
 - name: Free the IP of a pod that still runs (it loses its network)
   ksyun.kce.fixed_ip_reclaim:
@@ -176,9 +205,10 @@ items:
       type: str
 eips_kept:
   description:
-    - The elastic public IPs (C(spec.eipId)) of the reservations freed (in check mode, to be freed). Reclaim never
-      releases an EIP, because its public IP may be in someone's allow-list; release one with M(ksyun.kce.eip)
-      O(ksyun.kce.eip#module:state=absent) once it is not needed.
+    - The elastic public IPs (C(spec.eipId)) of the reservations freed (in check mode, to be freed) that stay
+      allocated, because their public IP may be in someone's allow-list. That is all of them unless
+      O(release_eips=true); with it, those associated with something other than the record's IP. Release one with
+      M(ksyun.kce.eip) O(ksyun.kce.eip#module:state=absent) once it is not needed.
   returned: always
   type: list
   elements: dict
@@ -191,6 +221,31 @@ eips_kept:
       type: str
     ip:
       description: The private IP it went with.
+      type: str
+    reason:
+      description: Why it was kept (O(release_eips) is off, or where the EIP is associated now).
+      type: str
+eips_released:
+  description:
+    - With O(release_eips=true), the elastic public IPs released with their reservations (in check mode, to be
+      released). An EIP is listed once its C(ReleaseAddress) ran, even if a later step of its reservation stopped.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"eip_id": "5f2c7a10-0007-4a6e-9c1b-000000000001", "reservation": "PodEniIP shop/10.0.0.236",
+            "ip": "10.0.0.236", "public_ip": "198.51.100.7"}]
+  contains:
+    eip_id:
+      description: The allocation id of the EIP.
+      type: str
+    reservation:
+      description: The record that carried it.
+      type: str
+    ip:
+      description: The private IP it went with.
+      type: str
+    public_ip:
+      description: The public IP that went back to the cloud.
       type: str
 reclaimed:
   description: How many items were freed (in check mode, would be).
@@ -252,6 +307,7 @@ def ensure(module):
             namespace=params["namespace"],
             pod_name=params["pod_name"],
             force=params["force"],
+            release_eips=params["release_eips"],
         )
         if result.get("nothing"):
             module.warn(result["nothing"])
@@ -262,6 +318,7 @@ def ensure(module):
         sweep_idle_shared_enis=params["sweep_idle_shared_enis"],
         statefulset_deleted=params["statefulset_deleted"],
         scaled_down=params["scaled_down"],
+        release_eips=params["release_eips"],
     )
     result = run_reclaim(ctx, options, module.check_mode, concurrency=params["concurrency"])
     if result["failed"]:
@@ -286,6 +343,7 @@ def main():
         sweep_idle_shared_enis={"type": "bool", "default": False},
         statefulset_deleted={"type": "bool", "default": False},
         scaled_down={"type": "bool", "default": False},
+        release_eips={"type": "bool", "default": False},
         concurrency={"type": "int", "default": 4},
         lock_timeout={"type": "int", "default": 60},
         wait_timeout={"type": "int", "default": 120},

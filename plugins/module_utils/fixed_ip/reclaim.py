@@ -20,6 +20,8 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import 
     DeleteEni,
     DeleteReservation,
     DetachEni,
+    DisassociateEip,
+    ReleaseEip,
     UnassignIp,
     UnreserveIp,
     WriteReservation,
@@ -31,11 +33,28 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.placement impor
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import exclusive_eni, may_be_kept
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.retention import Retention
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import check_cluster_name
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot, EniSnapshot, PodSnapshot
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
+    CloudSnapshot,
+    EipSnapshot,
+    EniSnapshot,
+    PodSnapshot,
+)
 
 RECLAIM = "reclaim"
 KEEP = "keep"
 REPORT = "report"
+RELEASE = "release"
+GONE = "gone"
+
+
+@dataclass(frozen=True)
+class EipDecision:
+    """What freeing a reservation does with the elastic public IP its record names: release, keep (and why) or gone."""
+
+    eip_id: str
+    decision: str
+    reason: str
+    public_ip: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,7 @@ class ReclaimItem:
     reason: str
     actions: Tuple[Action, ...] = ()
     target: str = ""
+    eip: Optional[EipDecision] = None
 
     def as_dict(self) -> dict:
         return {
@@ -104,6 +124,9 @@ class ReclaimOptions:
     sweep_idle_shared_enis: delete shared ENIs that hold no pod IP (they count against the node's ENI quota).
     statefulset_deleted: free the reservations of a StatefulSet that was deleted, whatever their retention.
     scaled_down: free the reservations of ordinals at or above replicas, whatever their retention.
+    release_eips: also disassociate and release the elastic public IP (eipId) of a reservation freed, unless it is
+        associated with something other than the record's IP; cloud.addresses must then hold those EIPs (one missing
+        there is taken as gone).
     """
 
     min_orphan_age: timedelta = timedelta(hours=1)
@@ -111,6 +134,7 @@ class ReclaimOptions:
     sweep_idle_shared_enis: bool = False
     statefulset_deleted: bool = False
     scaled_down: bool = False
+    release_eips: bool = False
 
 
 def ordinal_of(record: Reservation) -> Optional[int]:
@@ -246,16 +270,59 @@ def _reservation_item(
             KEEP,
             "IP %s is in use by live pod %s; check that pod's network" % (record.ip, user.ref),
         )
-    return _freeing(record, cloud, cluster, why)
+    return _freeing(record, cloud, cluster, why, options.release_eips)
 
 
-def _freeing(record: Reservation, cloud: CloudSnapshot, cluster: str, why: str) -> ReclaimItem:
-    """The item that frees record: Reclaiming first, then the ENI deleted (exclusive) or the IP unassigned and
-    unreserved (shared), then the record deleted; KEEP when the cloud shows something no reclaim may touch."""
+def _on_record_ip(eip: EipSnapshot, record: Reservation, cloud: CloudSnapshot) -> bool:
+    """Whether the associated eip is on the record's IP: on the ENI holding it, or waiting at the IP while no ENI
+    holds it (a cloud that keeps associations with their IP)."""
+    if eip.private_ip != record.ip:
+        return False
+    if not eip.eni_id:
+        return True
+    holder = cloud.holder_of(record.ip)
+    return holder is not None and holder.eni_id == eip.eni_id
+
+
+def _eip_plan(record: Reservation, cloud: CloudSnapshot, release: bool) -> Tuple[Optional[EipDecision], List[Action]]:
+    """The decision on the record's EIP and the steps releasing it takes (disassociate if associated, then release)."""
+    eip_id = record.eip_id
+    if not eip_id:
+        return None, []
+    if not release:
+        why = (
+            "reclaim keeps elastic IPs unless release_eips is set (its public IP may be in someone's allow-list); "
+            "release it with ksyun.kce.eip state=absent when it is not needed"
+        )
+        return EipDecision(eip_id, KEEP, why), []
+    eip = cloud.address(eip_id)
+    if eip is None:
+        return EipDecision(eip_id, GONE, "elastic IP %s no longer exists; nothing to release" % eip_id), []
+    if eip.associated and not _on_record_ip(eip, record, cloud):
+        why = (
+            "elastic IP %s (%s) is associated with %s, not with the record's IP %s, so it is not released (it was "
+            "moved); release it with ksyun.kce.eip state=absent if it is not needed there"
+            % (eip_id, eip.public_ip, eip.target(), record.ip or "?")
+        )
+        return EipDecision(eip_id, KEEP, why, eip.public_ip), []
+    steps: List[Action] = [DisassociateEip(eip_id, eip.target())] if eip.associated else []
+    steps.append(ReleaseEip(eip_id))
+    return EipDecision(eip_id, RELEASE, "released with the reservation (release_eips)", eip.public_ip), steps
+
+
+def _freeing(
+    record: Reservation, cloud: CloudSnapshot, cluster: str, why: str, release_eips: bool = False
+) -> ReclaimItem:
+    """The item that frees record: Reclaiming first, then (release_eips) its EIP disassociated and released while the
+    record still names it, then the ENI deleted (exclusive) or the IP unassigned and unreserved (shared), then the
+    record deleted; KEEP when the cloud shows something no reclaim may touch."""
     name = record.label()
     actions: List[Action] = []
     if record.phase is not Phase.RECLAIMING:
         actions.append(WriteReservation(dataclasses.replace(record, phase=Phase.RECLAIMING)))
+    eip, eip_steps = _eip_plan(record, cloud, release_eips)
+    # The EIP goes first, while the record still names it: a rerun after a crash finds it gone and goes on.
+    actions.extend(eip_steps)
     if record.mode is Mode.EXCLUSIVE:
         eni = exclusive_eni(record, cloud, cluster)
         if eni is not None and eni.is_transient:
@@ -281,14 +348,20 @@ def _freeing(record: Reservation, cloud: CloudSnapshot, cluster: str, why: str) 
         if may_be_kept(record, cloud):
             actions.append(UnreserveIp(record.subnet_id, record.ip))
     actions.append(DeleteReservation(record.namespace, record.record_name(), record.mode))
-    return ReclaimItem("reservation", name, RECLAIM, why, tuple(actions))
+    return ReclaimItem("reservation", name, RECLAIM, why, tuple(actions), target=name, eip=eip)
 
 
 def plan_manual_reclaim(
-    record: Reservation, cloud: CloudSnapshot, live_pods: Iterable[PodSnapshot], cluster_name: str, force: bool = False
+    record: Reservation,
+    cloud: CloudSnapshot,
+    live_pods: Iterable[PodSnapshot],
+    cluster_name: str,
+    force: bool = False,
+    release_eips: bool = False,
 ) -> ReclaimItem:
     """The product FAQ's emergency reclaim of one reservation, whatever its retention; refused while a live pod holds the
-    IP (by UID, or by the IP in its status) unless force, which frees it under the running pod."""
+    IP (by UID, or by the IP in its status) unless force, which frees it under the running pod. release_eips: as in
+    ReclaimOptions (cloud.addresses must hold the record's EIP)."""
     check_cluster_name(cluster_name)
     live = LivePods(live_pods)
     holder = live.uids.get(record.pod_uid) if record.pod_uid else None
@@ -302,7 +375,7 @@ def plan_manual_reclaim(
             "(the pod loses its network)" % (user.ref, user.uid, record.ip or "?"),
         )
     why = "freed by hand" + (" while pod %s still ran (force)" % user.ref if user is not None else "")
-    return _freeing(record, cloud, cluster_name, why)
+    return _freeing(record, cloud, cluster_name, why, release_eips)
 
 
 def _eni_item(
@@ -361,7 +434,8 @@ def plan_reclaim(
 ) -> ReclaimPlan:
     """Decide, for every reservation, orphan ENI and unrecorded reserved IP, whether reclaim frees it and why.
 
-    cloud: the ENIs of the cluster's VPC and the pod subnets only. live_pods: every pod the API
+    cloud: the ENIs of the cluster's VPC and the pod subnets only (with options.release_eips, also the EIPs of the
+    reservations due, in addresses; the flow reads them only then). live_pods: every pod the API
     server shows, with pod_ip set. statefulsets: every StatefulSet of the namespaces involved, by
     (namespace, name); None when not read (then only retention decides). The executor must check again,
     just before each item's first cloud call, that no live pod holds the IP (reservation_item).

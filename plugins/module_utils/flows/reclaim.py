@@ -12,10 +12,12 @@ pod that started since the first read keeps its IP, and only then runs the items
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import ReleaseEip
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError, RequestRefused
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
@@ -23,6 +25,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reclaim import 
     ANNOTATION_RETENTION,
     KEEP,
     RECLAIM,
+    RELEASE,
     LivePods,
     ReclaimItem,
     ReclaimOptions,
@@ -158,18 +161,36 @@ def _report(
     return out
 
 
-def eips_kept(
+def _eip_entry(item: ReclaimItem, record: Reservation, **extra: Any) -> Dict[str, Any]:
+    return dict({"eip_id": item.eip.eip_id, "reservation": record.label(), "ip": record.ip}, **extra)
+
+
+def eip_results(
     plan_items: Iterable[ReclaimItem], items: List[Dict[str, Any]], by_label: Mapping[str, Reservation]
-) -> List[Dict[str, Any]]:
-    """The EIPs of the reservations reclaimed (in check mode, to be): reclaim keeps them, and says so, so a public IP in
-    someone's allow-list is never lost silently (release one with ksyun.kce.eip state=absent)."""
-    out = []
+) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    """(eips_kept, eips_released) of the reservations freed (in check mode, to be freed).
+
+    Kept: every EIP a freed reservation named that reclaim did not release (release_eips off, or the EIP was moved to
+    something other than the record's IP), with the reason, so a public IP in someone's allow-list is never lost
+    silently. Released: every EIP whose ReleaseAddress ran (would run), even if a later step of its item stopped.
+    """
+    kept, released = [], []
     for plan_item, entry in zip(plan_items, items):
         record = by_label.get(plan_item.target) if plan_item.kind == "reservation" else None
-        if record is None or not record.eip_id or entry["decision"] != RECLAIM or not entry["done"] or entry["error"]:
+        if record is None or plan_item.eip is None or entry["decision"] != RECLAIM:
             continue
-        out.append({"eip_id": record.eip_id, "reservation": record.label(), "ip": record.ip})
-    return out
+        if plan_item.eip.decision == RELEASE:
+            if ReleaseEip(plan_item.eip.eip_id).describe() in entry["done"]:
+                released.append(_eip_entry(plan_item, record, public_ip=plan_item.eip.public_ip))
+        elif plan_item.eip.decision == KEEP and entry["done"] and not entry["error"]:
+            kept.append(_eip_entry(plan_item, record, reason=plan_item.eip.reason))
+    return kept, released
+
+
+def _with_eips(ctx: FlowContext, cloud: CloudSnapshot, eip_ids: Iterable[str]) -> CloudSnapshot:
+    """cloud with the EIPs of the reservations to free; only those cost this read (one paged DescribeAddresses)."""
+    wanted = sorted({eip_id for eip_id in eip_ids if eip_id})
+    return dataclasses.replace(cloud, addresses=tuple(ctx.reader.addresses(wanted))) if wanted else cloud
 
 
 def run_reclaim(
@@ -190,16 +211,23 @@ def run_reclaim(
     statefulsets = read_statefulsets(ctx.kube)
     subnets = set(ctx.settings.all_subnets()) | {r.subnet_id for r in by_label.values() if r.subnet_id}
     cloud = ctx.reader.cloud(subnets)
-    plan = plan_reclaim(
-        by_label.values(),
-        cloud,
-        read_live_pods(ctx.kube),
-        ctx.clock(),
-        ctx.settings.cluster_name,
-        options,
-        statefulsets,
-    )
+    live_pods = read_live_pods(ctx.kube)
+    now = ctx.clock()
+    plan = plan_reclaim(by_label.values(), cloud, live_pods, now, ctx.settings.cluster_name, options, statefulsets)
     wanted = set(only) if only is not None else None
+    if options.release_eips:
+        # Which reservations are due does not depend on their EIPs: read those of the due ones, then plan their steps.
+        due_eips = [
+            by_label[item.target].eip_id
+            for item in plan.reclaimable
+            if item.kind == "reservation" and (wanted is None or item.name in wanted)
+        ]
+        with_eips = _with_eips(ctx, cloud, due_eips)
+        if with_eips is not cloud:
+            cloud = with_eips
+            plan = plan_reclaim(
+                by_label.values(), cloud, live_pods, now, ctx.settings.cluster_name, options, statefulsets
+            )
     due = [item for item in plan.reclaimable if wanted is None or item.name in wanted]
     runner = _Runner(ctx, stored_by_key(stored), concurrency)
     rechecked: Dict[str, ReclaimItem] = {}
@@ -236,10 +264,12 @@ def run_reclaim(
     shown = [item for item in plan.items if wanted is None or item.name in wanted]
     items = _report(shown, runner.results, rechecked, check_mode)
     failed = [item for item in items if item["error"]]
+    kept, released = eip_results(shown, items, by_label)
     return {
         "changed": any(item["done"] for item in items),
         "items": items,
-        "eips_kept": eips_kept(shown, items, by_label),
+        "eips_kept": kept,
+        "eips_released": released,
         "api_calls": _calls(ctx, calls),
         "reclaimed": sum(1 for item in items if item["done"] and not item["error"]),
         "failed": len(failed),
@@ -262,8 +292,10 @@ def run_manual_reclaim(
     namespace: Optional[str] = None,
     pod_name: Optional[str] = None,
     force: bool = False,
+    release_eips: bool = False,
 ) -> Dict[str, Any]:
-    """Free one reservation now, as the product FAQ does by hand; refused while a running pod uses it unless force."""
+    """Free one reservation now, as the product FAQ does by hand; refused while a running pod uses it unless force.
+    release_eips: also release the reservation's EIP (read then, and only then), unless it was moved elsewhere."""
     calls = ctx.cloud.call_log.calls()
     if ip and not any(s.contains(ip) for s in ctx.reader.subnets(list(ctx.settings.all_subnets()))):
         raise RequestRefused(
@@ -279,6 +311,8 @@ def run_manual_reclaim(
             "changed": False,
             "items": [],
             "freed": {"ip": "", "eni_id": "", "record": ""},
+            "eips_kept": [],
+            "eips_released": [],
             "nothing": "%s: no PodEni or PodEniIP records it, so there is nothing to reclaim (freed already?); the "
             "audit playbook lists IPs and ENIs no record keeps" % what,
             "api_calls": _calls(ctx, calls),
@@ -299,7 +333,11 @@ def run_manual_reclaim(
         locks.acquire()
     try:
         cloud = ctx.reader.cloud([record.subnet_id] if record.subnet_id else [])
-        item = plan_manual_reclaim(record, cloud, read_live_pods(ctx.kube), ctx.settings.cluster_name, force)
+        live_pods = read_live_pods(ctx.kube)
+        item = plan_manual_reclaim(record, cloud, live_pods, ctx.settings.cluster_name, force, release_eips)
+        if item.decision == RECLAIM and release_eips and record.eip_id:
+            cloud = _with_eips(ctx, cloud, [record.eip_id])
+            item = plan_manual_reclaim(record, cloud, live_pods, ctx.settings.cluster_name, force, release_eips)
         if item.decision != RECLAIM:
             raise RequestRefused("%s (%s): %s" % (what, stored.label, item.reason))
         done = execute_plan(
@@ -319,19 +357,18 @@ def run_manual_reclaim(
             "reclaiming %s stopped at %s: %s; done before: %s; run it again to finish (the record is Reclaiming)"
             % (stored.label, done.failed, error_text(done.error), "; ".join(done.done) or "nothing")
         )
+    entry = dict(item.as_dict(), done=list(done.done), error="")
+    kept, released = eip_results([item], [entry], {item.target: record})
     return {
         "changed": bool(done.done),
-        "items": [dict(item.as_dict(), done=list(done.done), error="")],
+        "items": [entry],
         "freed": {
             "ip": record.ip if isinstance(record.ip, str) else "",
             "eni_id": record.eni_id if record.mode is Mode.EXCLUSIVE else "",
             "record": stored.label,
         },
-        "eips_kept": (
-            [{"eip_id": record.eip_id, "reservation": stored.label, "ip": record.ip}]
-            if record.eip_id and done.done
-            else []
-        ),
+        "eips_kept": kept,
+        "eips_released": released,
         "api_calls": _calls(ctx, calls),
         "reclaimed": 1 if done.done else 0,
         "failed": 0,

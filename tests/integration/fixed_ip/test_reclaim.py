@@ -16,6 +16,10 @@ pytestmark = pytest.mark.controlplane
 
 MERGE = "application/merge-patch+json"
 EIP = "5f2c7a10-0007-4a6e-9c1b-000000000001"
+KEPT_BY_DEFAULT = (
+    "reclaim keeps elastic IPs unless release_eips is set (its public IP may be in someone's allow-list); "
+    "release it with ksyun.kce.eip state=absent when it is not needed"
+)
 
 
 def reclaim(name, args=None, **extra):
@@ -62,7 +66,8 @@ def test_reservations_past_their_retention_are_freed_and_the_others_kept_with_th
     preview = playbook([reclaim("preview", check_mode=True)])["preview"]
     assert not preview.failed and preview.writes == {} and sandbox.state() == before, "check mode changes nothing"
     planned = decisions(preview)
-    assert preview.result["eips_kept"] == [{"eip_id": EIP, "reservation": label["old-sh"], "ip": ips["old-sh"]}]
+    kept_eip = {"eip_id": EIP, "reservation": label["old-sh"], "ip": ips["old-sh"], "reason": KEPT_BY_DEFAULT}
+    assert preview.result["eips_kept"] == [kept_eip] and preview.result["eips_released"] == []
     assert planned[label["old-sh"]][0] == "reclaim" and "retention 1d passed at" in planned[label["old-sh"]][1]
     assert planned[label["old-ex"]][0] == "reclaim"
     assert planned[label["new-sh"]][0] == "keep" and planned[label["new-sh"]][1].startswith("retention 1d runs until")
@@ -81,9 +86,7 @@ def test_reservations_past_their_retention_are_freed_and_the_others_kept_with_th
     assert any(a.startswith("delete ENI %s" % eni) for a in mine[label["old-ex"]])
     assert any(a.startswith("unreserve IP %s" % ips["old-sh"]) for a in mine[label["old-sh"]])
     # Reclaim keeps a reservation's EIP (a public IP in someone's allow-list) and says which.
-    assert [e for e in done.result["eips_kept"] if e["reservation"] in label.values()] == [
-        {"eip_id": EIP, "reservation": label["old-sh"], "ip": ips["old-sh"]}
-    ]
+    assert [e for e in done.result["eips_kept"] if e["reservation"] in label.values()] == [kept_eip]
     assert "ReleaseAddress" not in done.writes and "DisassociateAddress" not in done.writes
     assert done.result["api_calls"] == {
         **done.reads,

@@ -66,6 +66,7 @@ def test_eip_true_gives_every_replica_an_eip_on_its_ip_and_a_rerun_writes_nothin
     ansible, namespace, dyn, ksyun, emulator, eips, mode
 ):
     role_vars = eip_vars(namespace, mode, fixed_ip_statefulset_eip=True, fixed_ip_statefulset_eip_band_width=3)
+    emulator.reset_counters()
     first = ansible(role_play(role_vars))
     kept = records(dyn, namespace)
     eips.extend(spec.get("eipId") for spec in kept.values() if spec.get("eipId"))

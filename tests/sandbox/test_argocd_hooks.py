@@ -27,6 +27,7 @@ from kubernetes.client.rest import ApiException
 from test_argocd import GROUP, NS, SYNC_TIMEOUT, VERSION, finished, get_app, git_repo, healthy, sync_operation
 
 from playbook_runner import ansible_playbook_json
+from sandbox import kubectl
 from sandbox.argocd import run as argocd_run
 from sandbox.ksyun_emulator.admin_client import AdminClient
 from sandbox.paths import REPO_ROOT
@@ -260,6 +261,13 @@ def test_a_sync_whose_reserve_hook_fails_shows_the_playbooks_message_for_the_hoo
         assert taken in reserve["message"] and "%s/db-0" % namespace in reserve["message"], reserve["message"]
         assert "backoff limit" not in reserve["message"]
         assert HOOK_SECRET not in json.dumps(op)
+        # What docs/gitops.md tells the user to run prints it.
+        failed = (
+            '{range .status.operationState.syncResult.resources[?(@.hookPhase=="Failed")]}'
+            '{.name}: {.message}{"\\n"}{end}'
+        )
+        shown = kubectl.run(sandbox_state, "-n", NS, "get", "application", name, "-o", "jsonpath=" + failed)
+        assert shown.stdout == "fixed-ip-reserve: %s\n" % annotation, (shown.stdout, shown.stderr)
         # Argo CD's own summary names no hook message (gitops-engine: only resources that failed to apply).
         assert op["message"].startswith("one or more synchronization tasks completed unsuccessfully"), op["message"]
         # The StatefulSet (wave 0) was never applied, and the failed Job stays for its log.

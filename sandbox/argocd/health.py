@@ -1,7 +1,8 @@
-"""The health checks of the collection's records for Argo CD: argocd/health/*.lua, and the argocd-cm snippet that
-embeds them (argocd/argocd-cm.yaml, which users merge into their argocd-cm; the sandbox installs it).
+"""The health checks of the collection's records (and of the hook Jobs) for Argo CD: argocd/health/*.lua, and the
+argocd-cm snippet that embeds them (argocd/argocd-cm.yaml, which users merge into their argocd-cm; the sandbox installs
+it).
 
-``python -m sandbox.argocd.health`` prints the snippet; tests/unit/test_argocd_health.py checks that the committed
+``python -m sandbox.argocd.health`` prints the snippet; tests/unit/argocd/test_health_lua.py checks that the committed
 argocd/argocd-cm.yaml is exactly that text, so the embedded copies never drift from the .lua files."""
 
 import sys
@@ -10,7 +11,9 @@ from sandbox.paths import REPO_ROOT
 
 ARGOCD_DIR = REPO_ROOT / "argocd"
 GROUP = "k8s.ksyun.com"
-SCRIPTS = {"PodEni": "podeni.lua", "PodEniIP": "podeniip.lua"}
+SCRIPTS = {"PodEni": "podeni.lua", "PodEniIP": "podeniip.lua", "Job": "job.lua"}
+# Every Job of the cluster gets job.lua: Argo CD's own Job health, with a failed hook playbook's message.
+GROUPS = {"PodEni": GROUP, "PodEniIP": GROUP, "Job": "batch"}
 CM_FILE = ARGOCD_DIR / "argocd-cm.yaml"
 
 
@@ -20,7 +23,7 @@ def script(kind: str) -> str:
 
 def key(kind: str) -> str:
     """The argocd-cm key of a kind's health check: resource.customizations.health.<group>_<kind>."""
-    return f"resource.customizations.health.{GROUP}_{kind}"
+    return f"resource.customizations.health.{GROUPS[kind]}_{kind}"
 
 
 def customizations() -> dict:
@@ -28,10 +31,11 @@ def customizations() -> dict:
 
 
 def argocd_cm() -> str:
-    """The snippet's text: a ConfigMap argocd-cm whose data holds the two scripts as literal blocks."""
+    """The snippet's text: a ConfigMap argocd-cm whose data holds the scripts as literal blocks."""
     lines = [
-        "# Health checks of the ksyun.kce records (PodEni, PodEniIP) for Argo CD. Generated from health/*.lua by",
-        "# `python -m sandbox.argocd.health` (a test checks it matches): merge its data into your argocd-cm, e.g.",
+        "# Health checks of the ksyun.kce records (PodEni, PodEniIP) for Argo CD, and of Jobs: Argo CD's own with a failed",
+        "# hook playbook's message (docs/gitops.md). Generated from health/*.lua by `python -m sandbox.argocd.health` (a",
+        "# test checks it matches): merge its data into your argocd-cm, e.g.",
         "#   kubectl -n argocd patch configmap argocd-cm --type merge --patch-file argocd-cm.yaml",
         "---",
         "apiVersion: v1",

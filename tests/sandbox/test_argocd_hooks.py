@@ -10,7 +10,9 @@ the StatefulSet rendered by the fixed_ip_statefulset role, synced from a local G
   counters), the StatefulSet is unchanged.
 - Deleting the Application (with Argo CD's resources finalizer) prunes the StatefulSet and runs the PostDelete reclaim
   Job, which frees both IPs (reclaim_statefulset_deleted, set in its env here).
-A reserve Job that fails (a pinned IP another pod keeps) is tested in tests/integration/roles/test_gitops_hooks.py.
+- A sync whose reserve Job fails (a pinned IP kept for another pod) fails, and the Application's sync result shows the
+  playbook's message for the hook: the Job's annotation kce.ksyun.com/failure (callback ksyun.kce.job_failure) read
+  by the Job health check of argocd/argocd-cm.yaml. The Job itself: tests/integration/roles/test_gitops_hooks.py.
 """
 
 import json
@@ -25,6 +27,7 @@ from kubernetes.client.rest import ApiException
 from test_argocd import GROUP, NS, SYNC_TIMEOUT, VERSION, finished, get_app, git_repo, healthy, sync_operation
 
 from playbook_runner import ansible_playbook_json
+from sandbox import kubectl
 from sandbox.argocd import run as argocd_run
 from sandbox.ksyun_emulator.admin_client import AdminClient
 from sandbox.paths import REPO_ROOT
@@ -54,34 +57,49 @@ def _statefulset(namespace, name="web", pinned=True):
     return entry
 
 
-def _render(sandbox_state, namespace, folder, tmp_path):
-    """The StatefulSet as the Git path holds it: the role's render mode (pins are never rendered)."""
-    entry = _statefulset(namespace, pinned=False)
+def _role(sandbox_state, entry, output, tmp_path, **variables):
+    """The fixed_ip_statefulset role run from the test (the admin's kubeconfig, the hooks' cloud credentials)."""
     play = [
         {
-            "name": "render",
+            "name": output,
             "hosts": "localhost",
             "connection": "local",
             "gather_facts": False,
             "tasks": [
                 {
-                    "name": "render",
+                    "name": output,
                     "ansible.builtin.include_role": {"name": "ksyun.kce.fixed_ip_statefulset"},
                     "vars": dict(
                         {"fixed_ip_statefulset_" + k: v for k, v in entry.items()},
-                        fixed_ip_statefulset_output="render",
-                        fixed_ip_statefulset_render_dir=str(folder),
+                        fixed_ip_statefulset_output=output,
+                        **variables,
                     ),
                 }
             ],
         }
     ]
-    path = tmp_path / "render.yml"
+    path = tmp_path / ("%s.yml" % output)
     path.write_text(yaml.safe_dump(play))
-    proc, _report = ansible_playbook_json(
-        path, tmp_path, {"K8S_AUTH_KUBECONFIG": sandbox_state["kubeconfig"]}, HOOK_SECRET
-    )
+    env = {
+        "K8S_AUTH_KUBECONFIG": sandbox_state["kubeconfig"],
+        "KSYUN_ACCESS_KEY_ID": HOOK_KEY,
+        "KSYUN_SECRET_ACCESS_KEY": HOOK_SECRET,
+        "KSYUN_REGION": "cn-beijing-6",
+        "KSYUN_ENDPOINT": "http://" + sandbox_state["ksyun_endpoint"],
+    }
+    proc, _report = ansible_playbook_json(path, tmp_path, env, HOOK_SECRET)
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def _render(sandbox_state, namespace, folder, tmp_path):
+    """The StatefulSet as the Git path holds it: the role's render mode (pins are never rendered)."""
+    _role(
+        sandbox_state,
+        _statefulset(namespace, pinned=False),
+        "render",
+        tmp_path,
+        fixed_ip_statefulset_render_dir=str(folder),
+    )
 
 
 def _repo(sandbox_state, namespace, tmp_path, statefulsets):
@@ -109,7 +127,7 @@ def _repo(sandbox_state, namespace, tmp_path, statefulsets):
     return git_repo(folder, objects)
 
 
-def _application(name, repo_url, namespace):
+def _application(name, repo_url, namespace, finalizer=True):
     example = yaml.safe_load((REPO_ROOT / "argocd" / "application.yaml").read_text())
     spec = example["spec"]
     spec["source"].update(repoURL=repo_url, targetRevision="HEAD", path=".")
@@ -118,7 +136,11 @@ def _application(name, repo_url, namespace):
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "Application",
-        "metadata": {"name": name, "namespace": NS, "finalizers": ["resources-finalizer.argocd.argoproj.io"]},
+        "metadata": {
+            "name": name,
+            "namespace": NS,
+            "finalizers": ["resources-finalizer.argocd.argoproj.io"] if finalizer else [],
+        },
         "spec": spec,
         "operation": sync_operation(),
     }
@@ -208,3 +230,62 @@ def test_sync_runs_the_hooks_in_order_pins_the_ips_a_resync_writes_nothing_and_d
     wait_for("the records reclaimed", lambda: not cluster.records(namespace), timeout=300)
     assert [cluster.allocate_status(ip) for ip in PINNED] == ["random", "random"]
     assert _hook_logs(sandbox_state, namespace, "fixed-ip-reclaim"), "no PostDelete reclaim Job ran"
+
+
+def test_a_sync_whose_reserve_hook_fails_shows_the_playbooks_message_for_the_hook(
+    argocd, kube, sandbox_state, fixed_ip_namespace, tmp_path, wait_for
+):
+    namespace = fixed_ip_namespace
+    core, apps = client.CoreV1Api(kube), client.CustomObjectsApi(kube)
+    _secret(core, namespace, sandbox_state)
+    # Someone else keeps the first IP the Application pins: StatefulSet db's pod db-0, reserved outside Argo CD.
+    taken = PINNED[0]
+    _role(sandbox_state, dict(_statefulset(namespace), name="db", replicas=1, ips=[taken]), "reserve", tmp_path)
+    repo_url = _repo(sandbox_state, namespace, tmp_path, [_statefulset(namespace)])
+    name = "hooks-fail-%s" % uuid.uuid4().hex[:6]
+    # No resources finalizer: the failed sync applied only wave -2, which the test removes itself.
+    app = _application(name, repo_url, namespace, finalizer=False)
+    apps.create_namespaced_custom_object(GROUP, VERSION, NS, "applications", app)
+    try:
+        app = wait_for("Application %s sync finished" % name, lambda: finished(apps, name), timeout=600)
+        op = app["status"]["operationState"]
+        [reserve] = [r for r in op["syncResult"]["resources"] if r["kind"] == "Job" and r.get("hookType")]
+        job = client.BatchV1Api(kube).read_namespaced_job("fixed-ip-reserve", namespace)
+        print("operationState:", json.dumps({k: op[k] for k in ("phase", "message")}, indent=1))
+        print("hook result:", json.dumps(reserve, indent=1))
+        assert op["phase"] == "Failed", op
+        assert (reserve["name"], reserve["hookType"], reserve["hookPhase"]) == ("fixed-ip-reserve", "Sync", "Failed")
+        # The playbook's message, as the reserve Job's failed run wrote it on its Job, names the IP and who keeps it.
+        annotation = job.metadata.annotations["kce.ksyun.com/failure"]
+        assert reserve["message"] == annotation, (reserve, annotation)
+        assert taken in reserve["message"] and "%s/db-0" % namespace in reserve["message"], reserve["message"]
+        assert "backoff limit" not in reserve["message"]
+        assert HOOK_SECRET not in json.dumps(op)
+        # What docs/gitops.md tells the user to run prints it.
+        failed = (
+            '{range .status.operationState.syncResult.resources[?(@.hookPhase=="Failed")]}'
+            '{.name}: {.message}{"\\n"}{end}'
+        )
+        shown = kubectl.run(sandbox_state, "-n", NS, "get", "application", name, "-o", "jsonpath=" + failed)
+        assert shown.stdout == "fixed-ip-reserve: %s\n" % annotation, (shown.stdout, shown.stderr)
+        # Argo CD's own summary names no hook message (gitops-engine: only resources that failed to apply).
+        assert op["message"].startswith("one or more synchronization tasks completed unsuccessfully"), op["message"]
+        # The StatefulSet (wave 0) was never applied, and the failed Job stays for its log.
+        assert not client.AppsV1Api(kube).list_namespaced_stateful_set(namespace).items
+        assert job.status.failed == 1
+    finally:
+        apps.delete_namespaced_custom_object(GROUP, VERSION, NS, "applications", name)
+        _delete_cluster_scoped(kube, name)
+
+
+def _delete_cluster_scoped(kube, app_name):
+    """The ClusterRoles and ClusterRoleBindings that Argo CD applied for the Application (its tracking annotation)."""
+    rbac = client.RbacAuthorizationV1Api(kube)
+    for listing, delete in (
+        (rbac.list_cluster_role_binding, rbac.delete_cluster_role_binding),
+        (rbac.list_cluster_role, rbac.delete_cluster_role),
+    ):
+        for obj in listing().items:
+            tracking = (obj.metadata.annotations or {}).get("argocd.argoproj.io/tracking-id", "")
+            if tracking.startswith(app_name + ":"):
+                delete(obj.metadata.name)

@@ -12,7 +12,6 @@ The tokens come from TokenRequest (kubectl create token) and reach ansible-playb
 no kubeconfig; the same tokens are refused by the real apiserver for what lies outside their role.
 """
 
-import copy
 import json
 import re
 from pathlib import Path
@@ -32,6 +31,7 @@ POSTDELETE = APP / "postdelete.yaml"
 HOOKS = ("fixed-ip-reserve", "fixed-ip-check", "fixed-ip-reclaim", "fixed-ip-postdelete")
 ZONE = "cn-beijing-6a"
 PINNED = ["10.0.0.236", "10.0.0.239"]
+FAILURE = "kce.ksyun.com/failure"  # the annotation a failed hook's playbook writes on its Job
 
 pytestmark = pytest.mark.controlplane
 
@@ -227,6 +227,18 @@ def test_each_hook_works_with_its_own_token_alone_and_is_refused_outside_its_rol
         sandbox_state, "--kubeconfig", check_config, "create", "configmap", "not-mine", "-n", namespace
     )
     assert create.returncode != 0 and "forbidden" in create.stderr.lower(), create.stderr
+    # Each hook may patch its own Job (a failed run writes its message on it) and no other Job; the CronJob none.
+    own_jobs = {"fixed-ip-reserve": "fixed-ip-reserve", "fixed-ip-check": "fixed-ip-check"}
+    own_jobs.update({"fixed-ip-postdelete": "fixed-ip-reclaim", "fixed-ip-reclaim": None})
+    for account, own in own_jobs.items():
+        config = hooks[account][1]
+        for job in ("fixed-ip-reserve", "fixed-ip-check", "fixed-ip-reclaim", "other"):
+            for verb in ("patch", "get", "delete"):
+                can = kubectl.run(
+                    sandbox_state, "--kubeconfig", config, "auth", "can-i", verb, "jobs.batch/" + job, "-n", namespace
+                )
+                expected = "yes" if (verb, job) == ("patch", own) else "no"
+                assert can.stdout.strip() == expected, (account, verb, job, can.stdout, can.stderr)
 
     # PostDelete: the StatefulSet is gone; the reclaim hook frees its IPs (reclaim_statefulset_deleted), then audits.
     _kubectl(sandbox_state, "delete", "statefulset", "web", "-n", namespace, "--wait=true")
@@ -354,7 +366,8 @@ def test_the_example_hook_jobs_run_in_cluster_with_their_token_and_fail_the_hook
     """The example's reserve and PostSync check Jobs as written (image ksyun-kce-ee, which the sandbox's nodes run as host
     processes: docs/sandbox.md), with their ServiceAccounts, the variables ConfigMap and a credentials Secret: the
     playbooks run in-cluster (no kubeconfig; the pod's token), print JSON with the set_stats summary, and the Job
-    completes; a pinned IP that another pod keeps fails the reserve Job, with the playbook's message in its log."""
+    completes and carries no failure annotation; a pinned IP that another pod keeps fails the reserve Job, with the
+    playbook's message in its log and, written by the callback ksyun.kce.job_failure, on the Job."""
     example = _example(namespace)
     variables = example[("ConfigMap", "fixed-ip-vars")]
     variables["data"]["statefulsets"] = json.dumps(_statefulsets(namespace))
@@ -377,13 +390,15 @@ def test_the_example_hook_jobs_run_in_cluster_with_their_token_and_fail_the_hook
     outcome, pod, log = _apply_job(sandbox_state, tmp_path, example[("Job", "fixed-ip-reserve")], wait_for)
     assert outcome == "Complete", log[-3000:]
     assert "KUBECONFIG" not in json.dumps(pod["spec"])
+    assert FAILURE not in _job(sandbox_state, namespace, "fixed-ip-reserve")["metadata"].get("annotations", {})
     report = json.loads(log[log.index("{") :])
     assert report["stats"]["localhost"]["failures"] == 0
     summary = report["global_custom_stats"]["fixed_ip_statefulsets"]["%s/web" % namespace]
     assert summary["output"] == "reserve" and summary["ips"] == {"web-0": PINNED[0], "web-1": PINNED[1]}
     assert {n: ip for n, (ip, _v) in _records(dyn, namespace).items()} == {"web-0": PINNED[0], "web-1": PINNED[1]}
 
-    # A second namespace's hook pinning the same IP: the playbook refuses it, the Job fails, its log says why.
+    # The next sync's reserve Job (Argo CD deletes the last one first) pins the same IPs for another StatefulSet: the
+    # playbook refuses them and exits non-zero, the Job fails; the log and the Job's annotation say why.
     taken = dict(
         _statefulsets(namespace),
         fixed_ip_statefulsets=[dict(_statefulsets(namespace)["fixed_ip_statefulsets"][0], name="db")],
@@ -391,12 +406,20 @@ def test_the_example_hook_jobs_run_in_cluster_with_their_token_and_fail_the_hook
     variables["data"]["statefulsets"] = json.dumps(taken)
     objects.write_text(yaml.safe_dump(variables), encoding="utf-8")
     _kubectl(sandbox_state, "apply", "-f", str(objects))
-    job = copy.deepcopy(example[("Job", "fixed-ip-reserve")])
-    job["metadata"]["name"] = "fixed-ip-reserve-taken"
+    _kubectl(sandbox_state, "delete", "job", "fixed-ip-reserve", "-n", namespace, "--cascade=foreground", "--wait=true")
     emulator.reset_counters()
-    outcome, pod, log = _apply_job(sandbox_state, tmp_path, job, wait_for)
+    outcome, pod, log = _apply_job(sandbox_state, tmp_path, example[("Job", "fixed-ip-reserve")], wait_for)
     assert outcome == "Failed", log[-3000:]
     terminated = pod["status"]["containerStatuses"][0]["state"]["terminated"]
-    assert terminated["exitCode"] != 0
+    assert terminated["exitCode"] == 2, terminated  # ansible-playbook: a task failed
     assert PINNED[0] in log and "web-0" in log, log[-3000:]
     assert not _writes(emulator), "a refused hook wrote to the cloud"
+    job = _job(sandbox_state, namespace, "fixed-ip-reserve")
+    message = job["metadata"]["annotations"][FAILURE]
+    assert message.startswith("ksyun.kce.fixed_ip_statefulset : "), message  # the failed task, then its message
+    assert "%s/db-0" % namespace in message and PINNED[0] in message and "%s/web-0" % namespace in message, message
+    assert "\n" not in message and len(message) <= 1000 and SECRET_ACCESS_KEY not in message
+
+
+def _job(sandbox_state, namespace, name):
+    return json.loads(_kubectl(sandbox_state, "get", "job", name, "-n", namespace, "-o", "json"))

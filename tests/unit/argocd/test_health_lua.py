@@ -183,6 +183,60 @@ def test_a_missing_library_fails_here_as_in_argo_cd():
         lua.execute('local s = "x"; return s:upper()')
 
 
+FAILURE = "kce.ksyun.com/failure"
+PLAYBOOK_MESSAGE = (
+    "ksyun.kce.fixed_ip_statefulset : Reserve the pinned IPs: 10.0.0.236 is kept for pod db/web-0, not for apps/db-0"
+)
+
+
+def job(*conditions, annotations=None, active=None):
+    """A Job with conditions given as (type, status, message)."""
+    obj = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "fixed-ip-reserve", "namespace": "apps"}}
+    if annotations is not None:
+        obj["metadata"]["annotations"] = annotations
+    status = {}
+    if active is not None:
+        status["active"] = active
+    if conditions:
+        status["conditions"] = [{"type": t, "status": s, "message": m} for t, s, m in conditions]
+    obj["status"] = status
+    return obj
+
+
+BACKOFF = ("Failed", "True", "Job has reached the specified backoff limit")
+DEADLINE = ("Failed", "True", "Job was active longer than specified deadline")
+COMPLETE = ("Complete", "True", "Reached expected number of succeeded pods")
+
+
+@pytest.mark.parametrize(
+    "obj, status, message",
+    [
+        # As Argo CD's own Job health (gitops-engine pkg/health/health_job.go), case by case:
+        (job(active=1), "Progressing", ""),
+        (job(), "Progressing", ""),
+        (job(COMPLETE), "Healthy", "Reached expected number of succeeded pods"),
+        (job(BACKOFF), "Degraded", "Job has reached the specified backoff limit"),
+        (job(DEADLINE, annotations={}), "Degraded", "Job was active longer than specified deadline"),
+        (job(("Suspended", "True", "Job suspended")), "Suspended", ""),
+        (job(("Suspended", "False", "Job resumed"), active=1), "Healthy", "Job resumed"),  # health_job.go does so too
+        (job(("SuccessCriteriaMet", "True", ""), active=1), "Progressing", ""),
+        (job(("FailureTarget", "True", "failing"), active=1), "Progressing", ""),
+        (job(("Failed", "True", None)), "Degraded", ""),
+        # What this script adds: a failed Job's playbook message, from the annotation its failed playbook wrote.
+        (job(BACKOFF, annotations={FAILURE: PLAYBOOK_MESSAGE}), "Degraded", PLAYBOOK_MESSAGE),
+        (job(BACKOFF, annotations={FAILURE: ""}), "Degraded", "Job has reached the specified backoff limit"),
+        (
+            job(COMPLETE, annotations={FAILURE: PLAYBOOK_MESSAGE}),
+            "Healthy",
+            "Reached expected number of succeeded pods",
+        ),
+        (job(annotations={FAILURE: PLAYBOOK_MESSAGE}, active=1), "Progressing", ""),
+    ],
+)
+def test_job(obj, status, message):
+    assert run("Job", obj) == {"status": status, "message": message}
+
+
 def test_the_argocd_cm_snippet_embeds_the_scripts_as_they_are():
     """argocd/argocd-cm.yaml is generated from the .lua files (python -m sandbox.argocd.health) and is unchanged."""
     text = health.CM_FILE.read_text(encoding="utf-8")
@@ -193,4 +247,5 @@ def test_the_argocd_cm_snippet_embeds_the_scripts_as_they_are():
         "resource.customizations.health.k8s.ksyun.com_PodEniIP": (
             health.ARGOCD_DIR / "health/podeniip.lua"
         ).read_text(),
+        "resource.customizations.health.batch_Job": (health.ARGOCD_DIR / "health/job.lua").read_text(),
     }

@@ -349,6 +349,28 @@ def _flags(name: str, root: Path, pki: dict, ports: dict, kubeconfig: Path) -> l
     return common + [f"--secure-port={ports[name]}"]
 
 
+def restart(name: str, root: Path | None = None, out=sys.stderr) -> dict:
+    """kill -9 one component of the running sandbox and start it again with the same flags, ports and data (etcd's
+    data directory, the emulator's state file, the PKI), waiting until it is ready: a crash and restart, for the tests
+    of runs that lose the kube-apiserver, the emulator or the node agent half-way. Returns the updated state."""
+    root = root or state_dir()
+    state = read_state(root)
+    if not running(state):
+        raise SandboxError(f"no sandbox is running in {root}; start one with `make sandbox-up`")
+    if name not in state["pids"]:
+        raise SandboxError(f"{name!r} is not a component of the sandbox; components: {', '.join(state['pids'])}")
+    started = time.monotonic()
+    processes.kill(state["pids"][name])
+    pki = certs.make_pki(root / "pki")  # the existing keys and certificates
+    logs = Path(state["logs"])
+    argv = _argv(name, Path(state["bin_dir"]), root, pki, state["ports"], Path(state["kubeconfig"]))
+    state["pids"][name] = processes.start(name, argv, logs, env=_env(name))
+    _write_state(root, state)
+    _wait_ready(name, state, pki, logs / f"{name}.log")
+    print(f"sandbox: {name} killed and ready again in {time.monotonic() - started:.1f}s", file=out)
+    return state
+
+
 def down(out=sys.stderr, root: Path | None = None, quiet: bool = False) -> None:
     root = root or state_dir()
     state = read_state(root)

@@ -81,6 +81,15 @@ def stop(pid: int, timeout: float = 15.0) -> None:
             time.sleep(0.1)
 
 
+def kill(pid: int) -> None:
+    """SIGKILL the process group at once (a crash, not a shutdown) and wait until it is gone."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    _wait_gone(pid, timeout=15.0)
+
+
 def _wait_gone(pid: int, timeout: float = 5.0) -> None:
     """A dead child of an exited parent stays a zombie until init reaps it; wait so `ps` is clean."""
     deadline = time.monotonic() + timeout

@@ -23,6 +23,12 @@ def status_of(exc: BaseException) -> Optional[int]:
     return getattr(exc, "status", None)
 
 
+def unreachable(exc: BaseException) -> bool:
+    """Whether exc is the HTTP library's failure to reach the API server at all (refused, reset, timed out) rather than
+    an answer of the server: an error of urllib3 (the kubernetes client's transport), recognised by its module."""
+    return status_of(exc) is None and any(cls.__module__.split(".")[0] == "urllib3" for cls in type(exc).__mro__)
+
+
 def resource(kube: Any, api_version: str, kind: str) -> Any:
     return kube.resources.get(api_version=api_version, kind=kind)
 

@@ -7,7 +7,7 @@
 builds the module; ``module.run(func)`` calls ``func(module)`` and exits with its dict, or fails
 through ``failure(exc)`` whatever went wrong (the pattern of amazon.aws's fail_json_aws): a
 ``ModuleError`` the user can fix, a domain refusal, a flow that stopped part way, a KSYUN API error
-with its code and request id, or a kubernetes.core error. Messages name the option, the value and the fix.
+with its code and request id, a kubernetes.core error, or a Kubernetes API server that could not be reached. Messages name the option, the value and the fix.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions imp
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import error_text, status_of
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import error_text, status_of, unreachable
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import (
     HAS_KSYUN_SDK,
     KSYUN_SDK_IMPORT_TRACEBACK,
@@ -65,6 +65,12 @@ def failure(exc: BaseException) -> Optional[Dict[str, Any]]:
     if status_of(exc) is not None:
         # A Kubernetes API error the store passed on (a schema refusal, a permission): its status and message.
         return {"msg": "the Kubernetes API refused the request: %s" % error_text(exc), "status": status_of(exc)}
+    if unreachable(exc):
+        # The API server went away in the middle of the task (restarted, network): every step is level-triggered.
+        return {
+            "msg": "the Kubernetes API server could not be reached (%s); check that the cluster answers (kubectl get "
+            "--raw /readyz), then run the task again: the rerun finishes what this run started" % error_text(exc)
+        }
     return None
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from sandbox.paths import cache_root
 
-from . import cloud, flows, reclaim
+from . import cloud, flows, provision, reclaim, storm
 from .common import table
 
-PARTS = ("cloud", "flows", "reclaim")
+PARTS = ("cloud", "flows", "reclaim", "storm", "provision")
 
 
 def main(argv=None):
@@ -29,7 +29,7 @@ def main(argv=None):
     parser.add_argument(
         "--skip-flows",
         action="store_true",
-        help="skip what needs the local control plane (the bind/release cycle and reclaim/audit)",
+        help="skip what needs the local control plane (the bind/release cycle, reclaim/audit, storm, pre-provision)",
     )
     parser.add_argument(
         "--only", action="append", choices=PARTS, help="run only this part (repeat the option for several)"
@@ -60,15 +60,41 @@ def main(argv=None):
         default=None,
         help="run the reclaim benchmark's concurrency-1 run under cProfile and keep the stats in DIR",
     )
+    parser.add_argument(
+        "--storm-size",
+        type=int,
+        default=None,
+        help="fixed-IP StatefulSet pods per pod storm; default 100, 20 with --quick",
+    )
+    parser.add_argument(
+        "--storm-modes", nargs="+", choices=("shared", "exclusive"), default=["shared", "exclusive"], help="ENI modes"
+    )
+    parser.add_argument(
+        "--provision-sizes",
+        type=int,
+        nargs="+",
+        default=None,
+        help="reservations per pre-provision task; default 100 1000 10000, 100 1000 with --quick",
+    )
+    parser.add_argument(
+        "--provision-naive-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="the sizes at which the naive pre-provision loop runs too (default 100; none: skip it)",
+    )
     parser.add_argument("--json", default=None, help="where to write the rows (default: a new file in the cache)")
     args = parser.parse_args(argv)
     repeats = args.repeats or (3 if args.quick else 5)
     sizes = (10, 100) if args.quick else (10, 100, 1000)
     reclaim_sizes = args.reclaim_sizes or ((100, 1000) if args.quick else (100, 1000, 10000))
     naive_sizes = (100, 1000) if args.naive_sizes is None else args.naive_sizes
+    storm_size = args.storm_size or (20 if args.quick else 100)
+    provision_sizes = args.provision_sizes or ((100, 1000) if args.quick else (100, 1000, 10000))
+    provision_naive = (100,) if args.provision_naive_sizes is None else args.provision_naive_sizes
     parts = set(args.only or PARTS)
     if args.skip_flows:
-        parts -= {"flows", "reclaim"}
+        parts -= {"flows", "reclaim", "storm", "provision"}
     latencies = (0, 20)
     started = time.monotonic()
     rows = []
@@ -80,11 +106,16 @@ def main(argv=None):
         if args.profile:
             Path(args.profile).mkdir(parents=True, exist_ok=True)
         rows += reclaim.run(reclaim_sizes, naive_sizes, args.pod_prefix, args.profile)
+    if "storm" in parts:
+        rows += storm.run(storm_size, latencies, args.storm_modes)
+    if "provision" in parts:
+        rows += provision.run(provision_sizes, provision_naive)
     print(table(rows))
     machine = "%s, %d cores, Python %s" % (time.strftime("%Y-%m-%d"), os.cpu_count() or 0, platform.python_version())
     total = time.monotonic() - started
     print(
-        "\n%s, %d repeats per cloud/flow benchmark (median; reclaim/audit rows: one run each), total %.0f s; "
+        "\n%s, %d repeats per cloud/flow benchmark (median; reclaim/audit, storm, pre-provision rows: one run each), "
+        "total %.0f s; "
         "reads/writes: KSYUN API calls counted by the emulator in one repeat; K8s requests: the dynamic client's"
         % (machine, repeats, total)
     )

@@ -180,7 +180,7 @@ _LABEL = re.compile(r'(\w+)="([^"]*)"')
 _UNCOUNTED = ("/healthz", "/readyz", "/livez", "/metrics")
 
 
-def apiserver_requests(api):
+def apiserver_requests(api, group=GROUP):
     """The apiserver's own request counts (its /metrics) for the benchmark's group and for discovery, by kind.
 
     They see requests from other processes too (ansible's modules), unlike KubeCounter; WATCH is left out (the
@@ -196,7 +196,7 @@ def apiserver_requests(api):
         label = dict(_LABEL.findall(labels))
         if label.get("verb") == "WATCH" or label.get("subresource") in _UNCOUNTED:
             continue
-        if label.get("group") == GROUP:
+        if label.get("group") == group:
             kind = label["resource"] + ("/" + label["subresource"] if label.get("subresource") else "")
         elif not label.get("resource"):
             kind = "discovery"
@@ -297,14 +297,14 @@ def seed_cloud(emulator, indices, namespace_of):
 class Bench:
     """The CRDs in the benchmark's own group, its namespaces, and the counters; close() removes all of it."""
 
-    def __init__(self, api, pids=None):
-        self.api, self.pids = api, dict(pids or {})
+    def __init__(self, api, pids=None, group=GROUP, prefix="rbench"):
+        self.api, self.pids, self.group = api, dict(pids or {}), group
         self.core, self.ext = client.CoreV1Api(api), client.ApiextensionsV1Api(api)
         self.run_id = uuid.uuid4().hex[:6]
-        self.namespaces = ["rbench-%s-%d" % (self.run_id, n) for n in range(NAMESPACES)]
-        self.crds = [crd(kind, group=GROUP)["metadata"]["name"] for kind in KINDS]
+        self.namespaces = ["%s-%s-%d" % (prefix, self.run_id, n) for n in range(NAMESPACES)]
+        self.crds = [crd(kind, group=group)["metadata"]["name"] for kind in KINDS]
         for kind in KINDS:
-            self.ext.create_custom_resource_definition(crd(kind, group=GROUP))
+            self.ext.create_custom_resource_definition(crd(kind, group=group))
         for name in self.crds:
             wait_for(
                 "CRD %s Established" % name,
@@ -317,12 +317,12 @@ class Bench:
             self.core.create_namespace({"metadata": {"name": namespace}})
         self.dyn = dynamic.DynamicClient(api)
         self.kube = KubeCounter(self.dyn)
-        self.store = ReservationStore(self.dyn, group=GROUP)
+        self.store = ReservationStore(self.dyn, group=group)
         for mode in (Mode.SHARED, Mode.EXCLUSIVE):
             self.store.resource(mode)  # discovery once, before threads share the client and before any is counted
         for api_version, kind in WARM:
             self.dyn.resources.get(api_version=api_version, kind=kind)
-        self.config = ClusterConfig(settings=settings(), crd_group=GROUP)
+        self.config = ClusterConfig(settings=settings(), crd_group=group)
 
     def namespace_of(self, index):
         return self.namespaces[index % NAMESPACES]
@@ -392,7 +392,7 @@ def _split(counts):
 
 def measured(bench, emulator, clock, call):
     """(seconds, result, details) of call(); details: KSYUN calls by kind, K8s requests by kind, emulator seconds."""
-    server_before = apiserver_requests(bench.api)
+    server_before = apiserver_requests(bench.api, bench.group)
     cpu_before = cpu_seconds(bench.pids)
     emulator.counters.reset()
     kube_before, emulator_before = bench.kube.snapshot(), clock.seconds
@@ -404,7 +404,7 @@ def measured(bench, emulator, clock, call):
     kube.subtract(kube_before)
     kube_reads, kube_writes = _split(+kube)
     cpu = cpu_seconds(bench.pids)
-    server = apiserver_requests(bench.api)
+    server = apiserver_requests(bench.api, bench.group)
     server.subtract(server_before)
     details = {
         "api_reads": dict(sorted(counts["reads"].items())),

@@ -216,7 +216,7 @@ class Storm:
             self.core.delete_collection_namespaced_pod(NAMESPACE, label_selector="app=" + STATEFULSET)
 
             def back(pods, one=False):
-                names = [name for name in pods] if one else self.names
+                names = list(pods) if one else self.names
                 return all(pods.get(name) and pods[name][1] and pods[name][0] != before[name][0] for name in names)
 
             pods = self._follow(back, listed.metadata.resource_version, READY_TIMEOUT)
@@ -301,7 +301,7 @@ def run_mode(mode, size, latencies, log):
         started = time.monotonic()
         storm.deploy()
         pods = storm.wait_all()
-        ips = [ip for _, ip in pods.values()]
+        ips = [ip for _uid, ip in pods.values()]
         if len(set(ips)) != size:
             raise RuntimeError("%s mode: %d pods share %d IPs" % (mode, size, len(set(ips))))
         log("storm %s N=%d: all pods Running in %.0f s" % (mode, size, time.monotonic() - started))

@@ -126,8 +126,11 @@ def _established(crd: dict) -> bool:
 
 
 def up(state: dict | None = None, out=sys.stderr) -> dict:
-    """Start Argo CD beside the running sandbox (reused when it runs already); returns the sandbox state."""
-    state = state or cluster.read_state()
+    """Start Argo CD beside the running sandbox (reused when it runs already); returns the sandbox state.
+
+    The state is read again from the sandbox's state file: a component restarted since state was read (a test's
+    crash and restart) has another pid there."""
+    state = cluster.read_state(Path(state["root"])) if state else cluster.read_state()
     if not cluster.running(state):
         raise cluster.SandboxError("the sandbox is not running: start it first (`python -m sandbox up --argocd`)")
     root = Path(state["root"])

@@ -35,7 +35,8 @@ AGENT = "sandbox"  # the access key id the node agent signs its cloud calls with
 
 
 def _restart(sandbox_state, component):
-    return sandbox_cluster.restart(component, root=Path(sandbox_state["root"]))
+    """Crash and restart the component; the session's sandbox_state gets the new pid (later tests read it)."""
+    sandbox_state.update(sandbox_cluster.restart(component, root=Path(sandbox_state["root"])))
 
 
 def _wait_fault(emulator, caller, kind, seen=0, timeout=120.0, proc=None):
@@ -104,8 +105,6 @@ def test_the_emulator_killed_mid_run_and_restarted_from_its_state_file_then_a_re
         if proc.poll() is None:
             kill_run(proc.pid)
             proc.wait(30)
-    # The held write was the run's 3rd: with hang_after it is in the restarted emulator's state, else it is not.
-    assert emulator.counters()["total_writes"] == 0, "the restarted emulator starts counting afresh"
     _converges(runs, dyn, emulator, namespace, playbook, outcome)
     print("outcome", outcome)
 

@@ -722,7 +722,12 @@ def _played(bench, emulator, clock, plays, kubeconfig, what):
         bench, emulator, clock, lambda: run_playbook(plays, kubeconfig, emulator.url, REGION, what=what)
     )
     details.update(memory)
+    # The modules' requests are made in ansible's processes: the in-process counter sees none, the apiserver all.
+    del details["k8s_reads"], details["k8s_writes"]
     details["k8s"] = "from the apiserver's metrics: the records' group and discovery"
+    details["k8s_writes_apiserver"] = sum(
+        n for kind, n in details["apiserver_metrics"].items() if kind.startswith(MUTATING)
+    )
     return seconds, report, details
 
 
@@ -752,10 +757,10 @@ def run_audit_playbook(bench, emulator, clock, size, kubeconfig, log):
     }
     seconds, report, details = _played(bench, emulator, clock, _play("audit", task), kubeconfig, "audit playbook")
     result = task_results(report, "audit")[0]
-    if result["records"] != size or details["api_writes"] or details["k8s_writes"] or not result["in_sync"]:
+    if result["records"] != size or details["api_writes"] or details["k8s_writes_apiserver"] or not result["in_sync"]:
         raise RuntimeError(
-            "fixed_ip_audit saw %d of %d records, in sync %s, writes %s"
-            % (result["records"], size, result["in_sync"], details["api_writes"])
+            "fixed_ip_audit saw %d of %d records, in sync %s, KSYUN writes %s, Kubernetes writes %d"
+            % (result["records"], size, result["in_sync"], details["api_writes"], details["k8s_writes_apiserver"])
         )
     log("N=%d: fixed_ip_audit in ansible-playbook %.1f s" % (size, seconds))
     return _played_row(AUDIT_PLAYBOOK_ROW, size, seconds, details, "in sync")

@@ -819,7 +819,8 @@ def audit_naive_playbook(namespace, shared_limit, exclusive_limit):
         {
             "name": "pick the records",
             "ansible.builtin.set_fact": {
-                "records": "{{ shared.resources[:%d] + exclusive.resources[:%d] }}" % (shared_limit, exclusive_limit),
+                "records": "{{ (shared.resources | list)[:%d] + (exclusive.resources | list)[:%d] }}"
+                % (shared_limit, exclusive_limit),
                 "listed": "{{ (shared.resources | length) + (exclusive.resources | length) }}",
             },
         },

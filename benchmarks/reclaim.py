@@ -16,6 +16,13 @@ days ago (due), the odd ones an hour ago (kept). Then, with the flows API (FlowC
   module: ksyun.kce.eni_private_ip (unreserve) and ksyun.kce.pod_eni_ip state=absent for a shared IP,
   ksyun.kce.eni state=absent and ksyun.kce.pod_eni state=absent for an exclusive ENI. Above ``NAIVE_ITEMS`` due
   reservations only the first ones are freed and the rest extrapolated linearly (per-item time and calls measured).
+- ``audit: fixed_ip_audit in ansible-playbook`` (after the audit) and ``reclaim: fixed_ip_reclaim in ansible-playbook``
+  (the due half seeded again): the same runs as users make them, with the memory of the playbook's process tree
+  (benchmarks/playbook.py).
+- ``naive audit`` (after the audit, on the same records): one ansible-playbook run that lists the records and runs one
+  looped ksyun.kce.fixed_ip_info task per record (its namespace and pod: the record, the pod, the subnet and the ENIs,
+  and the drift between them). Above ``NAIVE_AUDIT_ITEMS`` records only the first ones (shared and exclusive in
+  proportion) are inspected and the rest extrapolated linearly, as for the naive reclaim.
 
 Each run is timed once (it changes the state). Reads and writes are the KSYUN API calls the emulator counted; K8s
 requests are the dynamic client's requests (discovery excluded), counted by wrapping its ``request``; the naive

@@ -49,6 +49,14 @@ def main(argv=None):
         help="the sizes at which the naive ansible loop is measured too (default 100 1000; none: skip it)",
     )
     parser.add_argument(
+        "--audit-naive-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="the sizes at which the naive audit (one fixed_ip_info task per record, at most %d, the rest "
+        "extrapolated) runs too (default: the reclaim sizes; none: skip it)" % reclaim.NAIVE_AUDIT_ITEMS,
+    )
+    parser.add_argument(
         "--pod-prefix",
         type=int,
         default=reclaim.POD_PREFIX,
@@ -89,6 +97,7 @@ def main(argv=None):
     sizes = (10, 100) if args.quick else (10, 100, 1000)
     reclaim_sizes = args.reclaim_sizes or ((100, 1000) if args.quick else (100, 1000, 10000))
     naive_sizes = (100, 1000) if args.naive_sizes is None else args.naive_sizes
+    audit_naive_sizes = reclaim_sizes if args.audit_naive_sizes is None else args.audit_naive_sizes
     storm_size = args.storm_size or (20 if args.quick else 100)
     provision_sizes = args.provision_sizes or ((100, 1000) if args.quick else (100, 1000, 10000))
     provision_naive = (100,) if args.provision_naive_sizes is None else args.provision_naive_sizes
@@ -105,7 +114,9 @@ def main(argv=None):
     if "reclaim" in parts:
         if args.profile:
             Path(args.profile).mkdir(parents=True, exist_ok=True)
-        rows += reclaim.run(reclaim_sizes, naive_sizes, args.pod_prefix, args.profile)
+        rows += reclaim.run(
+            reclaim_sizes, naive_sizes, args.pod_prefix, args.profile, audit_naive_sizes=audit_naive_sizes
+        )
     if "storm" in parts:
         rows += storm.run(storm_size, latencies, args.storm_modes)
     if "provision" in parts:

@@ -20,93 +20,22 @@ the ConfigMap), the subnet Lease the module takes in kube-system, the emulator.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-from pathlib import Path
 
-import yaml
 from kubernetes import client, config
 
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.lock import DEFAULT_NAMESPACE, lease_name
 from sandbox.controlplane import cluster as sandbox_cluster
 from sandbox.ksyun_emulator import Emulator
-from sandbox.paths import collections_root
 
 from . import reclaim
 from .common import Row, gone
+from .playbook import cluster_config_map, run_playbook, task_results
 
 GROUP = "provision-bench.ksyun.com"
 CONFIG_MAP = "vpc-cni-bench"
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
-WRAPPER = (
-    "import json, resource, subprocess, sys\n"
-    "code = subprocess.call(sys.argv[2:])\n"
-    "with open(sys.argv[1], 'w') as out:\n"
-    "    json.dump({'rc': code, 'maxrss_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}, out)\n"
-    "sys.exit(code)\n"
-)
-PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def tree_memory(root):
-    """Summed proportional memory (bytes, PSS) of the processes below pid root, from /proc (0 where there is none)."""
-    parents = {}
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry, encoding="ascii", errors="replace") as handle:
-                parents[int(entry)] = int(handle.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    below, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        for child, parent in parents.items():
-            if parent == pid and child not in below:
-                below.add(child)
-                todo.append(child)
-    return sum(_pss(pid) for pid in below)
-
-
-def _pss(pid):
-    """Proportional set size of pid in bytes (a forked worker's pages shared with its parent count once), else RSS."""
-    try:
-        with open("/proc/%d/smaps_rollup" % pid, encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, IndexError, ValueError):
-        pass
-    try:
-        with open("/proc/%d/statm" % pid, encoding="ascii") as handle:
-            return int(handle.read().split()[1]) * PAGE
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
-class Sampler:
-    """The peak of tree_memory(pid) while a process runs, sampled every interval seconds."""
-
-    def __init__(self, pid, interval=0.1):
-        self.pid, self.interval, self.peak = pid, interval, 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stop.wait(self.interval):
-            self.peak = max(self.peak, tree_memory(self.pid))
-
-    def finish(self):
-        self.stop.set()
-        self.thread.join()
-        return self.peak
 
 
 def playbook(namespace, looped):
@@ -127,20 +56,6 @@ def playbook(namespace, looped):
     ]
 
 
-def cluster_config_map(namespace):
-    settings = reclaim.settings()
-    return {
-        "metadata": {"name": CONFIG_MAP, "namespace": namespace},
-        "data": {
-            "clusterName": settings.cluster_name,
-            "securityGroupIds": json.dumps(list(settings.security_group_ids)),
-            "podSubnets": json.dumps({zone: list(ids) for zone, ids in settings.pod_subnets.items()}),
-            "ipRetention": "never",
-            "crdGroup": GROUP,
-        },
-    }
-
-
 class Run:
     """One N: the reclaim benchmark's Bench in this benchmark's group, the ConfigMap, an emulator; close() removes all."""
 
@@ -148,7 +63,10 @@ class Run:
         self.api, self.kubeconfig, self.size = api, kubeconfig, size
         self.bench = reclaim.Bench(api, pids, group=GROUP, prefix=prefix)
         self.core = client.CoreV1Api(api)
-        self.core.create_namespaced_config_map(self.bench.namespaces[0], cluster_config_map(self.bench.namespaces[0]))
+        self.core.create_namespaced_config_map(
+            self.bench.namespaces[0],
+            cluster_config_map(self.bench.namespaces[0], CONFIG_MAP, GROUP, reclaim.settings()),
+        )
         self.emulator = Emulator(reclaim.topology(), settings={"transition_seconds": 0}).__enter__()
         self.reservations = [
             {"namespace": self.bench.namespace_of(index), "pod_name": "web-%d" % index, "zone": reclaim.ZONE}
@@ -165,62 +83,30 @@ class Run:
             self.bench.close()
 
     def play(self, looped=False):
-        """(seconds, details, changed tasks) of one ansible-playbook run; details: calls by kind, memory."""
-        with tempfile.TemporaryDirectory(prefix="pbench-") as tmp:
-            book, extra, usage = Path(tmp) / "play.yml", Path(tmp) / "vars.json", Path(tmp) / "rusage.json"
-            book.write_text(
-                yaml.safe_dump(playbook(self.bench.namespaces[0], looped), sort_keys=False), encoding="utf-8"
-            )
-            extra.write_text(json.dumps({"reservations": self.reservations}), encoding="utf-8")
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("KSYUN_", "ANSIBLE_", "K8S_AUTH_"))}
-            env.update(
-                {
-                    "ANSIBLE_COLLECTIONS_PATH": str(collections_root()),
-                    "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-                    "ANSIBLE_LOCALHOST_WARNING": "False",
-                    "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
-                    "ANSIBLE_LOCAL_TEMP": str(Path(tmp) / "ansible-tmp"),
-                    "ANSIBLE_NOCOLOR": "1",
-                    "K8S_AUTH_KUBECONFIG": self.kubeconfig,
-                    "KSYUN_ACCESS_KEY_ID": "bench",
-                    "KSYUN_SECRET_ACCESS_KEY": "bench",
-                    "KSYUN_REGION": reclaim.REGION,
-                    "KSYUN_ENDPOINT": self.emulator.url,
-                }
-            )
-            argv = [sys.executable, "-c", WRAPPER, str(usage), str(reclaim.ANSIBLE_PLAYBOOK), str(book), "-e"]
-            argv.append("@" + str(extra))
-            server_before = reclaim.apiserver_requests(self.api, GROUP)
-            self.emulator.counters.reset()
-            start = time.perf_counter()
-            with subprocess.Popen(argv, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
-                sampler = Sampler(proc.pid)
-                out, err = proc.communicate()
-            seconds = time.perf_counter() - start
-            peak = sampler.finish()
-            counts = self.emulator.counters.as_dict()
-            server = reclaim.apiserver_requests(self.api, GROUP)
-            rusage = json.loads(usage.read_text(encoding="utf-8")) if usage.exists() else {}
-        try:
-            report = json.loads(out)
-        except ValueError:
-            report = None
-        if proc.returncode != 0 or report is None:
-            raise RuntimeError(
-                "the pre-provision playbook failed (rc %d):\n%s\n%s"
-                % (proc.returncode, out.decode(errors="replace")[-3000:], err.decode(errors="replace")[-3000:])
-            )
+        """(seconds, details) of one ansible-playbook run; details: calls by kind, memory, changed tasks."""
+        server_before = reclaim.apiserver_requests(self.api, GROUP)
+        self.emulator.counters.reset()
+        start = time.perf_counter()
+        report, memory = run_playbook(
+            playbook(self.bench.namespaces[0], looped),
+            self.kubeconfig,
+            self.emulator.url,
+            reclaim.REGION,
+            extra_vars={"reservations": self.reservations},
+            what="pre-provision playbook",
+        )
+        seconds = time.perf_counter() - start
+        counts = self.emulator.counters.as_dict()
+        server = reclaim.apiserver_requests(self.api, GROUP)
         server.subtract(server_before)
         kube = dict(sorted((+server).items()))
-        task = report["plays"][0]["tasks"][0]["hosts"]["localhost"]
-        results = task.get("results") or [task]
+        results = task_results(report, "reserve each" if looped else "reserve all")
         details = {
             "api_reads": dict(sorted(counts["reads"].items())),
             "api_writes": dict(sorted(counts["writes"].items())),
             "apiserver_metrics": kube,
             "k8s_writes": sum(n for kind, n in kube.items() if kind.startswith(MUTATING)),
-            "max_rss_one_process_mib": round(rusage.get("maxrss_kib", 0) / 1024, 1),
-            "peak_tree_pss_mib": round(peak / 2**20, 1),
+            **memory,
             "changed_tasks": sum(1 for result in results if result.get("changed")),
         }
         return seconds, details

@@ -16,6 +16,13 @@ days ago (due), the odd ones an hour ago (kept). Then, with the flows API (FlowC
   module: ksyun.kce.eni_private_ip (unreserve) and ksyun.kce.pod_eni_ip state=absent for a shared IP,
   ksyun.kce.eni state=absent and ksyun.kce.pod_eni state=absent for an exclusive ENI. Above ``NAIVE_ITEMS`` due
   reservations only the first ones are freed and the rest extrapolated linearly (per-item time and calls measured).
+- ``audit: fixed_ip_audit in ansible-playbook`` (after the audit) and ``reclaim: fixed_ip_reclaim in ansible-playbook``
+  (the due half seeded again): the same runs as users make them, with the memory of the playbook's process tree
+  (benchmarks/playbook.py).
+- ``naive audit`` (after the audit, on the same records): one ansible-playbook run that lists the records and runs one
+  looped ksyun.kce.fixed_ip_info task per record (its namespace and pod: the record, the pod, the subnet and the ENIs,
+  and the drift between them). Above ``NAIVE_AUDIT_ITEMS`` records only the first ones (shared and exclusive in
+  proportion) are inspected and the rest extrapolated linearly, as for the naive reclaim.
 
 Each run is timed once (it changes the state). Reads and writes are the KSYUN API calls the emulator counted; K8s
 requests are the dynamic client's requests (discovery excluded), counted by wrapping its ``request``; the naive
@@ -31,13 +38,10 @@ from __future__ import annotations
 import cProfile
 import functools
 import io
-import json
 import os
 import pstats
 import re
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -46,7 +50,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import yaml
 from kubernetes import client, config, dynamic
 from kubernetes.client.rest import ApiException
 
@@ -60,6 +63,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reclaim import 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import Settings
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.audit import run_audit
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config import ClusterConfig
+from ansible_collections.ksyun.kce.plugins.module_utils.flows.lock import DEFAULT_NAMESPACE, lease_name
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.reclaim import run_reclaim
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.run import FlowContext
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
@@ -67,9 +71,9 @@ from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import utcnow
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import MERGE_PATCH, ReservationStore
 from sandbox.controlplane import cluster as sandbox_cluster
 from sandbox.ksyun_emulator import Emulator
-from sandbox.paths import collections_root
 
 from .common import Row, client_for, gone, wait_for
+from .playbook import cluster_config_map, run_playbook, task_results
 
 GROUP = "reclaim-bench.ksyun.com"
 CLUSTER = "rbench"
@@ -86,7 +90,12 @@ RETENTION = "1d"
 SEED_THREADS = 8
 # Above this many due reservations the naive loop frees only this many and extrapolates (about 100 module tasks).
 NAIVE_ITEMS = 50
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+# Above this many records the naive audit asks fixed_ip_info about only this many and extrapolates.
+NAIVE_AUDIT_ITEMS = 100
+# The cluster configuration ConfigMap (in the first namespace) that the playbook rows' modules read.
+CONFIG_MAP = "rbench-config"
+INSPECT = "inspect each record"
+AUDIT_PLAYBOOK_ROW = "audit: fixed_ip_audit in ansible-playbook"
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
 # The emulator's DescribeSubnets takes O(free x reserved addresses) (render.subnet builds the reserved set again for
 # every free address): over 30 s, the client's default timeout, at 10,000 reservations on a busy 2-core machine.
@@ -494,10 +503,11 @@ def _profiled(call, path, log):
     return run
 
 
-def run_flows(bench, emulator, clock, size, log, profile_dir=None):
+def run_flows(bench, emulator, clock, size, log, profile_dir=None, after_audit=None):
     """The flows' rows for one N: check, audit, reclaim (concurrency 4, then 1), each followed by a second run.
 
     profile_dir: profile the concurrency-1 run (all in this thread) and keep its stats there; its row says so.
+    after_audit: called with the rows so far while every record is still there and in sync; returns more rows.
     """
     rows = []
     now = utcnow()
@@ -521,6 +531,8 @@ def run_flows(bench, emulator, clock, size, log, profile_dir=None):
     note = "in sync" if result["in_sync"] else "%d findings" % len(result["findings"])
     rows.append(_row("audit (no repair)", size, seconds, details, note))
     log("N=%d: check and audit done" % size)
+    if after_audit is not None:
+        rows += after_audit(list(rows))
 
     for concurrency in (4, 1):
         if concurrency != 4:
@@ -644,43 +656,15 @@ def run_naive(bench, emulator, clock, size, kubeconfig, reclaim_rows, log):
         # The first NAIVE_ITEMS, shared and exclusive in the proportion of all that are due.
         exclusive_limit = max(1, round(NAIVE_ITEMS * exclusive_limit / len(due)))
         shared_limit = NAIVE_ITEMS - exclusive_limit
-    with tempfile.TemporaryDirectory(prefix="rbench-naive-") as tmp:
-        playbook = Path(tmp) / "naive.yml"
-        playbook.write_text(
-            yaml.safe_dump(naive_playbook(shared_limit, exclusive_limit), sort_keys=False), encoding="utf-8"
-        )
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("KSYUN_", "ANSIBLE_", "K8S_AUTH_"))}
-        env.update(
-            {
-                "ANSIBLE_COLLECTIONS_PATH": str(collections_root()),
-                "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-                "ANSIBLE_LOCALHOST_WARNING": "False",
-                "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
-                "ANSIBLE_LOCAL_TEMP": str(Path(tmp) / "ansible-tmp"),
-                "ANSIBLE_NOCOLOR": "1",
-                "K8S_AUTH_KUBECONFIG": kubeconfig,
-                "KSYUN_ACCESS_KEY_ID": "bench",
-                "KSYUN_SECRET_ACCESS_KEY": "bench",
-                "KSYUN_REGION": REGION,
-                "KSYUN_ENDPOINT": emulator.url,
-            }
-        )
-        seconds, proc, details = measured(
-            bench,
-            emulator,
-            clock,
-            lambda: subprocess.run(
-                [str(ANSIBLE_PLAYBOOK), str(playbook)], cwd=tmp, env=env, capture_output=True, text=True, check=False
-            ),
-        )
-    try:
-        report = json.loads(proc.stdout)
-    except ValueError:
-        report = None
-    if proc.returncode != 0 or report is None:
-        raise RuntimeError(
-            "the naive playbook failed (rc %d):\n%s\n%s" % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])
-        )
+    seconds, (report, memory), details = measured(
+        bench,
+        emulator,
+        clock,
+        lambda: run_playbook(
+            naive_playbook(shared_limit, exclusive_limit), kubeconfig, emulator.url, REGION, what="naive playbook"
+        ),
+    )
+    details.update(memory)
     tasks = {entry["task"]["name"]: entry for entry in report["plays"][0]["tasks"]}
     items = sum(len(tasks[name]["hosts"]["localhost"].get("results") or []) for name in LOOPED if name in tasks)
     freed = sum(
@@ -721,6 +705,7 @@ def run_naive(bench, emulator, clock, size, kubeconfig, reclaim_rows, log):
     )
     details["ratio_wall"] = round(seconds / reference.seconds, 2)
     details["ratio_api_calls"] = round(calls_ratio, 2)
+    note += "; " + _memory_note(details)
     log("N=%d: naive loop %.1f s (%s)" % (size, seconds, note))
     kube = sum(details["apiserver_metrics"].values())
     if freed != len(due):
@@ -731,28 +716,244 @@ def run_naive(bench, emulator, clock, size, kubeconfig, reclaim_rows, log):
     )
 
 
-def run(sizes, naive_sizes, prefix=POD_PREFIX, profile_dir=None, log=lambda line: print(line, file=sys.stderr)):
-    """Rows per N; the sandbox is started if needed and then stopped again, everything made here is removed."""
+def _memory_note(details):
+    return "max RSS %.0f MiB (one process), peak %.0f MiB (tree PSS)" % (
+        details["max_rss_one_process_mib"],
+        details["peak_tree_pss_mib"],
+    )
+
+
+def _played(bench, emulator, clock, plays, kubeconfig, what):
+    """(seconds, report, details) of one ansible-playbook run; details: as measured() gives, plus its memory."""
+    seconds, (report, memory), details = measured(
+        bench, emulator, clock, lambda: run_playbook(plays, kubeconfig, emulator.url, REGION, what=what)
+    )
+    details.update(memory)
+    # The modules' requests are made in ansible's processes: the in-process counter sees none, the apiserver all.
+    del details["k8s_reads"], details["k8s_writes"]
+    details["k8s"] = "from the apiserver's metrics: the records' group and discovery"
+    details["k8s_writes_apiserver"] = sum(
+        n for kind, n in details["apiserver_metrics"].items() if kind.startswith(MUTATING)
+    )
+    return seconds, report, details
+
+
+def _played_row(name, size, seconds, details, note):
+    return Row(
+        name,
+        size,
+        seconds,
+        sum(details["api_reads"].values()),
+        sum(details["api_writes"].values()),
+        kube=sum(details["apiserver_metrics"].values()),
+        note="; ".join(part for part in (note, _memory_note(details)) if part),
+        details=details,
+    )
+
+
+def _play(name, task):
+    return [{"name": name, "hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": [task]}]
+
+
+def run_audit_playbook(bench, emulator, clock, size, kubeconfig, log):
+    """The audit row again, as users run it: one fixed_ip_audit task (check mode, no repair) in ansible-playbook."""
+    task = {
+        "name": "audit",
+        "ksyun.kce.fixed_ip_audit": {"cluster_config": "%s/%s" % (bench.namespaces[0], CONFIG_MAP)},
+        "check_mode": True,
+    }
+    seconds, report, details = _played(bench, emulator, clock, _play("audit", task), kubeconfig, "audit playbook")
+    result = task_results(report, "audit")[0]
+    if result["records"] != size or details["api_writes"] or details["k8s_writes_apiserver"] or not result["in_sync"]:
+        raise RuntimeError(
+            "fixed_ip_audit saw %d of %d records, in sync %s, KSYUN writes %s, Kubernetes writes %d"
+            % (result["records"], size, result["in_sync"], details["api_writes"], details["k8s_writes_apiserver"])
+        )
+    log("N=%d: fixed_ip_audit in ansible-playbook %.1f s" % (size, seconds))
+    return _played_row(AUDIT_PLAYBOOK_ROW, size, seconds, details, "in sync")
+
+
+def run_reclaim_playbook(bench, emulator, clock, size, kubeconfig, log):
+    """The due half seeded again and freed as users run it: one fixed_ip_reclaim task (concurrency 4) in ansible-playbook."""
+    due = [index for index in range(size) if is_due(index)]
+    bench.seed(emulator, due, utcnow())
+    task = {
+        "name": "reclaim",
+        "ksyun.kce.fixed_ip_reclaim": {"cluster_config": "%s/%s" % (bench.namespaces[0], CONFIG_MAP)},
+    }
+    try:
+        seconds, report, details = _played(
+            bench, emulator, clock, _play("reclaim", task), kubeconfig, "reclaim playbook"
+        )
+    finally:
+        # The module takes the subnet's allocation Lease in kube-system (the flows above take it in the first namespace).
+        gone(
+            lambda: client.CoordinationV1Api(bench.api).delete_namespaced_lease(
+                lease_name(POD_SUBNET), DEFAULT_NAMESPACE
+            )
+        )
+    result = dict(task_results(report, "reclaim")[0])
+    # Ansible reads a module's "failed" as the task's status: a count of 0 arrives as false, or not at all.
+    result["failed"] = int(result.get("failed") or 0)
+    _check_reclaimed(result, details, due, "fixed_ip_reclaim in ansible-playbook")
+    _check_cloud(emulator, size)
+    log("N=%d: fixed_ip_reclaim in ansible-playbook %.1f s" % (size, seconds))
+    return _played_row(
+        "reclaim: fixed_ip_reclaim in ansible-playbook", size, seconds, details, "%d freed, concurrency 4" % len(due)
+    )
+
+
+def audit_naive_playbook(namespace, shared_limit, exclusive_limit):
+    """The loop a user writes without fixed_ip_audit: list the records, then one fixed_ip_info task per record.
+
+    fixed_ip_info with the record's namespace and pod answers "is this reservation in sync": it reads the record, the
+    pod, and the record's subnet (its available and allocated addresses) and ENIs, and lists the drift between them.
+    """
+    selector = "%s=%s" % (LABEL_MANAGED_BY, MANAGED_BY)
+    tasks = [
+        {
+            "name": "list PodEniIP",
+            "kubernetes.core.k8s_info": {
+                "api_version": GROUP + "/v1",
+                "kind": "PodEniIP",
+                "label_selectors": [selector],
+            },
+            "register": "shared",
+        },
+        {
+            "name": "list PodEni",
+            "kubernetes.core.k8s_info": {"api_version": GROUP + "/v1", "kind": "PodEni", "label_selectors": [selector]},
+            "register": "exclusive",
+        },
+        {
+            "name": "pick the records",
+            "ansible.builtin.set_fact": {
+                "records": "{{ (shared.resources | list)[:%d] + (exclusive.resources | list)[:%d] }}"
+                % (shared_limit, exclusive_limit),
+                "listed": "{{ (shared.resources | length) + (exclusive.resources | length) }}",
+            },
+        },
+        {
+            "name": INSPECT,
+            "ksyun.kce.fixed_ip_info": {
+                "cluster_config": "%s/%s" % (namespace, CONFIG_MAP),
+                "namespace": "{{ item.metadata.namespace }}",
+                "pod_name": "{{ item.spec.podName }}",
+            },
+            "loop": "{{ records }}",
+            "loop_control": {"label": "{{ item.metadata.namespace }}/{{ item.spec.podName }}"},
+        },
+        {"name": "how many were listed", "ansible.builtin.debug": {"var": "listed"}},
+    ]
+    return [{"name": "naive audit", "hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": tasks}]
+
+
+def run_naive_audit(bench, emulator, clock, size, kubeconfig, rows, log):
+    """One ansible-playbook run of the naive audit over every record (the first NAIVE_AUDIT_ITEMS above that)."""
+    exclusive_total = sum(1 for index in range(size) if is_exclusive(index))
+    shared_limit, exclusive_limit = size - exclusive_total, exclusive_total
+    if size > NAIVE_AUDIT_ITEMS:
+        # The first NAIVE_AUDIT_ITEMS records, shared and exclusive in the proportion of all.
+        exclusive_limit = max(1, round(NAIVE_AUDIT_ITEMS * exclusive_total / size))
+        shared_limit = NAIVE_AUDIT_ITEMS - exclusive_limit
+    plays = audit_naive_playbook(bench.namespaces[0], shared_limit, exclusive_limit)
+    seconds, report, details = _played(bench, emulator, clock, plays, kubeconfig, "naive audit playbook")
+    results = task_results(report, INSPECT)
+    wrong = [result.get("item", {}).get("metadata", {}).get("name") for result in results]
+    wrong = [name for name, result in zip(wrong, results) if len(result.get("reservations") or []) != 1]
+    if wrong or len(results) != shared_limit + exclusive_limit:
+        raise RuntimeError(
+            "the naive audit ran %d of %d fixed_ip_info tasks; not exactly one reservation for %s"
+            % (len(results), shared_limit + exclusive_limit, wrong[:5])
+        )
+    listed = int(task_results(report, "how many were listed")[0]["listed"])
+    if listed != size:
+        raise RuntimeError("the naive audit listed %d records, %d are there" % (listed, size))
+    drifted = sum(result["drifted"] for result in results)
+    tasks = {entry["task"]["name"]: entry for entry in report["plays"][0]["tasks"]}
+    looped = _duration(tasks[INSPECT])
+    items = len(results)
+    details.update(
+        {
+            "module_tasks": items,
+            "records": size,
+            "drifted": drifted,
+            "measured_seconds": round(seconds, 3),
+            "looped_seconds": round(looped, 3),
+        }
+    )
+    reads, writes = sum(details["api_reads"].values()), sum(details["api_writes"].values())
+    kube = sum(details["apiserver_metrics"].values())
+    state = "in sync" if not drifted else "%d drifted" % drifted
+    note = "%d fixed_ip_info tasks, %s" % (items, state)
+    if items != size:
+        # Listing once (two LISTs of records); the looped task grows with the records.
+        scale = size / items
+        seconds = (seconds - looped) + looped * scale
+        reads, writes = round(reads * scale), round(writes * scale)
+        kube = 2 + round((kube - 2) * scale)
+        note = "extrapolated x%.0f from %d fixed_ip_info tasks of %d records, %s" % (scale, items, size, state)
+        details["extrapolated_from"] = {"records": items, "module_tasks": items, "scale": round(scale, 3)}
+    audit = next(row for row in rows if row.name == "audit (no repair)" and row.size == size)
+    calls_ratio = (reads + writes) / max(1, audit.reads + audit.writes)
+    details["ratio_wall"] = round(seconds / audit.seconds, 2)
+    details["ratio_api_calls"] = round(calls_ratio, 2)
+    note += "; %.0fx the wall time, %.1fx the API calls of audit (no repair)" % (seconds / audit.seconds, calls_ratio)
+    played = next((row for row in rows if row.name == AUDIT_PLAYBOOK_ROW and row.size == size), None)
+    if played is not None:
+        details["ratio_wall_playbook"] = round(seconds / played.seconds, 2)
+        note += ", %.0fx fixed_ip_audit in ansible-playbook" % (seconds / played.seconds)
+    note += "; " + _memory_note(details)
+    log("N=%d: naive audit %.1f s (%s)" % (size, seconds, note))
+    return Row("naive audit: one fixed_ip_info task per record", size, seconds, reads, writes, kube, note, details)
+
+
+def run(
+    sizes,
+    naive_sizes,
+    prefix=POD_PREFIX,
+    profile_dir=None,
+    log=lambda line: print(line, file=sys.stderr),
+    audit_naive_sizes=(),
+):
+    """Rows per N; the sandbox is started if needed and then stopped again, everything made here is removed.
+
+    Besides the flows' rows, per N: fixed_ip_audit and fixed_ip_reclaim in ansible-playbook (time and memory), the
+    naive audit at audit_naive_sizes and the naive reclaim at naive_sizes.
+    """
     room = 2 ** (32 - prefix) - 12
     if max(sizes) > room:
         raise ValueError("a /%d pod subnet holds at most %d reservations here, not %d" % (prefix, room, max(sizes)))
     was_running = sandbox_cluster.running(sandbox_cluster.read_state())
     state = sandbox_cluster.up()
+    kubeconfig = state["kubeconfig"]
     rows = []
     try:
-        api = config.new_client_from_config(config_file=state["kubeconfig"])
+        api = config.new_client_from_config(config_file=kubeconfig)
         for size in sizes:
             bench = Bench(api, state.get("pids"))
             try:
+                namespace = bench.namespaces[0]
+                bench.core.create_namespaced_config_map(
+                    namespace, cluster_config_map(namespace, CONFIG_MAP, GROUP, settings())
+                )
                 with Emulator(topology(prefix), settings={"transition_seconds": 0}) as emulator:
                     clock = EmulatorClock(emulator)
-                    found = run_flows(bench, emulator, clock, size, log, profile_dir)
+
+                    def after_audit(found, emulator=emulator, clock=clock, size=size, bench=bench):
+                        more = [run_audit_playbook(bench, emulator, clock, size, kubeconfig, log)]
+                        if size in audit_naive_sizes:
+                            more.append(run_naive_audit(bench, emulator, clock, size, kubeconfig, found + more, log))
+                        return more
+
+                    found = run_flows(bench, emulator, clock, size, log, profile_dir, after_audit)
+                    found.append(run_reclaim_playbook(bench, emulator, clock, size, kubeconfig, log))
                     rows += found
                     if size in naive_sizes:
-                        rows.append(run_naive(bench, emulator, clock, size, state["kubeconfig"], found, log))
+                        rows.append(run_naive(bench, emulator, clock, size, kubeconfig, found, log))
             finally:
                 bench.close()
-            log("N=%d: cleaned up (records, CRDs, namespaces, emulator)" % size)
+            log("N=%d: cleaned up (records, CRDs, namespaces, emulator, the kube-system Lease)" % size)
     finally:
         if not was_running:
             sandbox_cluster.down()

@@ -555,25 +555,25 @@ def run_flows(bench, emulator, clock, size, log, profile_dir=None, after_audit=N
     return rows
 
 
+def list_records_tasks():
+    """The naive loops' first two tasks: every PodEniIP and PodEni the collection manages (registered as shared and
+    exclusive)."""
+    selector = "%s=%s" % (LABEL_MANAGED_BY, MANAGED_BY)
+    return [
+        {
+            "name": "list " + kind,
+            "kubernetes.core.k8s_info": {"api_version": GROUP + "/v1", "kind": kind, "label_selectors": [selector]},
+            "register": register,
+        }
+        for kind, register in (("PodEniIP", "shared"), ("PodEni", "exclusive"))
+    ]
+
+
 def naive_playbook(shared_limit, exclusive_limit):
     """The loop a user writes without fixed_ip_reclaim: list the records, select the due ones, free them one by one."""
-    selector = "%s=%s" % (LABEL_MANAGED_BY, MANAGED_BY)
     due = "selectattr('status.reclaimAt', 'defined') | selectattr('status.reclaimAt', '<', checked_at) | list"
     tasks = [
-        {
-            "name": "list PodEniIP",
-            "kubernetes.core.k8s_info": {
-                "api_version": GROUP + "/v1",
-                "kind": "PodEniIP",
-                "label_selectors": [selector],
-            },
-            "register": "shared",
-        },
-        {
-            "name": "list PodEni",
-            "kubernetes.core.k8s_info": {"api_version": GROUP + "/v1", "kind": "PodEni", "label_selectors": [selector]},
-            "register": "exclusive",
-        },
+        *list_records_tasks(),
         {
             "name": "select the due ones",
             "ansible.builtin.set_fact": {
@@ -809,22 +809,8 @@ def audit_naive_playbook(namespace, shared_limit, exclusive_limit):
     fixed_ip_info with the record's namespace and pod answers "is this reservation in sync": it reads the record, the
     pod, and the record's subnet (its available and allocated addresses) and ENIs, and lists the drift between them.
     """
-    selector = "%s=%s" % (LABEL_MANAGED_BY, MANAGED_BY)
     tasks = [
-        {
-            "name": "list PodEniIP",
-            "kubernetes.core.k8s_info": {
-                "api_version": GROUP + "/v1",
-                "kind": "PodEniIP",
-                "label_selectors": [selector],
-            },
-            "register": "shared",
-        },
-        {
-            "name": "list PodEni",
-            "kubernetes.core.k8s_info": {"api_version": GROUP + "/v1", "kind": "PodEni", "label_selectors": [selector]},
-            "register": "exclusive",
-        },
+        *list_records_tasks(),
         {
             "name": "pick the records",
             "ansible.builtin.set_fact": {

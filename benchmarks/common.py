@@ -1,5 +1,6 @@
 """What every benchmark shares: a result row, the median of repeats, the table, and a client for an emulator."""
 
+import re
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -135,3 +136,23 @@ def gone(call):
             return True
         raise
     return False
+
+
+_METRIC = "apiserver_request_total{"
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
+_UNCOUNTED = ("/healthz", "/readyz", "/livez", "/metrics")
+
+
+def apiserver_request_lines(api):
+    """(labels, count) of each apiserver_request_total line of the apiserver's /metrics; WATCH (the controllers watch
+    every resource) and health checks left out. The callers name the kinds they count."""
+    response = api.call_api("GET", api.configuration.host + "/metrics")
+    response.read()
+    for line in response.data.decode().splitlines():
+        if not line.startswith(_METRIC):
+            continue
+        labels, value = line[len(_METRIC) :].rsplit("} ", 1)
+        label = dict(_LABEL.findall(labels))
+        if label.get("verb") == "WATCH" or label.get("subresource") in _UNCOUNTED:
+            continue
+        yield label, int(float(value))

@@ -40,7 +40,6 @@ import functools
 import io
 import os
 import pstats
-import re
 import sys
 import threading
 import time
@@ -72,7 +71,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import MERGE
 from sandbox.controlplane import cluster as sandbox_cluster
 from sandbox.ksyun_emulator import Emulator
 
-from .common import Row, client_for, gone, wait_for
+from .common import Row, apiserver_request_lines, client_for, gone, wait_for
 from .playbook import cluster_config_map, run_playbook, task_results
 
 GROUP = "reclaim-bench.ksyun.com"
@@ -185,33 +184,21 @@ class KubeCounter:
             return Counter(self.counts)
 
 
-_LABEL = re.compile(r'(\w+)="([^"]*)"')
-_UNCOUNTED = ("/healthz", "/readyz", "/livez", "/metrics")
-
-
 def apiserver_requests(api, group=GROUP):
     """The apiserver's own request counts (its /metrics) for the benchmark's group and for discovery, by kind.
 
     They see requests from other processes too (ansible's modules), unlike KubeCounter; WATCH is left out (the
     controllers watch every resource) and so are health checks.
     """
-    response = api.call_api("GET", api.configuration.host + "/metrics")
-    response.read()
     counts = Counter()
-    for line in response.data.decode().splitlines():
-        if not line.startswith("apiserver_request_total{"):
-            continue
-        labels, value = line[len("apiserver_request_total{") :].rsplit("} ", 1)
-        label = dict(_LABEL.findall(labels))
-        if label.get("verb") == "WATCH" or label.get("subresource") in _UNCOUNTED:
-            continue
+    for label, value in apiserver_request_lines(api):
         if label.get("group") == group:
             kind = label["resource"] + ("/" + label["subresource"] if label.get("subresource") else "")
         elif not label.get("resource"):
             kind = "discovery"
         else:
             continue
-        counts["%s %s" % (label["verb"], kind)] += int(float(value))
+        counts["%s %s" % (label["verb"], kind)] += value
     return counts
 
 

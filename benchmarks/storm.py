@@ -21,7 +21,6 @@ node agent, the StatefulSet controller, the scheduler, the node heartbeats).
 
 from __future__ import annotations
 
-import re
 import sys
 import tempfile
 import time
@@ -40,7 +39,7 @@ from sandbox.controlplane.cluster import DEFAULT_TOPOLOGY
 from sandbox.ksyun_emulator.admin_client import AdminClient
 from sandbox.paths import state_dir
 
-from .common import Row
+from .common import Row, apiserver_request_lines
 
 ZONE = "cn-beijing-6a"
 INSTANCE_TYPE = "N3.2B"
@@ -119,26 +118,14 @@ def statefulset(mode, size):
     return fixed_ip_statefulset(definition, mode, ZONE)
 
 
-_LABEL = re.compile(r'(\w+)="([^"]*)"')
-_UNCOUNTED = ("/healthz", "/readyz", "/livez", "/metrics")
-
-
 def apiserver_requests(api):
     """Every request the apiserver counted (its /metrics) by "VERB resource[/subresource]"; WATCH and health left out."""
-    response = api.call_api("GET", api.configuration.host + "/metrics")
-    response.read()
     counts = Counter()
-    for line in response.data.decode().splitlines():
-        if not line.startswith("apiserver_request_total{"):
-            continue
-        labels, value = line[len("apiserver_request_total{") :].rsplit("} ", 1)
-        label = dict(_LABEL.findall(labels))
-        if label.get("verb") == "WATCH" or label.get("subresource") in _UNCOUNTED:
-            continue
+    for label, value in apiserver_request_lines(api):
         kind = label.get("resource") or "discovery"
         if label.get("subresource") and label.get("resource"):
             kind += "/" + label["subresource"]
-        counts["%s %s" % (label["verb"], kind)] += int(float(value))
+        counts["%s %s" % (label["verb"], kind)] += value
     return counts
 
 

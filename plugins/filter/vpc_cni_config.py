@@ -21,7 +21,8 @@ options:
       - The settings. C(cluster_name) (required), C(security_group_ids) (list), C(pod_subnets) (zone to a list of
         subnet ids, in order of preference), C(ip_retention) (V(never) or a duration such as V(24h)), C(fixed_ip)
         (bool), C(cloud_behaviour) (dict of the M(ksyun.kce.fixed_ip) O(ksyun.kce.fixed_ip#module:cloud_behaviour)
-        fields), C(crd_group), C(crd_version).
+        fields), C(crd_group), C(crd_version), C(daemon_mode) (the platform's VPC-CNI DaemonMode, V(eniMultiIP) or
+        V(eniOnly); empty or left out for a self-managed add-on).
     type: dict
     required: true
   prefix:
@@ -66,6 +67,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.flows.cluster_config imp
     CLUSTER_NAME,
     CRD_GROUP,
     CRD_VERSION,
+    DAEMON_MODE,
     FIXED_IP_ENABLED,
     IP_RETENTION,
     POD_SUBNETS,
@@ -83,6 +85,7 @@ _KEYS = {
     "fixed_ip": FIXED_IP_ENABLED,
     "crd_group": CRD_GROUP,
     "crd_version": CRD_VERSION,
+    "daemon_mode": DAEMON_MODE,
 }
 _SOURCE = "VPC-CNI settings"
 
@@ -130,7 +133,7 @@ def vpc_cni_config(settings, prefix=""):
         for name, key in sorted(_KEYS.items(), key=lambda pair: -len(pair[1])):
             message = message.replace("key %s" % key, prefix + name).replace(key, prefix + name)
         raise AnsibleFilterError(message) from None
-    return config_map_data(parsed.settings, parsed.crd_group, parsed.crd_version)
+    return config_map_data(parsed.settings, parsed.crd_group, parsed.crd_version, parsed.daemon_mode)
 
 
 class FilterModule(object):

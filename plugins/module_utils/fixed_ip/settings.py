@@ -26,6 +26,14 @@ def check_cluster_name(name: str) -> str:
     return name
 
 
+def eni_cluster_name(name: str, cluster_id: str) -> str:
+    """The name that starts a KCE cluster's ENI names: the cluster's name where it can mark ENIs, else its id."""
+    try:
+        return check_cluster_name(name)
+    except InvalidSettings:
+        return check_cluster_name(cluster_id)
+
+
 @dataclass(frozen=True)
 class CloudBehaviour:
     """How the KSYUN API behaves where docs/sandbox.md marks it unknown ([U]): each choice is made here and only here.

@@ -12,6 +12,8 @@ ConfigMap keys (all values are text, as in any ConfigMap):
     ipRetention                 the IP reclaim policy: "never" (default, as on the product page) or "30m", "24h", "7d"
     fixedIpEnabled              fixed Pod IP on ("true", default) or off ("false": fixed-IP pods get ordinary IPs)
     crdGroup, crdVersion        API group/version of PodEni/PodEniIP (default k8s.ksyun.com, v1)
+    daemonMode                  the platform's VPC-CNI DaemonMode (kce2 ModifyCluster VpcCNI.DaemonMode): "eniMultiIP"
+                                (shared ENI), "eniOnly" (exclusive ENI) or absent (a self-managed add-on)
 
 How the KSYUN API behaves where that is unknown (fixed_ip.settings.CloudBehaviour; "true"/"false"):
 
@@ -57,6 +59,9 @@ CLOUD_BEHAVIOUR_KEYS = {
 }
 CRD_GROUP = "crdGroup"
 CRD_VERSION = "crdVersion"
+DAEMON_MODE = "daemonMode"
+# The KCE API's DaemonMode words (reference kce-api.md §4: eniOnly = exclusive ENI, eniMultiIP = shared ENI).
+DAEMON_MODES = ("eniMultiIP", "eniOnly")
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 GROUP_PATTERN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+")
@@ -70,12 +75,14 @@ class ClusterConfigError(FixedIpError):
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    """settings: what every plan needs; crd_group/crd_version: where the records live; source: where it was read."""
+    """settings: what every plan needs; crd_group/crd_version: where the records live; source: where it was read;
+    daemon_mode: the platform's VPC-CNI DaemonMode, "" where the ConfigMap does not say (a self-managed add-on)."""
 
     settings: Settings
     crd_group: str = DEFAULT_GROUP
     crd_version: str = DEFAULT_VERSION
     source: str = "defaults"
+    daemon_mode: str = ""
 
 
 def _bad(source: str, key: str, value: Any, what: str) -> ClusterConfigError:
@@ -163,6 +170,15 @@ def parse_cluster_config(
     version = str(data.get(CRD_VERSION) or DEFAULT_VERSION).strip()
     if not VERSION_PATTERN.fullmatch(version):
         raise _bad(source, CRD_VERSION, version, "an API version looks like v1 or v1beta1")
+    daemon_mode = str(data.get(DAEMON_MODE) or "").strip()
+    if daemon_mode and daemon_mode not in DAEMON_MODES:
+        raise _bad(
+            source,
+            DAEMON_MODE,
+            daemon_mode,
+            "the KCE API's DaemonMode is %s (shared ENI) or %s (exclusive ENI); leave it out for a self-managed add-on"
+            % DAEMON_MODES,
+        )
     try:
         settings = Settings(
             cluster_name=name,
@@ -174,7 +190,9 @@ def parse_cluster_config(
         )
     except FixedIpError as err:
         raise _bad(source, CLUSTER_NAME, name, str(err)) from None
-    return ClusterConfig(settings=settings, crd_group=group, crd_version=version, source=source)
+    return ClusterConfig(
+        settings=settings, crd_group=group, crd_version=version, source=source, daemon_mode=daemon_mode
+    )
 
 
 def read_cluster_config(kube: Any, namespace: str = DEFAULT_NAMESPACE, name: str = DEFAULT_NAME) -> ClusterConfig:
@@ -190,10 +208,11 @@ def read_cluster_config(kube: Any, namespace: str = DEFAULT_NAMESPACE, name: str
 
 
 def config_map_data(
-    settings: Settings, crd_group: str = DEFAULT_GROUP, crd_version: str = DEFAULT_VERSION
+    settings: Settings, crd_group: str = DEFAULT_GROUP, crd_version: str = DEFAULT_VERSION, daemon_mode: str = ""
 ) -> Dict[str, str]:
     """The ConfigMap data that parse_cluster_config reads back as these settings (for installers)."""
     return {
+        **({DAEMON_MODE: daemon_mode} if daemon_mode else {}),
         CLUSTER_NAME: settings.cluster_name,
         SECURITY_GROUP_IDS: ",".join(settings.security_group_ids),
         POD_SUBNETS: json.dumps(

@@ -99,3 +99,20 @@ def test_the_zone_guard_lookup_builds_a_policy_and_binding_per_record_kind():
     }
     with pytest.raises(AnsibleLookupError, match="takes only group=, labels=, version=, not 'zone'"):
         ZoneGuard().run([], {}, zone="cn-beijing-6a")
+
+
+@pytest.mark.parametrize("mode", ["eniMultiIP", "eniOnly"])
+def test_the_platforms_daemon_mode_is_written_and_read_back(mode):
+    data = vpc_cni_config(settings(daemon_mode=mode))
+    assert data["daemonMode"] == mode
+    assert parse_cluster_config(data).daemon_mode == mode
+
+
+def test_a_self_managed_add_on_writes_no_daemon_mode():
+    data = vpc_cni_config(settings(daemon_mode=""))
+    assert "daemonMode" not in data and parse_cluster_config(data).daemon_mode == ""
+
+
+def test_an_unknown_daemon_mode_is_refused_naming_the_setting_and_the_value():
+    with pytest.raises(AnsibleFilterError, match=r"vpc_cni_daemon_mode.*eniMulti.*eniMultiIP"):
+        vpc_cni_config(settings(daemon_mode="eniMulti"), prefix="vpc_cni_")

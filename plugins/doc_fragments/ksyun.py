@@ -14,13 +14,20 @@ options:
   access_key_id:
     description:
       - The KSYUN access key id (AK).
-      - If not set, the value of the E(KSYUN_ACCESS_KEY_ID) environment variable is used.
+      - "The key pair comes from the first of these sources that gives the id: the options O(access_key_id) and
+        O(secret_access_key), then the environment variables E(KSYUN_ACCESS_KEY_ID) and E(KSYUN_SECRET_ACCESS_KEY),
+        then E(KSYUN_ACCESS_KEY) and E(KSYUN_SECRET_KEY) (the names Kingsoft's Terraform provider and SDK samples use)."
+      - The id and the secret key must come from the same source. An id from one source with a secret key from
+        another (for example O(access_key_id) with E(KSYUN_SECRET_ACCESS_KEY), or E(KSYUN_ACCESS_KEY_ID) with
+        E(KSYUN_SECRET_KEY)) is refused with a message naming both, before any call.
     type: str
+    aliases: [access_key]
   secret_access_key:
     description:
       - The KSYUN secret access key (SK). It is never logged or returned.
-      - If not set, the value of the E(KSYUN_SECRET_ACCESS_KEY) environment variable is used.
+      - It comes from the same source as the access key id, see O(access_key_id).
     type: str
+    aliases: [secret_key]
   region:
     description:
       - The region to manage, for example V(cn-beijing-6).
@@ -29,11 +36,11 @@ options:
   endpoint:
     description:
       - API endpoint as C(host[:port]), C(http://host[:port]) or C(https://host[:port]).
-      - It may contain C({service}), which is replaced by V(vpc), V(kec), V(eip) or V(tagv2), for example
-        V({service}.cn-beijing-6.api.ksyun.com).
+      - It may contain C({service}), which is replaced by V(vpc), V(kec), V(eip), V(tagv2), V(kce) or V(kce2), for
+        example V({service}.cn-beijing-6.api.ksyun.com).
       - If not set, the value of the E(KSYUN_ENDPOINT) environment variable is used; if that is not set
-        either, the SDK defaults C(vpc.api.ksyun.com), C(kec.api.ksyun.com), C(eip.api.ksyun.com) and
-        C(tagv2.api.ksyun.com) are used.
+        either, the SDK defaults C(vpc.api.ksyun.com), C(kec.api.ksyun.com), C(eip.api.ksyun.com),
+        C(tagv2.api.ksyun.com), C(kce.api.ksyun.com) and C(kce2.api.ksyun.com) are used.
       - Only point it at a local emulator for tests, for example V(http://127.0.0.1:38417).
     type: str
   scheme:

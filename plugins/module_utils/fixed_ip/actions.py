@@ -14,7 +14,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional, Tuple, Union
 
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import KIND, Mode, Reservation
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.cluster import VpcCniSettings
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Reservation, record_kind
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import NEW_ENI, Ref, resolve
 
 EniRef = Union[str, Ref]
@@ -40,12 +41,23 @@ class WriteReservation:
 
 @dataclass(frozen=True)
 class DeleteReservation:
+    """Delete the PodEni/PodEniIP, or the VpcIP (vpc_ip) of a non-fixed shared-mode IP."""
+
     namespace: str
     name: str
     mode: Mode
+    vpc_ip: bool = False
+
+    @classmethod
+    def of(cls, record: Reservation) -> "DeleteReservation":
+        return cls(record.namespace, record.record_name(), record.mode, record.vpc_ip)
+
+    @property
+    def kind(self) -> str:
+        return record_kind(self.mode, self.vpc_ip)
 
     def describe(self) -> str:
-        return "delete %s %s/%s" % (KIND[self.mode], self.namespace, self.name)
+        return "delete %s %s/%s" % (self.kind, self.namespace, self.name)
 
 
 @dataclass(frozen=True)
@@ -261,6 +273,21 @@ class SetPodNetwork:
         )
 
 
+@dataclass(frozen=True)
+class ModifyClusterVpcCni:
+    """KCE 2.0 ModifyCluster with VpcCNI: the cluster's VPC-CNI becomes settings (off: only Enable=false is sent).
+
+    wait: the executor waits until the platform reports exactly these settings in its running phase.
+    """
+
+    cluster_id: str
+    settings: VpcCniSettings
+    wait: bool = True
+
+    def describe(self) -> str:
+        return "set VPC-CNI of cluster %s: %s" % (self.cluster_id, self.settings.describe())
+
+
 Action = Union[
     WriteReservation,
     DeleteReservation,
@@ -281,6 +308,7 @@ Action = Union[
     AssociateEip,
     DisassociateEip,
     SetPodNetwork,
+    ModifyClusterVpcCni,
 ]
 CLOUD_WRITES = (
     CreateEni,
@@ -299,6 +327,7 @@ CLOUD_WRITES = (
     ReleaseEip,
     AssociateEip,
     DisassociateEip,
+    ModifyClusterVpcCni,
 )
 
 

@@ -26,7 +26,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip import actions as act
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.compensate import compensation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Reservation
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.refs import Ref
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import error_text
@@ -36,7 +36,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.eip import EIP_NAM
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import address_snapshot, eni_snapshot
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.waiter import attached_to, settled, wait_for_eni
 
-RecordKey = Tuple[Mode, str, str]
+RecordKey = Tuple[str, str, str]  # kind, namespace, name
 PodNetworkWriter = Callable[[act.SetPodNetwork, Mapping[str, Any]], None]
 _BATCHED = (act.AssignIp, act.UnassignIp)
 
@@ -46,11 +46,11 @@ class ExecutionError(FixedIpError):
 
 
 def record_key(reservation: Reservation) -> RecordKey:
-    return (reservation.mode, reservation.namespace, reservation.record_name())
+    return (reservation.kind, reservation.namespace, reservation.record_name())
 
 
 def stored_by_key(stored: Sequence[StoredReservation]) -> Dict[RecordKey, StoredReservation]:
-    return {(item.reservation.mode, item.namespace, item.name): item for item in stored}
+    return {(item.kind, item.namespace, item.name): item for item in stored}
 
 
 def reservation_dict(reservation: Optional[Reservation]) -> Optional[dict]:
@@ -145,12 +145,12 @@ class _Run:
             self.records[key] = self._store().update(current, action.reservation, dry_run=self.dry_run)
 
     def delete_reservation(self, action: act.DeleteReservation) -> None:
-        key = (action.mode, action.namespace, action.name)
+        key = (action.kind, action.namespace, action.name)
         current = self.records.get(key)
         if current is None:
             raise ExecutionError(
                 "the plan deletes %s %s/%s, which was not read with the snapshot; plan again"
-                % (act.KIND[action.mode], action.namespace, action.name)
+                % (action.kind, action.namespace, action.name)
             )
         self._store().delete(current, dry_run=self.dry_run)
         del self.records[key]
@@ -229,6 +229,11 @@ class _Run:
     def unreserve_ip(self, action: act.UnreserveIp) -> None:
         self.cloud.release_private_ip_reservation(action.subnet_id, action.ip)
 
+    def modify_cluster_vpc_cni(self, action: act.ModifyClusterVpcCni) -> None:
+        self.cloud.modify_cluster_vpc_cni(action.cluster_id, action.settings)
+        if action.wait:
+            self.cloud.wait_cluster_vpc_cni(action.cluster_id, action.settings, self.wait_timeout)
+
     def set_pod_network(self, action: act.SetPodNetwork) -> None:
         if self.pod_network is None:
             self.skipped.append("%s (left to the node's CNI: no pod network writer)" % action.describe())
@@ -254,6 +259,7 @@ _HANDLERS = {
     act.ReserveIp: "reserve_ip",
     act.UnreserveIp: "unreserve_ip",
     act.SetPodNetwork: "set_pod_network",
+    act.ModifyClusterVpcCni: "modify_cluster_vpc_cni",
 }
 
 
@@ -309,7 +315,7 @@ def execute_plan(
     """Run plan.actions in order; stop at the first failure (reported, not raised). check_mode only describes.
 
     cloud: a KsyunClient. store: a ReservationStore (None when the plan writes no record). records: the
-    PodEni/PodEniIP read with the snapshot, by (mode, namespace, name) (see stored_by_key). pod_network(action,
+    PodEni/PodEniIP/VpcIP read with the snapshot, by (kind, namespace, name) (see stored_by_key). pod_network(action,
     pod): writes the pod's network for SetPodNetwork (it must check action.uid); without it, SetPodNetwork is
     reported as skipped. before_action: called before each action (the runner renews its locks there; an
     exception stops the run like a failed action). compensate: after a failure, run the domain's compensation

@@ -1,7 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: ksyun.kce contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Client settings from explicit arguments or the ``KSYUN_*`` environment; the secret key is never shown."""
+"""Client settings from explicit arguments or the ``KSYUN_*`` environment; the secret key is never shown.
+
+Credentials, in order of precedence (docs/modules.md, "Connection options, once"): the arguments (the modules'
+options), then KSYUN_ACCESS_KEY_ID/KSYUN_SECRET_ACCESS_KEY, then KSYUN_ACCESS_KEY/KSYUN_SECRET_KEY (the names of
+Kingsoft's Terraform provider and SDK samples). The id and the secret are one pair: taken from two different sources
+they are refused, since they would sign with a secret that is not the id's.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,10 @@ from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import Ksyu
 
 ENV_ACCESS_KEY_ID = "KSYUN_ACCESS_KEY_ID"
 ENV_SECRET_ACCESS_KEY = "KSYUN_SECRET_ACCESS_KEY"
+ENV_ACCESS_KEY = "KSYUN_ACCESS_KEY"
+ENV_SECRET_KEY = "KSYUN_SECRET_KEY"
+# The variable pairs credentials may come from, after the arguments, in order of precedence.
+CREDENTIAL_VARIABLES = ((ENV_ACCESS_KEY_ID, ENV_SECRET_ACCESS_KEY), (ENV_ACCESS_KEY, ENV_SECRET_KEY))
 ENV_REGION = "KSYUN_REGION"
 ENV_ENDPOINT = "KSYUN_ENDPOINT"
 ENV_SCHEME = "KSYUN_SCHEME"
@@ -50,6 +60,43 @@ def is_loopback_host(hostport: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _pick(given: Optional[str], env: Mapping[str, str], half: int) -> Tuple[Optional[str], Optional[int], str]:
+    """(value, source, where): the argument (source -1), else the first pair of CREDENTIAL_VARIABLES whose variable
+    for this half (0: id, 1: secret) is set (its index); empty counts as unset. where names it for messages."""
+    if given:
+        return given, -1, "the option %s" % ("access_key_id", "secret_access_key")[half]
+    for index, pair in enumerate(CREDENTIAL_VARIABLES):
+        if env.get(pair[half]):
+            return env[pair[half]], index, pair[half]
+    return None, None, ""
+
+
+def resolve_credentials(
+    access_key_id: Optional[str], secret_access_key: Optional[str], env: Mapping[str, str]
+) -> Tuple[str, str]:
+    """The access key id and secret key, both from the arguments or both from one pair of variables (precedence:
+    arguments, KSYUN_ACCESS_KEY_ID/KSYUN_SECRET_ACCESS_KEY, KSYUN_ACCESS_KEY/KSYUN_SECRET_KEY)."""
+    key, key_source, key_where = _pick(access_key_id, env, 0)
+    secret, secret_source, secret_where = _pick(secret_access_key, env, 1)
+    if not key:
+        raise KsyunConfigError(
+            "no KSYUN access key id: pass access_key_id (alias access_key) or set %s (or %s with %s)"
+            % (ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY, ENV_SECRET_KEY)
+        )
+    if not secret:
+        raise KsyunConfigError(
+            "no KSYUN secret access key: pass secret_access_key (alias secret_key) or set %s (or %s with %s)"
+            % (ENV_SECRET_ACCESS_KEY, ENV_SECRET_KEY, ENV_ACCESS_KEY)
+        )
+    if key_source != secret_source:
+        raise KsyunConfigError(
+            "the KSYUN access key id comes from %s but the secret key from %s; a key pair is taken from one source: "
+            "give both options (access_key_id and secret_access_key), or set both %s and %s, or both %s and %s"
+            % (key_where, secret_where, ENV_ACCESS_KEY_ID, ENV_SECRET_ACCESS_KEY, ENV_ACCESS_KEY, ENV_SECRET_KEY)
+        )
+    return key, secret
 
 
 class ClientConfig:
@@ -117,10 +164,10 @@ class ClientConfig:
         proxy: Optional[str] = None,
         env: Optional[Mapping[str, str]] = None,
     ) -> "ClientConfig":
-        """Explicit arguments win over the environment; scheme: argument > endpoint URL > KSYUN_SCHEME > https."""
+        """Explicit arguments win over the environment (credentials: resolve_credentials); scheme: argument > endpoint
+        URL > KSYUN_SCHEME > https."""
         env = os.environ if env is None else env
-        access_key_id = access_key_id or env.get(ENV_ACCESS_KEY_ID)
-        secret_access_key = secret_access_key or env.get(ENV_SECRET_ACCESS_KEY)
+        access_key_id, secret_access_key = resolve_credentials(access_key_id, secret_access_key, env)
         region = region or env.get(ENV_REGION)
         for value, arg, var in (
             (access_key_id, "access_key_id", ENV_ACCESS_KEY_ID),

@@ -36,6 +36,7 @@ WRITE_ACTIONS = frozenset(
         "AssociateAddress",
         "DisassociateAddress",
         "CreateTagAndAttachResource",
+        "ModifyCluster",
     )
 )
 

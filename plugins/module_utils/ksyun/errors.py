@@ -78,6 +78,10 @@ class KsyunGoneError(KsyunTimeoutError):
     """The resource waited for was deleted meanwhile."""
 
 
+class KsyunStateError(KsyunError):
+    """The resource waited for reached a failed state; the message names it, the goal and what the platform said."""
+
+
 def _text(code, message):
     return ("%s %s" % (code or "", message or "")).lower()
 

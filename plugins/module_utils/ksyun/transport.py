@@ -23,6 +23,14 @@ try:
     import requests
     from ksyun.client.eip.v20160304 import models as _eip_models
     from ksyun.client.eip.v20160304.client import EipClient
+    from ksyun.client.kce2.v20230101 import models as _kce2_models
+    from ksyun.client.kce2.v20230101.client import Kce2Client
+    from ksyun.client.kce.v20190806 import models as _kce_models
+    from ksyun.client.kce.v20190806.client import KceClient as Kce20190806Client
+    from ksyun.client.kce.v20230101 import models as _kce_20230101_models
+    from ksyun.client.kce.v20230101.client import KceClient as Kce20230101Client
+    from ksyun.client.kce.v20231115 import models as _kce_20231115_models
+    from ksyun.client.kce.v20231115.client import KceClient as Kce20231115Client
     from ksyun.client.kec.v20160304 import models as _kec_models
     from ksyun.client.kec.v20160304.client import KecClient
     from ksyun.client.tagv2.v20200901 import models as _tag_models
@@ -41,11 +49,13 @@ except ImportError as _exc:
     KSYUN_SDK_IMPORT_TRACEBACK = traceback.format_exc()
     # Stand-ins so the classes below can be defined; KsyunCore refuses to run without the SDK.
     ApiRequest = VpcClient = KecClient = EipClient = Tagv2Client = object
+    Kce20190806Client = Kce20230101Client = Kce20231115Client = Kce2Client = object
 
     class KsyunSDKException(Exception):
         """Never raised: the SDK is missing."""
 
     _vpc_models = _kec_models = _eip_models = _tag_models = None
+    _kce_models = _kce_20230101_models = _kce_20231115_models = _kce2_models = None
 else:
     HAS_KSYUN_SDK = True
     KSYUN_SDK_IMPORT_ERROR = None
@@ -154,23 +164,50 @@ class TagSdkClient(_StatusCheck, Tagv2Client):
     """Tagv2Client (resource tags, version 2020-09-01) with real error codes."""
 
 
+class KceSdkClient(_StatusCheck, Kce20190806Client):
+    """KceClient 2019-08-06 (nodes, kubeconfig) with real error codes."""
+
+
+class Kce20230101SdkClient(_StatusCheck, Kce20230101Client):
+    """KceClient 2023-01-01 (add-ons, network) with real error codes."""
+
+
+class Kce20231115SdkClient(_StatusCheck, Kce20231115Client):
+    """KceClient 2023-11-15 (DescribeCluster: the only version of it in the Python SDK) with real error codes."""
+
+
+class Kce2SdkClient(_StatusCheck, Kce2Client):
+    """Kce2Client 2023-01-01 (KCE 2.0: DescribeClusters as JSON, ModifyCluster with VpcCNI) with real error codes."""
+
+
+# The key names the SDK client; the host is the client's own service name ("kce" for every kce version, "kce2").
 SERVICES = {
     "vpc": (VpcSdkClient, _vpc_models),
     "kec": (KecSdkClient, _kec_models),
     "eip": (EipSdkClient, _eip_models),
     "tagv2": (TagSdkClient, _tag_models),
+    "kce": (KceSdkClient, _kce_models),
+    "kce.2023-01-01": (Kce20230101SdkClient, _kce_20230101_models),
+    "kce.2023-11-15": (Kce20231115SdkClient, _kce_20231115_models),
+    "kce2": (Kce2SdkClient, _kce2_models),
 }
 
 
+def host_service(service: str) -> str:
+    """The service name of the API host and signature: ``kce.2023-11-15`` -> ``kce``."""
+    return service.split(".", 1)[0]
+
+
 def build_sdk_client(service: str, config: ClientConfig) -> Any:
-    """An SDK client for ``service`` ("vpc", "kec", "eip" or "tagv2") configured from a ClientConfig."""
+    """An SDK client for ``service`` (a key of SERVICES: "vpc", "kec", "eip", "tagv2", "kce" (2019-08-06),
+    "kce.2023-01-01", "kce.2023-11-15" or "kce2") configured from a ClientConfig."""
     client_class = SERVICES[service][0]
-    endpoint = config.endpoint_for(service)
+    endpoint = config.endpoint_for(host_service(service))
     http = HttpProfile(protocol=config.scheme, endpoint=endpoint, reqMethod=config.method, reqTimeout=config.timeout)
     profile = ClientProfile(httpProfile=http, language="en-US")
     client = client_class(Credential(config.access_key_id, config.secret_access_key), config.region, profile)
     host = endpoint or client._get_service_domain()  # pylint: disable=protected-access
-    client.request = _ApiRequest(host, config, direct=config.is_loopback(service))
+    client.request = _ApiRequest(host, config, direct=config.is_loopback(host_service(service)))
     return client
 
 

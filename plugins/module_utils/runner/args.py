@@ -23,9 +23,12 @@ from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_
 # No defaults here: CloudBehaviour holds them, so the flows and the modules share one set.
 CLOUD_BEHAVIOUR_ARGS = {item.name: {"type": "bool"} for item in dataclasses.fields(CloudBehaviour)}
 
+# The credentials have no env fallback here: ksyun/config.resolve_credentials reads the variables, because a key pair is
+# taken from one source (options, KSYUN_ACCESS_KEY_ID/KSYUN_SECRET_ACCESS_KEY or KSYUN_ACCESS_KEY/KSYUN_SECRET_KEY), which
+# an option filled from the environment would hide.
 KSYUN_ARGS: Dict[str, Any] = {
-    "access_key_id": {"type": "str", "no_log": False, "fallback": (env_fallback, ["KSYUN_ACCESS_KEY_ID"])},
-    "secret_access_key": {"type": "str", "no_log": True, "fallback": (env_fallback, ["KSYUN_SECRET_ACCESS_KEY"])},
+    "access_key_id": {"type": "str", "no_log": False, "aliases": ["access_key"]},
+    "secret_access_key": {"type": "str", "no_log": True, "aliases": ["secret_key"]},
     "region": {"type": "str", "fallback": (env_fallback, ["KSYUN_REGION"])},
     "endpoint": {"type": "str", "fallback": (env_fallback, ["KSYUN_ENDPOINT"])},
     "scheme": {"type": "str", "choices": ["https", "http"], "fallback": (env_fallback, ["KSYUN_SCHEME"])},

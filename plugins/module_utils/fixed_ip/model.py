@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the ksyun.kce collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reservation: the content of a PodEni (exclusive) or PodEniIP (shared) record, and its vocabulary."""
+"""Reservation: the content of a PodEni (exclusive), PodEniIP (shared) or VpcIP (shared, not fixed) record, and its vocabulary."""
 
 from __future__ import annotations
 
@@ -32,7 +32,15 @@ class Phase(enum.Enum):
     RECLAIMING = "Reclaiming"
 
 
+# The kinds that keep a reservation (a fixed IP may outlive its pod in them).
 KIND = {Mode.EXCLUSIVE: "PodEni", Mode.SHARED: "PodEniIP"}
+# The product page's record of a shared-mode pod without a fixed IP: freed with its pod, never a reservation.
+VPC_IP = "VpcIP"
+
+
+def record_kind(mode: Mode, vpc_ip: bool = False) -> str:
+    """PodEni, PodEniIP, or VpcIP."""
+    return VPC_IP if vpc_ip else KIND[mode]
 
 _DICT_KEYS = (
     ("namespace", "podNamespace"),
@@ -111,6 +119,9 @@ class Reservation:
     StatefulSet that owned the pod (reclaim may follow its annotation, its deletion or its scale-down).
     eip_id is the allocation id of the elastic public IP that belongs with the IP: bind associates it with the IP
     wherever the IP lands.
+    vpc_ip: the record is a VpcIP, not a PodEniIP: the product page's record of a shared-mode pod without a fixed
+    IP. It is no reservation: its IP is never kept or reserved, it has no retention, no EIP and no StatefulSet, and it
+    is deleted with its pod (its IP unassigned).
     deleting is not content but the record's state: someone deleted it (its namespace, kubectl), and its
     finalizer keeps it until the IP is freed, so no flow may keep that IP any longer.
     """
@@ -132,6 +143,7 @@ class Reservation:
     phase: Phase = Phase.BINDING
     statefulset: str = ""
     eip_id: str = ""
+    vpc_ip: bool = False
     deleting: bool = field(default=False, compare=False)
 
     def __post_init__(self):
@@ -157,19 +169,43 @@ class Reservation:
                 raise InvalidReservation(
                     "%s %r of reservation %s/%s must be text" % (name, value, self.namespace, self.pod_name)
                 )
+        if not isinstance(self.vpc_ip, bool):
+            raise InvalidReservation("vpc_ip %r must be true or false" % (self.vpc_ip,))
+        if self.vpc_ip:
+            self._check_vpc_ip()
+
+    def _check_vpc_ip(self) -> None:
+        kept = [
+            what
+            for what, wrong in (
+                ("mode %s" % self.mode.value, self.mode is not Mode.SHARED),
+                ("fixed true", self.fixed),
+                ("retention %s" % self.retention, not self.retention.is_never),
+                ("a release time", self.released_at is not None),
+                ("phase %s" % self.phase.value, self.phase in (Phase.RELEASING, Phase.RESERVED)),
+                ("an EIP", bool(self.eip_id)),
+                ("a StatefulSet", bool(self.statefulset)),
+            )
+            if wrong
+        ]
+        if kept:
+            raise InvalidReservation(
+                "the VpcIP of pod %s/%s cannot have %s: a VpcIP records a non-fixed shared-mode IP, which is never kept "
+                "(a fixed IP is a PodEniIP)" % (self.namespace, self.pod_name, ", ".join(kept))
+            )
 
     @property
     def kind(self) -> str:
-        return KIND[self.mode]
+        return record_kind(self.mode, self.vpc_ip)
 
     def record_name(self) -> str:
-        """PodEni: the pod's name. PodEniIP: the IP, which must be chosen before the record exists."""
+        """PodEni: the pod's name. PodEniIP and VpcIP: the IP, which must be chosen before the record exists."""
         if self.mode is Mode.EXCLUSIVE:
             return self.pod_name
         if not self.ip or isinstance(self.ip, Ref):
             raise InvalidReservation(
-                "the PodEniIP of pod %s/%s has no IP yet, and a PodEniIP is named after its IP: choose the IP first"
-                % (self.namespace, self.pod_name)
+                "the %s of pod %s/%s has no IP yet, and a %s is named after its IP: choose the IP first"
+                % (self.kind, self.namespace, self.pod_name, self.kind)
             )
         return self.ip
 

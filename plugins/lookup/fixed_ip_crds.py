@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the ksyun.kce collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The PodEni and PodEniIP CustomResourceDefinitions as objects (ksyun.kce.vpc_cni role)."""
+"""The PodEni, PodEniIP and VpcIP CustomResourceDefinitions as objects (ksyun.kce.vpc_cni role)."""
 
 from __future__ import absolute_import, annotations, division, print_function
 
@@ -10,12 +10,13 @@ name: fixed_ip_crds
 author:
   - ksyun.kce contributors (@ksyun-kce)
 version_added: 0.1.0
-short_description: The PodEni and PodEniIP CustomResourceDefinitions
+short_description: The PodEni, PodEniIP and VpcIP CustomResourceDefinitions
 description:
-  - Returns the CustomResourceDefinitions of C(PodEni) (exclusive ENI reservations) and C(PodEniIP) (shared ENI
-    reservations) in an API group and version, the same definitions the M(ksyun.kce.fixed_ip_crds) module installs,
-    for applying or rendering them with other objects (the M(ksyun.kce.fixed_ip_crds) module waits and refuses foreign
-    CRDs; this lookup only builds the objects).
+  - Returns the CustomResourceDefinitions of C(PodEni) (exclusive ENI reservations), C(PodEniIP) (shared ENI
+    reservations) and C(VpcIP) (the IP of a shared ENI mode pod without a fixed IP, released with the pod) in an API
+    group and version, the same definitions the M(ksyun.kce.fixed_ip_crds) module installs, for applying or rendering
+    them with other objects (the M(ksyun.kce.fixed_ip_crds) module waits and refuses foreign CRDs; this lookup only
+    builds the objects).
 options:
   group:
     description: The API group of the records.
@@ -37,7 +38,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _raw:
-  description: The two CustomResourceDefinitions, PodEni first.
+  description: The three CustomResourceDefinitions, PodEni, PodEniIP, then VpcIP.
   type: list
   elements: dict
 """
@@ -45,11 +46,11 @@ _raw:
 
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS, crd
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import crds
 from ansible_collections.ksyun.kce.plugins.plugin_utils.record_api import record_api_args
 
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         group, version, _extra = record_api_args("fixed_ip_crds", terms, kwargs)
-        return [crd(kind, group, version) for kind in KINDS]
+        return crds(group, version)

@@ -56,7 +56,7 @@ from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Phase
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.pod import FIXED_ANNOTATION, ZONE_LABEL
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import KINDS
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import RESERVATION_KINDS
 from ansible_collections.ksyun.kce.plugins.plugin_utils.record_api import record_api_args
 
 API_VERSION = "admissionregistration.k8s.io/v1"
@@ -120,4 +120,4 @@ class LookupModule(LookupBase):
         labels = extra.get("labels") or {}
         if not isinstance(labels, dict):
             raise AnsibleLookupError("fixed_ip_zone_guard: labels %r must be a dict" % (labels,))
-        return [obj for kind in KINDS for obj in zone_guard(kind, group, version, labels)]
+        return [obj for kind in RESERVATION_KINDS for obj in zone_guard(kind, group, version, labels)]

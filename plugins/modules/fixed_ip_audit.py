@@ -11,15 +11,20 @@ module: fixed_ip_audit
 short_description: Report where fixed Pod IP records, pods and the cloud disagree, and repair what is safe to repair
 version_added: 0.1.0
 description:
-  - Reads, in one pass, every C(PodEni)/C(PodEniIP) record, every pod and node, and the pod subnets with their
-    addresses and ENIs, and reports every disagreement between them, each with its fix.
+  - Reads, in one pass, every C(PodEni)/C(PodEniIP)/C(VpcIP) record (one LIST per kind; a cluster whose CRDs predate
+    C(VpcIP) has none), every pod and node, and the pod subnets with their addresses and ENIs, and reports every
+    disagreement between them, each with its fix.
   - The kinds of finding are the following.
   - V(record-without-cloud) is a record whose ENI or subnet no longer exists.
   - V(eni-without-record) is an ENI this collection named for this cluster that no record refers to.
   - V(reserved-ip-without-record) is a subnet IP reserved (C(AllocateStatus=specific)) that no C(PodEniIP) records.
-  - V(ip-on-eni-without-record) is a pod IP on a shared ENI of this collection that no record keeps.
+  - V(ip-on-eni-without-record) is a pod IP on a shared ENI of this collection that no record (C(PodEniIP) or
+    C(VpcIP)) keeps.
   - V(eni-on-another-node) is a pod's exclusive ENI attached to a node where the pod is not.
-  - V(record-of-a-gone-pod) is a record still C(Bound) or C(Binding) for a pod UID no pod has.
+  - V(record-of-a-gone-pod) is a record still C(Bound) or C(Binding) for a pod UID no pod has. For a C(VpcIP) (or a
+    C(PodEniIP) with C(fixed=false)) that is a leaked IP, since a non-fixed IP is never kept, and its repair frees it
+    as the pod's release would (the product page's shared mode, step 1) - the record C(Reclaiming), the IP unassigned
+    (never reserved), the record deleted.
   - V(pod-outside-its-zone) is a fixed IP pod scheduled outside the zone of its IP, waiting for ever without one;
     the fix names the zone affinity its StatefulSet lacks.
   - V(eip-of-record-gone) is a record whose elastic public IP (C(eipId)) no longer exists.
@@ -28,7 +33,9 @@ description:
     (held by an ENI, reserved, free, kept by the platform). The C(audit.yml) playbook of the collection writes
     it as a JSON file and as one self-contained HTML page.
   - With O(repair=true), the findings with a safe repair are repaired. An orphan ENI is deleted, an unrecorded
-    reserved IP is unreserved, and a record whose ENI or subnet is gone is deleted. Only findings known to be older
+    reserved IP is unreserved, a record whose ENI or subnet is gone is deleted, and a C(VpcIP) whose pod is gone is
+    freed (its pod's UID was gone when the pods were read, after the records; the first write is conditional on the
+    record as read, so a bind that took it over since stops the repair). Only findings known to be older
     than O(min_age) are repaired, by their creation time or because the saved O(report) listed them that long ago.
     With O(report), only that report's findings are repaired (report, review, repair).
 author:
@@ -52,7 +59,8 @@ options:
     type: dict
   lock_timeout:
     description:
-      - Seconds to wait for a subnet's allocation lock when an unrecorded reserved IP is unreserved.
+      - Seconds to wait for a subnet's allocation lock when an unrecorded reserved IP is unreserved or the IP of a
+        gone pod's C(VpcIP) is freed.
     type: int
     default: 60
 extends_documentation_fragment:

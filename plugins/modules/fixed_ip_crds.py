@@ -8,16 +8,19 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: fixed_ip_crds
-short_description: Install or remove the PodEni and PodEniIP custom resource definitions
+short_description: Install or remove the PodEni, PodEniIP and VpcIP custom resource definitions
 version_added: 0.1.0
 description:
-  - Installs (O(state=present)) or removes (O(state=absent)) the C(PodEni) and C(PodEniIP)
-    CustomResourceDefinitions that record fixed Pod IP reservations of KCE VPC-CNI.
+  - Installs (O(state=present)) or removes (O(state=absent)) the C(PodEni), C(PodEniIP) and C(VpcIP)
+    CustomResourceDefinitions that record the Pod IPs of KCE VPC-CNI.
   - A C(PodEni) records the exclusive ENI of one pod and has the pod's namespace and name; a C(PodEniIP)
-    records the shared-ENI IP of one pod and is named after the IP.
-  - Both CRDs are created in the API group O(group) and version O(version). A real KCE cluster may already
+    records the fixed shared-ENI IP of one pod and is named after the IP; a C(VpcIP) records the shared-ENI IP of
+    a pod without a fixed IP, is named after the IP too, and is deleted (its IP released) with the pod.
+  - The CRDs are created in the API group O(group) and version O(version). A real KCE cluster may already
     define these kinds in C(k8s.ksyun.com) for its own VPC-CNI; point O(group) elsewhere to keep them apart.
-  - With O(state=present), the module waits until both CRDs are C(Established), so a later task can create
+  - A cluster whose CRDs were installed before C(VpcIP) existed gets it on the next run with O(state=present);
+    until then its non-fixed shared IPs are recorded as C(PodEniIP) with C(fixed=false), as before.
+  - With O(state=present), the module waits until the CRDs are C(Established), so a later task can create
     records at once.
   - A CRD that exists but was not installed by this collection (it lacks the label
     C(app.kubernetes.io/part-of=ksyun.kce)) is neither changed nor deleted unless O(force=true).
@@ -44,9 +47,9 @@ options:
     default: v1
   force:
     description:
-      - With O(state=absent), delete the CRDs even while C(PodEni) or C(PodEniIP) records exist. The API server
-        then deletes every record, and the fixed IPs they keep are no longer known to the cluster (the cloud
-        still holds them).
+      - With O(state=absent), delete the CRDs even while C(PodEni), C(PodEniIP) or C(VpcIP) records exist. The API
+        server then deletes every record, and the IPs they keep are no longer known to the cluster (the cloud still
+        holds them).
       - With either state, change or delete CRDs that exist but were not installed by this collection.
     type: bool
     default: false
@@ -79,7 +82,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Install the PodEni and PodEniIP CRDs (k8s.ksyun.com/v1)
+- name: Install the PodEni, PodEniIP and VpcIP CRDs (k8s.ksyun.com/v1)
   ksyun.kce.fixed_ip_crds:
     state: present
 
@@ -96,7 +99,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 crds:
-  description: One entry per CRD, C(PodEni) first.
+  description: One entry per CRD, in the order C(PodEni), C(PodEniIP), C(VpcIP).
   returned: always
   type: list
   elements: dict

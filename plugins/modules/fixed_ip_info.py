@@ -8,20 +8,25 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: fixed_ip_info
-short_description: List fixed Pod IP reservations with their cloud and pod state, and the drift between them
+short_description: List fixed Pod IP reservations and VpcIPs with their cloud and pod state, and the drift between them
 version_added: 0.1.0
 description:
-  - Lists the C(PodEni) and C(PodEniIP) records of the cluster (all, one namespace, one pod or one IP) and joins each
-    with what the cloud and the cluster show now.
+  - Lists the C(PodEni), C(PodEniIP) and C(VpcIP) records of the cluster (all, one namespace, one pod or one IP; all
+    kinds or those of O(kinds)) and joins each with what the cloud and the cluster show now.
+  - A C(VpcIP) is not a reservation - it records the IP of a shared ENI mode pod without a fixed IP and goes with its
+    pod - but it is listed too, so the IPs of the pod subnets are all accounted for. Its C(reservation) reads like
+    that of a C(PodEniIP) with C(fixed=false) and C(retention=never). A cluster whose CRDs predate C(VpcIP) has none
+    (and still records such IPs as C(PodEniIP) with C(fixed=false)).
   - "Cloud state: the ENI that holds the IP (shared ENI mode) or the pod's own ENI (exclusive ENI mode), and whether the
     IP is reserved in its subnet (C(AllocateStatus=specific))."
   - "Pod state: whether the pod exists, whether its UID is the one the record names, its node and its IP."
   - Each reservation lists its drift, for example a record that says C(Bound) while the pod is gone, an IP assigned to
     another ENI than the record names, an ENI that is missing from the cloud, or a reserved IP that is neither assigned
-    nor reserved in its subnet. This is what the manual reclaim of the product FAQ starts from.
+    nor reserved in its subnet, or a C(VpcIP) whose pod is gone. This is what the manual reclaim of the product FAQ
+    starts from.
   - A reservation with an elastic public IP (C(eipId)) shows that EIP, and drifts when the EIP no longer exists or,
     while the record is C(Bound), is not associated with the record's IP (where its ENI holds it).
-  - Reads are batched whatever the number of reservations - one LIST per kind of record, one LIST of pods, one
+  - Reads are batched whatever the number of records - one LIST per kind of record, one LIST of pods, one
     C(DescribeSubnets), one paged C(DescribeNetworkInterfaces) over the records' subnets, and per subnet one read of
     its available and one of its allocated addresses (reserved IPs are not listed by any API call, so they are derived
     from those); and, only when some record has an EIP, one paged C(DescribeAddresses) of those EIPs.
@@ -38,8 +43,16 @@ options:
     type: str
   ip:
     description:
-      - Only the reservation of this IP.
+      - Only the reservation (or C(VpcIP)) of this IP.
     type: str
+  kinds:
+    description:
+      - Only records of these kinds; by default all three. V([VpcIP]) lists the IPs of pods without a fixed IP,
+        V([PodEni, PodEniIP]) only the fixed IP reservations.
+    type: list
+    elements: str
+    choices: [PodEni, PodEniIP, VpcIP]
+    default: [PodEni, PodEniIP, VpcIP]
   include_cloud:
     description:
       - Read the cloud state too. With V(false) no KSYUN call is made and no credentials are needed; each result's
@@ -85,17 +98,24 @@ EXAMPLES = r"""
   ksyun.kce.fixed_ip_info:
     namespace: default
     pod_name: sts-0
+
+- name: The IPs of pods without a fixed IP (VpcIPs), e.g. to find one whose pod is gone
+  ksyun.kce.fixed_ip_info:
+    kinds: [VpcIP]
+  register: vpc_ips
 """
 
 RETURN = r"""
 reservations:
-  description: One entry per record, by kind, namespace and name.
+  description: One entry per record (O(kinds)), by kind, namespace and name.
   returned: always
   type: list
   elements: dict
   contains:
     kind:
-      description: C(PodEniIP) (shared ENI mode) or C(PodEni) (exclusive ENI mode).
+      description:
+        - C(PodEniIP) (shared ENI mode), C(PodEni) (exclusive ENI mode), or C(VpcIP) (shared ENI mode without a fixed
+          IP, released with its pod).
       type: str
       sample: PodEniIP
     namespace:
@@ -103,7 +123,7 @@ reservations:
       type: str
       sample: default
     name:
-      description: Name of the record (the IP of a C(PodEniIP), the pod's name for a C(PodEni)).
+      description: Name of the record (the IP of a C(PodEniIP) or C(VpcIP), the pod's name for a C(PodEni)).
       type: str
       sample: 10.0.0.236
     reservation:
@@ -133,7 +153,9 @@ reservations:
           description: Whether the record's subnet exists.
           type: bool
         ip_reserved:
-          description: Whether the IP is reserved (C(AllocateStatus=specific)) in its subnet; null for C(PodEni).
+          description:
+            - Whether the IP is reserved (C(AllocateStatus=specific)) in its subnet; null for C(PodEni) (and where the
+              cloud cannot list reservations). The IP of a C(VpcIP) should never be (C(drift) says so when it is).
           type: bool
         eni:
           description:
@@ -181,7 +203,7 @@ reservations:
       description: Whether C(drift) is empty.
       type: bool
 drifted:
-  description: How many reservations have drifted.
+  description: How many records have drifted.
   returned: always
   type: int
   sample: 0
@@ -195,7 +217,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.snapshots import pod_snapshot
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_GROUP, DEFAULT_VERSION
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import as_dict, resource
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ALL_KINDS, ReservationStore
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import CloudReader
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import CLUSTER_CONFIG_ARGS
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule
@@ -214,7 +236,11 @@ def gather(module):
     config = cluster_config(module, required=False)
     group = params["group"] or (config.crd_group if config else DEFAULT_GROUP)
     version = params["version"] or (config.crd_version if config else DEFAULT_VERSION)
-    stored = ReservationStore(module.kube, group, version).list(namespace=params["namespace"], label_selector=selector)
+    stored = ReservationStore(module.kube, group, version).list(
+        namespace=params["namespace"],
+        label_selector=selector,
+        kinds=[kind for kind in ALL_KINDS if kind in params["kinds"]],
+    )
     listed = as_dict(resource(module.kube, "v1", "Pod").get(namespace=params["namespace"])) if stored else {}
     pods = {}
     for item in listed.get("items") or []:
@@ -239,6 +265,7 @@ def main():
         pod_name={"type": "str"},
         ip={"type": "str"},
         include_cloud={"type": "bool", "default": True},
+        kinds={"type": "list", "elements": "str", "choices": list(ALL_KINDS), "default": list(ALL_KINDS)},
     )
     KceModule(argument_spec, cloud=True, cluster=True, required_by={"pod_name": "namespace"}).run(gather)
 

@@ -19,6 +19,10 @@ description:
   - The retention of a reservation is the cluster policy it was made with (C(ipRetention) of the cluster
     configuration, V(never) by default, as on the product page). The annotation C(k8s.ksyun.com/ip-retention)
     on the pod's StatefulSet overrides it (the C(ksyun.kce.fixed_ip_statefulset) role can set it).
+  - A C(VpcIP) (the IP of a shared ENI mode pod without a fixed IP) is no reservation, has no retention and is never
+    kept. One whose pod (by UID) is gone - its release never ran - is freed at once as that release would (the
+    product page's shared mode, step 1), its IP unassigned (never reserved) and the record deleted. So is a
+    C(PodEniIP) with C(fixed=false), the form such IPs were recorded in before C(VpcIP).
   - A record deleted with C(kubectl delete) or with its namespace is freed at once. Its finalizer
     C(k8s.ksyun.com/release-ip) keeps it until then, so no IP or ENI is ever left without a record.
   - Beyond the product page, and off by default, O(statefulset_deleted) frees the reservations of a deleted

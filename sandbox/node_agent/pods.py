@@ -3,7 +3,9 @@
 One watch thread feeds a keyed work queue; a few workers handle pods (one pod at a time per key, one
 flow at a time per node, as a node's CNI would). Each handling is level-triggered: it reads the pod
 again and runs the collection's bind or release flow (plugins/module_utils/flows) against the
-emulated cloud. Pods without VPC-CNI annotations get an ordinary non-fixed IP of the node's subnet.
+emulated cloud. Pods without VPC-CNI annotations get an ordinary non-fixed IP of the node's subnet, recorded, like
+any shared-mode pod without a fixed IP, by a VpcIP (a PodEniIP with fixed false, logged as such, where the cluster's
+CRDs predate VpcIP).
 
 As on a KCE node, the network is set up (and torn down) only while the CNI plugins it takes run on the pod's node
 (cni.py: a Ready pod of the VPC-CNI DaemonSet, of the multus DaemonSet for a pod with a multus annotation, and the
@@ -368,13 +370,14 @@ class PodController:
         self._networked.add(uid)
         self._attempts.pop((key, uid), None)
         LOG.info(
-            "pod %s/%s on node %s: IP %s (%s, %s)%s",
+            "pod %s/%s on node %s: IP %s (%s, %s, %s)%s",
             key[0],
             key[1],
             node,
             record.get("ip"),
             record.get("mode"),
             "fixed" if record.get("fixed") else "not fixed",
+            result.kind or "no record",
             "" if result.changed else " (already in place)",
         )
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: ksyun.kce contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reservations joined with their cloud and pod state, and the drift between them (ksyun.kce.fixed_ip_info).
+"""Records (reservations, and VpcIPs) joined with their cloud and pod state, and the drift between them (ksyun.kce.fixed_ip_info).
 
 inspect() is pure: it takes what was read once (the records, a cloud snapshot, the pods) and never
 calls anything, so the module's reads stay batched however many reservations there are.
@@ -55,6 +55,11 @@ def _shared_cloud(record: Reservation, cloud: CloudSnapshot, drift: List[str]) -
         )
     if holder is None and record.phase in HELD:
         drift.append("record says %s but no ENI holds IP %s" % (record.phase.value, record.ip))
+    if reserved and record.vpc_ip:
+        drift.append(
+            "IP %s is reserved (specific) in subnet %s, but the IP of a VpcIP is never kept"
+            % (record.ip, record.subnet_id)
+        )
     if holder is None and reserved is False and record.phase is Phase.RESERVED and subnet is not None:
         drift.append(
             "IP %s is neither assigned nor reserved in subnet %s, so random allocation may hand it out"

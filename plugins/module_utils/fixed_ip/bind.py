@@ -23,6 +23,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import 
     DetachEni,
     DisassociateEip,
     SetPodNetwork,
+    UnassignIp,
     UnreserveIp,
     new_eni_refs,
 )
@@ -33,7 +34,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import (
     ReservationConflict,
     ReservationHeld,
 )
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase, Reservation
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import KIND, VPC_IP, Mode, Phase, Reservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import exclusive_eni_name
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.placement import (
     Retry,
@@ -56,6 +57,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import 
     releasing,
     shared_conflict,
 )
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.retention import Retention
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import Settings
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
     CloudSnapshot,
@@ -82,6 +84,7 @@ class _Context:
         now: datetime,
         live_pod_uids: Optional[AbstractSet[str]],
         recorded_ips: AbstractSet[str],
+        vpc_ips: bool,
     ) -> None:
         self.pod: PodSnapshot = pod
         self.node: NodeSnapshot = node
@@ -91,24 +94,32 @@ class _Context:
         self.now: datetime = now
         self.live = None if live_pod_uids is None else frozenset(live_pod_uids)
         self.recorded_ips = frozenset(recorded_ips)
+        self.vpc_ips = vpc_ips
+
+    def new_kind(self, mode: Mode) -> str:
+        """The kind of a new record: a VpcIP for a non-fixed shared IP (a PodEniIP where the cluster lacks the kind)."""
+        return VPC_IP if mode is Mode.SHARED and not self.fixed and self.vpc_ips else KIND[mode]
 
     def fresh(self, mode: Mode, **fields: Any) -> Reservation:
+        vpc_ip = self.new_kind(mode) == VPC_IP
         return Reservation(
             namespace=self.pod.namespace,
             pod_name=self.pod.name,
             mode=mode,
-            retention=self.settings.default_retention,
-            **dict(self.owner(), **fields),
+            retention=Retention.never() if vpc_ip else self.settings.default_retention,
+            vpc_ip=vpc_ip,
+            **dict(self.owner(vpc_ip), **fields),
         )
 
-    def owner(self) -> dict:
+    def owner(self, vpc_ip: bool = False) -> dict:
+        """The record's fields that name this pod on this node (a VpcIP names no StatefulSet: it is never kept)."""
         return {
             "pod_uid": self.pod.uid,
             "fixed": self.fixed,
             "node_name": self.node.name,
             "instance_id": self.node.instance_id,
             "phase": Phase.BINDING,
-            "statefulset": self.pod.owner_name if self.pod.owner_kind == "StatefulSet" else "",
+            "statefulset": self.pod.owner_name if self.pod.owner_kind == "StatefulSet" and not vpc_ip else "",
         }
 
     def is_claimed(self, record: Reservation) -> bool:
@@ -119,11 +130,11 @@ class _Context:
             and record.fixed == self.fixed
             and record.node_name == self.node.name
             and record.instance_id == self.node.instance_id
-            and record.statefulset == self.owner()["statefulset"]
+            and record.statefulset == self.owner(record.vpc_ip)["statefulset"]
         )
 
     def claimed(self, record: Reservation, **fields: Any) -> Reservation:
-        base = record if self.is_claimed(record) else dataclasses.replace(record, **self.owner())
+        base = record if self.is_claimed(record) else dataclasses.replace(record, **self.owner(record.vpc_ip))
         return dataclasses.replace(base, **fields)
 
     def require_live_check(self, record: Reservation) -> None:
@@ -314,8 +325,14 @@ def _bind_shared(ctx: _Context, record: Optional[Reservation], steps: Steps) -> 
                 if record.pod_uid == ctx.pod.uid and record.phase is not Phase.RELEASING:
                     raise shared_conflict(record, holder)
                 ctx.require_live_check(record)
-                keep_steps(record, cloud, settings, ctx.now, steps)
-                holder, is_reserved = None, True
+                if record.vpc_ip:
+                    # Never reserved: unassigned while the record still names the old ENI (a rerun then assigns it
+                    # here), under the subnet lock, and recorded, so no bind of this collection picks it meanwhile.
+                    steps.add(UnassignIp(holder.eni_id, record.ip))
+                    holder = None
+                else:
+                    keep_steps(record, cloud, settings, ctx.now, steps)
+                    holder, is_reserved = None, True
             else:
                 ctx.require_live_check(record)
         current = steps.record
@@ -348,14 +365,22 @@ def plan_bind(
     now: datetime,
     live_pod_uids: Optional[AbstractSet[str]] = None,
     recorded_ips: AbstractSet[str] = frozenset(),
+    vpc_ips: bool = True,
 ) -> Plan:
     """Plan giving pod its IP on node; raises a FixedIpError (nothing planned) when it must not or cannot.
 
-    existing: the pod's PodEni (exclusive) or PodEniIP (shared, found by the pod's labels), or None.
+    existing: the pod's PodEni (exclusive) or PodEniIP or VpcIP (shared, found by the pod's labels), or None.
     live_pod_uids: uids of the pods the API server shows now; needed only when the record's previous
     pod still holds the ENI/IP in the cloud (None then raises LivePodCheckMissing, never steals).
-    recorded_ips: the IPs of every PodEniIP in the cluster; a new IP is never one of them, even while
+    recorded_ips: the IPs of every PodEniIP and VpcIP in the cluster; a new IP is never one of them, even while
     a release has it between UnassignIp and ReserveIp.
+    vpc_ips: whether the cluster serves the VpcIP kind. A shared-mode pod without a fixed IP gets a new VpcIP; where
+    the kind is not served (an install older than it), a PodEniIP with fixed false, as before.
+
+    A record keeps its kind (a VpcIP never becomes a reservation): when the earlier pod of this name left a non-fixed
+    record of another kind than this pod's new one would be (a VpcIP, and this pod asks for a fixed IP; a PodEniIP
+    with fixed false, and this pod does not), that record is freed and the pod bound afresh. A running pod bound with
+    a VpcIP that asks for a fixed IP later keeps its IP, not fixed, with a warning.
     """
     request = pod_request(pod)
     if request.fixed and not settings.fixed_ip and not (existing is not None and existing.fixed):
@@ -366,6 +391,17 @@ def plan_bind(
             + (
                 "fixed Pod IP is off in this cluster; pod %s got an IP that is freed when the pod is deleted "
                 "(turn fixed IP on in the VPC-CNI configuration to keep it)" % pod.ref,
+            ),
+        )
+    if request.fixed and existing is not None and existing.vpc_ip and existing.pod_uid == pod.uid:
+        request = PodRequest(
+            mode=request.mode,
+            fixed=False,
+            warnings=request.warnings
+            + (
+                "pod %s got the non-fixed IP %s (%s) before it asked for a fixed IP; it keeps it while it runs and it "
+                "is freed when the pod is deleted: re-create the pod to get a fixed IP"
+                % (pod.ref, existing.ip, existing.label()),
             ),
         )
     if request.mode is None:
@@ -385,7 +421,7 @@ def plan_bind(
             "node %s has instance id %r and zone %r; both are needed to bind pod %s"
             % (node.name, node.instance_id, node.zone, pod.ref)
         )
-    ctx = _Context(pod, node, request.fixed, cloud, settings, now, live_pod_uids, recorded_ips)
+    ctx = _Context(pod, node, request.fixed, cloud, settings, now, live_pod_uids, recorded_ips, vpc_ips)
     steps = Steps(existing)
     record = existing
     try:
@@ -420,9 +456,10 @@ def plan_bind(
                 not record.fixed
                 and record.pod_uid
                 and record.pod_uid != pod.uid
-                and _cannot_take_over(record, node, cloud)
+                and (_cannot_take_over(record, node, cloud) or record.kind != ctx.new_kind(request.mode))
             ):
-                # A non-fixed IP may change: free what the earlier pod of this name left elsewhere, then bind afresh.
+                # A non-fixed IP may change: free what the earlier pod of this name left elsewhere (or in a record of
+                # another kind than this pod's), then bind afresh.
                 if _holds_resources(record, cloud, settings.cluster_name):
                     ctx.require_live_check(record)
                 free_steps(record, cloud, settings, steps)

@@ -22,9 +22,13 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mo
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.placement import is_cluster_shared_eni
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.reclaim import (
     KEEP,
+    RECLAIM,
     REPORT,
+    LivePods,
     ReclaimOptions,
+    goes_with_its_pod,
     plan_reclaim,
+    reservation_item,
 )
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.release import exclusive_eni
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import (
@@ -86,13 +90,36 @@ class Finding:
         }
 
 
+def _gone_pods_ip(
+    record: Reservation, created: Optional[datetime], cloud: CloudSnapshot, cluster: str, live: LivePods, now: datetime
+) -> Finding:
+    """A non-fixed shared IP (a VpcIP) whose pod is gone: a leak, freed as the pod's release would (reclaim's decision)."""
+    item = reservation_item(record, cloud, live, now, cluster)
+    return Finding(
+        RECORD_POD_GONE,
+        record.label(),
+        "the record is %s for pod uid %s, which no pod has (its release never ran), so IP %s stays assigned for no pod"
+        % (record.phase.value, record.pod_uid, record.ip or "?"),
+        (
+            "repair deletes it and unassigns IP %s, as the pod's release would (a non-fixed IP is never kept)"
+            % record.ip
+            if item.decision == RECLAIM
+            else "free it by hand: %s" % item.reason
+        ),
+        created,
+        item.actions if item.decision == RECLAIM else (),
+    )
+
+
 def _record_findings(
     record: Reservation,
     created: Optional[datetime],
     cloud: CloudSnapshot,
     cluster: str,
-    uids: Mapping[str, PodSnapshot],
+    live: LivePods,
+    now: datetime,
 ) -> List[Finding]:
+    uids = live.uids
     found = []
     label = record.label()
     if record.mode is Mode.EXCLUSIVE and record.eni_id and exclusive_eni(record, cloud, cluster) is None:
@@ -103,7 +130,7 @@ def _record_findings(
                 "ENI %s of the record no longer exists, so IP %s is lost" % (record.eni_id, record.ip or "?"),
                 "delete the record; the pod gets a new IP on its next start",
                 created,
-                (DeleteReservation(record.namespace, record.record_name(), record.mode),),
+                (DeleteReservation.of(record),),
             )
         )
     if record.mode is Mode.SHARED and cloud.subnet(record.subnet_id) is None:
@@ -114,10 +141,17 @@ def _record_findings(
                 "subnet %s of the record no longer exists" % (record.subnet_id or "(none)"),
                 "delete the record; the pod gets a new IP in a pod subnet on its next start",
                 created,
-                (DeleteReservation(record.namespace, record.record_name(), record.mode),),
+                (DeleteReservation.of(record),),
             )
         )
-    if record.phase in (Phase.BINDING, Phase.BOUND) and record.pod_uid and record.pod_uid not in uids:
+    elif record.phase in (Phase.BINDING, Phase.BOUND) and record.pod_uid not in uids and goes_with_its_pod(record):
+        found.append(_gone_pods_ip(record, created, cloud, cluster, live, now))
+    if (
+        record.phase in (Phase.BINDING, Phase.BOUND)
+        and record.pod_uid
+        and record.pod_uid not in uids
+        and not goes_with_its_pod(record)
+    ):
         found.append(
             Finding(
                 RECORD_POD_GONE,
@@ -235,10 +269,10 @@ def find_drift(
     node_zones: zone by node name. created: creation time by record label (record.label()).
     """
     records, pods, created = list(records), list(pods), dict(created or {})
-    uids = {pod.uid: pod for pod in pods if pod.uid}
+    live = LivePods(pods)
     found: List[Finding] = []
     for record in sorted(records, key=lambda r: r.label()):
-        found.extend(_record_findings(record, created.get(record.label()), cloud, cluster_name, uids))
+        found.extend(_record_findings(record, created.get(record.label()), cloud, cluster_name, live, now))
     # Orphan ENIs and unrecorded reserved IPs are what reclaim sweeps; age rules are applied when repairing.
     swept = plan_reclaim(
         records,
@@ -256,7 +290,7 @@ def find_drift(
                 Finding(
                     UNRECORDED_IP_ON_ENI,
                     "ENI %s (%s)" % (eni.eni_id, eni.name),
-                    "it holds IPs %s that no PodEniIP records" % ", ".join(unrecorded),
+                    "it holds IPs %s that no PodEniIP or VpcIP records" % ", ".join(unrecorded),
                     "free them (ksyun.kce.eni_private_ip state=absent) or record them (ksyun.kce.pod_eni_ip)",
                     eni.create_time,
                 )

@@ -42,6 +42,7 @@ def record_kind(mode: Mode, vpc_ip: bool = False) -> str:
     """PodEni, PodEniIP, or VpcIP."""
     return VPC_IP if vpc_ip else KIND[mode]
 
+
 _DICT_KEYS = (
     ("namespace", "podNamespace"),
     ("pod_name", "podName"),

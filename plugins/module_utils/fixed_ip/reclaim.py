@@ -3,6 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reclaim: free reservations whose retention has passed, and sweep leaked ENIs (the product FAQ's manual reclaim, automated).
 
+A VpcIP (a shared-mode pod's IP without a fixed IP) is no reservation: it has no retention and is never kept, so
+once no live pod has its UID (the pod's release never ran), it is freed as that release would (the product page's
+shared mode, step 1: the record deleted, the IP unassigned). So is a PodEniIP with fixed false, its older form.
+
 Read the reservations first, then the cloud, then the live pods: a record is written before any
 cloud change and deleted after, so nothing the cloud shows can belong to a record read too late.
 Every decision is reported (reclaim, keep or report, and why), so --check shows the whole picture.
@@ -164,6 +168,11 @@ class LivePods:
         return next((self.ips[ip] for ip in ips if ip in self.ips), None)
 
 
+def goes_with_its_pod(record: Reservation) -> bool:
+    """A non-fixed shared IP (a VpcIP, or a PodEniIP with fixed false written before VpcIP): freed with its pod."""
+    return record.mode is Mode.SHARED and not record.fixed
+
+
 def _due(
     record: Reservation,
     live: LivePods,
@@ -174,6 +183,19 @@ def _due(
     """(due, why): whether the reservation's time has come, and the reason either way."""
     if record.phase is Phase.RECLAIMING:
         return True, "reclaim started earlier; finishing it"
+    if goes_with_its_pod(record):
+        # By UID only: a new pod of the same name is not the one this IP was given to.
+        pod = live.uids.get(record.pod_uid) if record.pod_uid else None
+        if pod is not None:
+            return False, "pod %s (uid %s) holds it; its non-fixed IP is freed when the pod is deleted" % (
+                pod.ref,
+                pod.uid,
+            )
+        return (
+            True,
+            "the non-fixed IP of pod uid %s, which no pod has (its release never ran): freed as that release "
+            "would" % (record.pod_uid or "(none)"),
+        )
     pod = live.holder(record)
     if record.phase in (Phase.BINDING, Phase.BOUND) and (pod is not None or not record.deleting):
         return False, "%s by pod %s/%s" % (
@@ -347,7 +369,7 @@ def _freeing(
             actions.append(UnassignIp(holder.eni_id, record.ip))
         if may_be_kept(record, cloud):
             actions.append(UnreserveIp(record.subnet_id, record.ip))
-    actions.append(DeleteReservation(record.namespace, record.record_name(), record.mode))
+    actions.append(DeleteReservation.of(record))
     return ReclaimItem("reservation", name, RECLAIM, why, tuple(actions), target=name, eip=eip)
 
 
@@ -391,7 +413,8 @@ def _eni_item(
             "eni",
             name,
             REPORT,
-            "shared ENI holds IPs %s that no PodEniIP records; audit them before freeing" % ", ".join(unrecorded),
+            "shared ENI holds IPs %s that no PodEniIP or VpcIP records; audit them before freeing"
+            % ", ".join(unrecorded),
         )
     if mode is Mode.SHARED and eni.instance_id and not options.sweep_idle_shared_enis:
         return ReclaimItem(

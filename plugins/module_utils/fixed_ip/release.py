@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Release: what happens to a pod's IP when the pod is deleted (the product page's "When a pod is deleted").
 
-A non-fixed pod frees everything at once. A fixed pod keeps its reservation: exclusive detaches the
-ENI (a detached ENI keeps its IP), shared unassigns the IP and marks it reserved in its subnet.
+A non-fixed pod frees everything at once (shared: its VpcIP is deleted and its IP unassigned, never reserved).
+A fixed pod keeps its reservation: exclusive detaches the ENI (a detached ENI keeps its IP), shared unassigns
+the IP and marks it reserved in its subnet.
 """
 
 from __future__ import annotations
@@ -79,11 +80,12 @@ def may_be_kept(record: Reservation, cloud: CloudSnapshot) -> bool:
     """Whether the shared IP may still be reserved, so freeing or binding it must send UnreserveIp.
 
     Where the cloud cannot list reservations, only a Bound record is known to have set its IP back to
-    random; UnreserveIp on an IP that is random already changes nothing.
+    random; UnreserveIp on an IP that is random already changes nothing. A VpcIP's IP was never reserved
+    (bind took it among the free ones), so only a cloud that shows it reserved makes it so.
     """
     if cloud.reservations_known(record.subnet_id):
         return cloud.is_reserved(record.subnet_id, record.ip)
-    return record.phase is not Phase.BOUND
+    return not record.vpc_ip and record.phase is not Phase.BOUND
 
 
 def shared_conflict(record: Reservation, holder: EniSnapshot) -> ReservationConflict:
@@ -174,7 +176,7 @@ def free_steps(record: Reservation, cloud: CloudSnapshot, settings: Settings, st
             steps.add(UnassignIp(holder.eni_id, record.ip))
         if may_be_kept(record, cloud):
             steps.add(UnreserveIp(record.subnet_id, record.ip))
-    steps.add(DeleteReservation(record.namespace, record.record_name(), record.mode))
+    steps.add(DeleteReservation.of(record))
     steps.record = None
 
 

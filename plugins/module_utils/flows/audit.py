@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import UnreserveIp
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import UnreserveIp, WriteReservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.drift import KINDS, Finding, find_drift, subnet_picture
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import RequestRefused
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import format_time, parse_time
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, format_time, parse_time
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.pod import ZONE_LABEL
 from ansible_collections.ksyun.kce.plugins.module_utils.flows.executor import execute_plan, stored_by_key
@@ -67,6 +67,18 @@ def _age_ok(finding: Finding, listed: Optional[datetime], now: datetime, min_age
         )
     if now - min(known) < min_age:
         return "younger than the minimum age %s (known since %s)" % (min_age, format_time(min(known)))
+    return ""
+
+
+def _subnet_to_lock(actions: Iterable[Any]) -> str:
+    """The subnet whose allocation lock a repair holds: an IP it unreserves, or the shared record it frees (a VpcIP of a
+    gone pod: its IP is unassigned while binds of the subnet wait)."""
+    for action in actions:
+        if isinstance(action, UnreserveIp):
+            return action.subnet_id
+    for action in actions:
+        if isinstance(action, WriteReservation) and action.reservation.mode is Mode.SHARED:
+            return action.reservation.subnet_id
     return ""
 
 
@@ -125,7 +137,10 @@ def run_audit(
         if why:
             entry["not_repaired"] = why
             continue
-        subnet = next((a.subnet_id for a in finding.actions if isinstance(a, UnreserveIp)), "")
+        # A repair freeing a gone pod's VpcIP needs no second look at the pods: its pod's UID was gone when they were
+        # read (after the records), a UID never comes back, and its first write (Reclaiming) is conditional on the
+        # record as read, so a bind that took it over since stops it before any cloud call.
+        subnet = _subnet_to_lock(finding.actions)
         locks = ctx.locks([subnet]) if subnet and not check_mode else None
         if locks:
             locks.acquire()

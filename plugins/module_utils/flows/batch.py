@@ -116,6 +116,13 @@ def run_reserved(
         resolve_zone(request, ctx.settings)
     stored = ctx.store.list()
     found = existing_records(stored, requests)
+    for item in found.values():
+        if item.reservation.vpc_ip:
+            raise ReservationConflict(
+                "pod %s/%s holds the non-fixed IP %s (%s), which goes with the pod and is never kept; delete the pod (its "
+                "VpcIP and IP are released with it), then reserve; nothing was changed"
+                % (item.reservation.namespace, item.reservation.pod_name, item.reservation.ip, item.label)
+            )
     subnet_ids = _subnets_involved(ctx, requests, found)
     locks = ctx.locks(subnet_ids) if subnet_ids and not check_mode else None
     results: List[ReserveResult] = []
@@ -140,6 +147,7 @@ def run_reserved(
         for request in requests:
             current = found.get((request.namespace, request.pod_name))
             before = current.reservation if current else None
+
             result = ReserveResult(request, KIND[request.mode], before=before.to_dict() if before else None)
             results.append(result)
             plan = plan_reserve(request, before, cloud, ctx.settings, recorded, taken, eip_owners)
@@ -205,8 +213,8 @@ def run_flow(
             ) from exc
         data = outcome.as_dict()
         after = data["reservation"] if data["changed"] else (before.to_dict() if before else None)
-        kind = KIND[before.mode] if before else (KIND[Mode(after["mode"])] if after else "")
-        name_of = ((after or {}).get("ip") or (before.ip if before else "")) if kind == "PodEniIP" else name
+        kind = before.kind if before else (outcome.kind or (KIND[Mode(after["mode"])] if after else ""))
+        name_of = ((after or {}).get("ip") or (before.ip if before else "")) if kind != KIND[Mode.EXCLUSIVE] else name
         for key in ("pod", "rounds"):
             data.pop(key, None)
         data.update(namespace=namespace, pod_name=name, kind=kind, name=name_of or "", reservation=after)

@@ -313,7 +313,7 @@ def run_manual_reclaim(
             "freed": {"ip": "", "eni_id": "", "record": ""},
             "eips_kept": [],
             "eips_released": [],
-            "nothing": "%s: no PodEni or PodEniIP records it, so there is nothing to reclaim (freed already?); the "
+            "nothing": "%s: no PodEni, PodEniIP or VpcIP records it, so there is nothing to reclaim (freed already?); the "
             "audit playbook lists IPs and ENIs no record keeps" % what,
             "api_calls": _calls(ctx, calls),
             "reclaimed": 0,

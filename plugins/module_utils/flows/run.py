@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.actions import WriteReservation
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.bind import plan_bind
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode, Phase
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import VPC_IP, Mode, Phase
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.plan import Plan
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.pod import (
     NETWORK_ANNOTATION,
@@ -61,7 +62,11 @@ from ansible_collections.ksyun.kce.plugins.module_utils.k8s.kube import (
     resource,
     utcnow,
 )
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore, StoredReservation
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import (
+    SHARED_KINDS,
+    ReservationStore,
+    StoredReservation,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import CloudReader
 
@@ -91,6 +96,8 @@ class FlowResult:
     reservation: Optional[dict] = None
     reason: str = ""
     rounds: int = 0
+    kind: str = ""  # of the record the flow left (or found): PodEni, PodEniIP or VpcIP; empty when none
+    noted: set = field(default_factory=set, repr=False)  # what the flow has logged once already
 
     @property
     def changed(self) -> bool:
@@ -208,6 +215,7 @@ def _finish(result: FlowResult, done: ExecutionResult) -> None:
     result.skipped.extend(done.skipped)
     result.warn(done.warnings)
     result.reservation = reservation_dict(done.reservation)
+    result.kind = done.reservation.kind if done.reservation is not None else ""
 
 
 def _run_rounds(ctx: FlowContext, result: FlowResult, one_round: Callable[[], Optional[str]]) -> FlowResult:
@@ -246,6 +254,7 @@ def _execute(
         result.reason = plan.reason
         if result.reservation is None:
             result.reservation = reservation_dict(plan.reservation)
+            result.kind = plan.reservation.kind if plan.reservation is not None else ""
         return None
     ctx.log("%s %s: %d actions%s" % (result.flow, result.pod, len(plan.actions), " (check mode)" if check_mode else ""))
     done = execute_plan(
@@ -303,7 +312,7 @@ def bind_pod(
         if locks:
             locks.acquire()
         try:
-            shared = ctx.store.list(modes=(Mode.SHARED,))
+            shared = ctx.store.list(kinds=SHARED_KINDS)
             exclusive = ctx.store.get(Mode.EXCLUSIVE, namespace, name)
             stored = shared + ([exclusive] if exclusive else [])
             existing = _records_of_pod(namespace, name, stored)
@@ -329,13 +338,34 @@ def bind_pod(
                 ctx.clock(),
                 live_pod_uids=live,
                 recorded_ips=frozenset(item.reservation.ip for item in shared if item.reservation.ip),
+                vpc_ips=ctx.store.serves(VPC_IP),
             )
+            _say_if_no_vpc_ip(ctx, result, plan)
             return _execute(ctx, result, plan, [existing] if existing else [], pod, check_mode, locks)
         finally:
             if locks:
                 locks.release()
 
     return _run_rounds(ctx, result, one_round)
+
+
+def _say_if_no_vpc_ip(ctx: FlowContext, result: FlowResult, plan: Plan) -> None:
+    """Log (once a flow) that a non-fixed shared IP is recorded as a PodEniIP because the cluster lacks the VpcIP CRD."""
+    older = any(
+        isinstance(action, WriteReservation)
+        and action.reservation.mode is Mode.SHARED
+        and not action.reservation.fixed
+        and not action.reservation.vpc_ip
+        for action in plan.actions
+    )
+    if older and not ctx.store.serves(VPC_IP) and "no-vpcip" not in result.noted:
+        result.noted.add("no-vpcip")
+        ctx.log(
+            "%s %s: the cluster does not serve VpcIP in %s (its CRDs predate it), so the pod's non-fixed IP is recorded "
+            "as a PodEniIP with fixed false, as before, and released with the pod all the same; install the CRDs again "
+            "(ksyun.kce.fixed_ip_crds or the vpc_cni role) to record it as a VpcIP"
+            % (result.flow, result.pod, ctx.store.api_version)
+        )
 
 
 def _release_subject(ctx: FlowContext, namespace: str, name: str, last_known: Optional[dict], records) -> tuple:

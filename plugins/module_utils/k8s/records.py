@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: ksyun.kce contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""PodEni / PodEniIP records in the cluster: the one reservation store, with optimistic concurrency.
+"""PodEni / PodEniIP / VpcIP records in the cluster: the one record store, with optimistic concurrency.
 
 The flows, the node agent and the record modules all write records here. Works on any
 ``kubernetes.dynamic.DynamicClient`` (kubernetes.core's ``get_api_client().client`` is one). The
@@ -10,6 +10,11 @@ is bound, in which phase); updates are JSON merge patches carrying the resourceV
 a stale write is refused, and they touch only the spec, the status and the collection's own labels:
 labels, annotations, finalizers and owner references that others added are never dropped.
 dry_run=True asks the API server what a write would do (check mode) and changes nothing.
+
+A VpcIP (the record of a shared-mode pod without a fixed IP) has a layout of its own: spec ip, subnetId, zone,
+eniId, mac, node, instanceId and pod {namespace, name, uid}; status phase. A cluster installed before the VpcIP
+CRD does not serve it: readers then see no VpcIP (serves() says so, list() skips the kind), and binds record a
+non-fixed shared IP as a PodEniIP with fixed false, as before.
 
 Every record carries the finalizer k8s.ksyun.com/release-ip, so a record deleted by kubectl or with its
 namespace stays (marked deleting) until a release or reclaim has freed its IP; the store's delete
@@ -20,10 +25,17 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import KIND, Mode, Reservation, format_time
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import (
+    KIND,
+    VPC_IP,
+    Mode,
+    Phase,
+    Reservation,
+    format_time,
+)
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.naming import (
     LABEL_IP,
     LABEL_MANAGED_BY,
@@ -44,6 +56,19 @@ OUR_LABELS = (LABEL_MANAGED_BY, LABEL_POD_NAMESPACE, LABEL_POD_NAME, LABEL_MODE,
 MERGE_PATCH = "application/merge-patch+json"
 # Keeps a record until its IP is freed: whoever deletes it (kubectl, its namespace) only asks for that.
 FINALIZER = "k8s.ksyun.com/release-ip"
+# Every kind of record, in the order list() reads them; the shared-mode ones (a pod's IP names them).
+ALL_KINDS = (KIND[Mode.EXCLUSIVE], KIND[Mode.SHARED], VPC_IP)
+SHARED_KINDS = (KIND[Mode.SHARED], VPC_IP)
+# (key of the record content, key of the VpcIP spec): the flat part of its spec; pod {namespace, name, uid} is nested.
+_VPC_IP_SPEC = (
+    ("ip", "ip"),
+    ("subnetId", "subnetId"),
+    ("zone", "zone"),
+    ("eniId", "eniId"),
+    ("mac", "mac"),
+    ("nodeName", "node"),
+    ("instanceId", "instanceId"),
+)
 
 
 class RecordConflict(FixedIpError):
@@ -51,7 +76,7 @@ class RecordConflict(FixedIpError):
 
 
 class RecordsUnavailable(FixedIpError):
-    """The PodEni/PodEniIP kinds are not served: the CRDs are missing or in another API group."""
+    """A record kind is not served: its CRD is missing or in another API group."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +92,7 @@ class StoredReservation:
 
     @property
     def kind(self) -> str:
-        return KIND[self.reservation.mode]
+        return self.reservation.kind
 
     @property
     def label(self) -> str:
@@ -77,6 +102,10 @@ class StoredReservation:
 def split(reservation: Reservation) -> tuple:
     """(spec, status) of the record; empty values are left out so schema formats (ipv4) hold."""
     flat = reservation.to_dict()
+    if reservation.vpc_ip:
+        spec = {key: flat[attribute] for attribute, key in _VPC_IP_SPEC if flat[attribute] not in ("", None)}
+        spec["pod"] = {"namespace": reservation.namespace, "name": reservation.pod_name, "uid": reservation.pod_uid}
+        return spec, {"phase": reservation.phase.value}
     spec = {k: v for k, v in flat.items() if k not in STATUS_KEYS and v not in ("", None)}
     status = {k: v for k, v in flat.items() if k in STATUS_KEYS and v not in ("", None)}
     reclaim_at = reservation.retention.reclaim_at(reservation.released_at) if reservation.released_at else None
@@ -93,6 +122,29 @@ def flat_record(obj: Mapping[str, Any]) -> Dict[str, Any]:
     return flat
 
 
+def vpc_ip_reservation(obj: Mapping[str, Any]) -> Reservation:
+    """A stored VpcIP as the domain's Reservation (vpc_ip, shared mode, not fixed)."""
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    pod = spec.get("pod") or {}
+    flat = {attribute: spec.get(key) or "" for attribute, key in _VPC_IP_SPEC}
+    return Reservation(
+        namespace=pod.get("namespace") or (obj.get("metadata") or {}).get("namespace") or "",
+        pod_name=pod.get("name") or "",
+        mode=Mode.SHARED,
+        pod_uid=pod.get("uid") or "",
+        fixed=False,
+        ip=flat["ip"],
+        subnet_id=flat["subnetId"],
+        zone=flat["zone"],
+        eni_id=flat["eniId"],
+        mac=flat["mac"],
+        instance_id=flat["instanceId"],
+        node_name=flat["nodeName"],
+        phase=status.get("phase") or Phase.BINDING,
+        vpc_ip=True,
+    )
+
+
 def merge_patch(
     desired: Mapping[str, Any], current: Mapping[str, Any], keys: Optional[Iterable[str]] = None
 ) -> Dict[str, Any]:
@@ -103,35 +155,58 @@ def merge_patch(
     return patch
 
 
+def _kind(what: Union[Mode, str]) -> str:
+    """A record kind, given as a kind or (PodEni, PodEniIP) as the mode of a reservation."""
+    return KIND[what] if isinstance(what, Mode) else what
+
+
 class ReservationStore:
-    """Create, read, update and delete PodEni/PodEniIP records of one API group/version."""
+    """Create, read, update and delete PodEni/PodEniIP/VpcIP records of one API group/version."""
 
     def __init__(self, dynamic_client: Any, group: str = DEFAULT_GROUP, version: str = DEFAULT_VERSION) -> None:
         self.group, self.version = group, version
         self._client = dynamic_client
-        self._resources: Dict[Mode, Any] = {}
+        self._resources: Dict[str, Any] = {}
+        self._unserved: Dict[str, str] = {}
 
     @property
     def api_version(self) -> str:
         return "%s/%s" % (self.group, self.version)
 
-    def resource(self, mode: Mode) -> Any:
-        if mode not in self._resources:
+    def resource(self, what: Union[Mode, str]) -> Any:
+        """The dynamic resource of a kind (or of a mode's reservation kind); RecordsUnavailable when not served."""
+        kind = _kind(what)
+        if kind not in self._resources:
             try:
-                self._resources[mode] = self._client.resources.get(api_version=self.api_version, kind=KIND[mode])
+                self._resources[kind] = self._client.resources.get(api_version=self.api_version, kind=kind)
             except Exception as exc:  # the dynamic client raises ResourceNotFoundError, whose module may differ
+                self._unserved[kind] = str(exc)
                 raise RecordsUnavailable(
                     "the cluster does not serve %s in %s (%s): install the CRDs with ksyun.kce.fixed_ip_crds, or set the group and "
-                    "version your cluster uses" % (KIND[mode], self.api_version, exc)
+                    "version your cluster uses" % (kind, self.api_version, exc)
                 ) from exc
-        return self._resources[mode]
+        return self._resources[kind]
 
-    def stored(self, obj: Any) -> StoredReservation:
+    def serves(self, kind: str) -> bool:
+        """Whether the cluster serves the kind (a cluster installed before VpcIP existed does not serve it); asked once."""
+        if kind in self._resources:
+            return True
+        if kind in self._unserved:
+            return False
+        try:
+            self.resource(kind)
+        except RecordsUnavailable:
+            return False
+        return True
+
+    def stored(self, obj: Any, kind: Optional[str] = None) -> StoredReservation:
         data = as_dict(obj)
         meta = data["metadata"]
-        reservation = dataclasses.replace(
-            Reservation.from_dict(flat_record(data)), deleting=bool(meta.get("deletionTimestamp"))
-        )
+        if (kind or data.get("kind")) == VPC_IP:
+            content = vpc_ip_reservation(data)
+        else:
+            content = Reservation.from_dict(flat_record(data))
+        reservation = dataclasses.replace(content, deleting=bool(meta.get("deletionTimestamp")))
         return StoredReservation(
             reservation, meta["name"], meta["namespace"], meta.get("resourceVersion", ""), meta.get("uid", ""), data
         )
@@ -140,26 +215,39 @@ class ReservationStore:
         self,
         namespace: Optional[str] = None,
         label_selector: Optional[str] = None,
-        modes: Iterable[Mode] = (Mode.EXCLUSIVE, Mode.SHARED),
+        kinds: Iterable[str] = ALL_KINDS,
     ) -> List[StoredReservation]:
-        """Every record (one LIST call per kind), optionally in one namespace or matching a selector."""
+        """Every record (one LIST call per kind), optionally in one namespace or matching a selector.
+
+        A VpcIP kind the cluster does not serve (an install older than it) reads as no VpcIP.
+        """
         selector = LABEL_MANAGED_BY + "=" + MANAGED_BY
         if label_selector:
             selector += "," + label_selector
         found = []
-        for mode in modes:
-            result = self.resource(mode).get(namespace=namespace, label_selector=selector)
-            found.extend(self.stored(item) for item in as_dict(result)["items"])
+        for kind in kinds:
+            if kind == VPC_IP and not self.serves(kind):
+                continue
+            try:
+                result = self.resource(kind).get(namespace=namespace, label_selector=selector)
+            except Exception as exc:
+                if kind == VPC_IP and status_of(exc) == 404:
+                    # Removed since discovery cached it: as if never installed.
+                    self._resources.pop(kind, None)
+                    self._unserved[kind] = str(exc)
+                    continue
+                raise
+            found.extend(self.stored(item, kind) for item in as_dict(result)["items"])
         return found
 
     def for_pod(self, namespace: str, pod_name: str) -> List[StoredReservation]:
         """The records of one pod, found by label (a PodEniIP is named after its IP, not the pod)."""
         return self.list(namespace=namespace, label_selector=pod_selector(namespace, pod_name))
 
-    def get(self, mode: Mode, namespace: str, name: str) -> Optional[StoredReservation]:
+    def get(self, what: Union[Mode, str], namespace: str, name: str) -> Optional[StoredReservation]:
         """The record, or None when there is none (any record of that name, whoever wrote it)."""
         try:
-            return self.stored(self.resource(mode).get(namespace=namespace, name=name))
+            return self.stored(self.resource(what).get(namespace=namespace, name=name), _kind(what))
         except Exception as exc:
             if status_of(exc) == 404:
                 return None
@@ -181,15 +269,17 @@ class ReservationStore:
         }
         created = self._write(
             reservation.label(),
-            lambda: self.resource(reservation.mode).create(
+            lambda: self.resource(reservation.kind).create(
                 body=body, namespace=reservation.namespace, dry_run=_dry(dry_run)
             ),
         )
-        return self._write_status(self.stored(created), reservation, status, dry_run, exists=not dry_run)
+        return self._write_status(
+            self.stored(created, reservation.kind), reservation, status, dry_run, exists=not dry_run
+        )
 
     def update(self, stored: StoredReservation, reservation: Reservation, dry_run: bool = False) -> StoredReservation:
         """Merge-patch spec and the collection's labels, then status, each conditional on the resourceVersion just read."""
-        if reservation.record_name() != stored.name or reservation.mode != stored.reservation.mode:
+        if reservation.record_name() != stored.name or reservation.kind != stored.kind:
             raise FixedIpError(
                 "reservation %s cannot be stored as %s: a record's kind and name never change; delete it and create a "
                 "new one" % (reservation.label(), stored.label)
@@ -214,14 +304,15 @@ class ReservationStore:
             current = self.stored(
                 self._write(
                     reservation.label(),
-                    lambda: self.resource(reservation.mode).patch(
+                    lambda: self.resource(reservation.kind).patch(
                         body=body,
                         name=stored.name,
                         namespace=stored.namespace,
                         content_type=MERGE_PATCH,
                         dry_run=_dry(dry_run),
                     ),
-                )
+                ),
+                reservation.kind,
             )
         return self._write_status(current, reservation, status, dry_run, exists=True)
 
@@ -235,15 +326,15 @@ class ReservationStore:
         if not exists:
             # A record created by a dry run does not exist, so its status is shown as it would be written.
             obj = dict(stored.obj, status=dict(stored.obj.get("status") or {}, **status))
-            return self.stored(obj)
+            return self.stored(obj, reservation.kind)
         body = {"metadata": {"resourceVersion": stored.resource_version}, "status": patch}
         updated = self._write(
             reservation.label(),
-            lambda: self.resource(reservation.mode).status.patch(
+            lambda: self.resource(reservation.kind).status.patch(
                 body=body, name=stored.name, namespace=stored.namespace, content_type=MERGE_PATCH, dry_run=_dry(dry_run)
             ),
         )
-        return self.stored(updated)
+        return self.stored(updated, reservation.kind)
 
     def delete(self, stored: StoredReservation, dry_run: bool = False) -> None:
         """Delete exactly the record that was read (preconditions on uid and resourceVersion), then drop the finalizer
@@ -252,7 +343,7 @@ class ReservationStore:
         if dry_run:
             # A DELETE's body (DeleteOptions) wins over its query parameters, so the dry run is asked for here.
             body["dryRun"] = ["All"]
-        resource = self.resource(stored.reservation.mode)
+        resource = self.resource(stored.kind)
         try:
             left = as_dict(resource.delete(name=stored.name, namespace=stored.namespace, body=body))
         except Exception as exc:

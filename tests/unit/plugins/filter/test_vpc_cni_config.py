@@ -56,10 +56,14 @@ def test_a_bad_value_names_the_setting_and_the_value(overrides, named):
     assert named in str(err.value)
 
 
-def test_the_crds_lookup_builds_both_kinds_in_the_asked_group():
+def test_the_crds_lookup_builds_the_three_kinds_in_the_asked_group():
     crds = LookupModule().run([], {}, group="example.com", version="v1beta1")
-    assert [c["spec"]["names"]["kind"] for c in crds] == ["PodEni", "PodEniIP"]
-    assert {c["metadata"]["name"] for c in crds} == {"podenis.example.com", "podeniips.example.com"}
+    assert [c["spec"]["names"]["kind"] for c in crds] == ["PodEni", "PodEniIP", "VpcIP"]
+    assert {c["metadata"]["name"] for c in crds} == {
+        "podenis.example.com",
+        "podeniips.example.com",
+        "vpcips.example.com",
+    }
     assert {c["spec"]["versions"][0]["name"] for c in crds} == {"v1beta1"}
     with pytest.raises(AnsibleLookupError, match="group 'ksyun' is not an API group"):
         LookupModule().run([], {}, group="ksyun")

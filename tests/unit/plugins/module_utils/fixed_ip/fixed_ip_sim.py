@@ -84,7 +84,7 @@ def sts_pod(
 
 
 class World:
-    """Records (PodEni/PodEniIP), ENIs, subnet AllocateStatus and pod network, changed only by actions."""
+    """Records (PodEni/PodEniIP/VpcIP), ENIs, subnet AllocateStatus and pod network, changed only by actions."""
 
     def __init__(self, cfg: Settings, nodes=(), subnets=None):
         self.settings = cfg
@@ -154,16 +154,16 @@ class World:
         return CloudSnapshot(enis=tuple(self.enis[key] for key in sorted(self.enis)), subnets=subnets)
 
     def record_of(self, pod: PodSnapshot, mode: Mode):
-        """The lookup the cluster layer does: PodEni by name, PodEniIP by the pod's labels."""
+        """The lookup the cluster layer does: PodEni by name, PodEniIP or VpcIP by the pod's labels."""
         if mode is Mode.EXCLUSIVE:
             return self.records.get(("PodEni", pod.namespace, pod.name))
         found = [
             r
             for key, r in sorted(self.records.items())
-            if key[:2] == ("PodEniIP", pod.namespace) and r.pod_name == pod.name
+            if key[0] in ("PodEniIP", "VpcIP") and key[1] == pod.namespace and r.pod_name == pod.name
         ]
         if len(found) > 1:
-            raise SimError("pod %s has %d PodEniIPs" % (pod.ref, len(found)))
+            raise SimError("pod %s has %d PodEniIPs/VpcIPs" % (pod.ref, len(found)))
         return found[0] if found else None
 
     def pod_view(self, pod: PodSnapshot) -> PodSnapshot:
@@ -223,7 +223,7 @@ class World:
         self.put(record)
 
     def _DeleteReservation(self, action):
-        key = ({Mode.EXCLUSIVE: "PodEni", Mode.SHARED: "PodEniIP"}[action.mode], action.namespace, action.name)
+        key = (action.kind, action.namespace, action.name)
         if key not in self.records:
             raise SimError("no record %r to delete" % (key,))
         del self.records[key]

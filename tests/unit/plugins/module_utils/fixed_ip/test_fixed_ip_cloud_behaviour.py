@@ -127,11 +127,25 @@ def test_where_reservations_cannot_be_listed_the_record_decides_and_a_released_i
     assert not may_be_kept(bound, w.cloud()), "a Bound record has set its IP back to random"
 
 
-def test_where_reservations_cannot_be_listed_a_non_fixed_release_unreserves_whatever_the_snapshot_shows():
+def test_where_reservations_cannot_be_listed_a_non_fixed_podeniip_release_unreserves_whatever_the_snapshot_shows():
+    w = unknown_world()
+    pod = sim.sts_pod(fixed=False)
+    plan = plan_bind(w.pod_view(pod), sim.node(), None, w.cloud(), w.settings, sim.NOW, frozenset(), vpc_ips=False)
+    w.run(plan.actions)
+    record = dataclasses.replace(w.record_of(pod, Mode.SHARED), phase=Phase.BINDING)
+    assert record.kind == "PodEniIP" and not record.fixed
+    steps = Steps(record)
+    free_steps(record, w.cloud(), w.settings, steps)
+    assert act.UnreserveIp(sim.SUBNET_A, record.ip) in steps.actions, "a Binding record may still hold its IP specific"
+
+
+def test_where_reservations_cannot_be_listed_a_vpcip_release_never_unreserves_its_ip():
     w = unknown_world()
     pod = sim.sts_pod(fixed=False)
     w.run(plan_bind(w.pod_view(pod), sim.node(), None, w.cloud(), w.settings, sim.NOW, frozenset()).actions)
     record = dataclasses.replace(w.record_of(pod, Mode.SHARED), phase=Phase.BINDING)
+    assert record.kind == "VpcIP"
     steps = Steps(record)
     free_steps(record, w.cloud(), w.settings, steps)
-    assert act.UnreserveIp(sim.SUBNET_A, record.ip) in steps.actions, "a Binding record may still hold its IP specific"
+    assert not any(isinstance(a, (act.UnreserveIp, act.ReserveIp)) for a in steps.actions), "a VpcIP is never reserved"
+    assert steps.actions[-1] == act.DeleteReservation("default", record.ip, Mode.SHARED, vpc_ip=True)

@@ -301,7 +301,10 @@ def test_shared_enis_detached_and_empty_are_swept_idle_attached_ones_kept_unreco
             KEEP,
             "idle shared ENI attached to instance i-node47; binds on that node reuse it (sweep idle shared ENIs to free its slot)",
         ),
-        "eni-odd": (REPORT, "shared ENI holds IPs 10.0.0.9 that no PodEniIP records; audit them before freeing"),
+        "eni-odd": (
+            REPORT,
+            "shared ENI holds IPs 10.0.0.9 that no PodEniIP or VpcIP records; audit them before freeing",
+        ),
         "eni-spare": (RECLAIM, "created by this collection for this cluster, no reservation refers to it"),
     }
     assert plan.actions == (act.DeleteEni("eni-spare"),)

@@ -20,9 +20,9 @@ def mode_of(pod):
     return Mode.SHARED if "k8s.ksyun.com/pod-eniip" in pod.annotations else Mode.EXCLUSIVE
 
 
-def bound_world(pod, **settings):
+def bound_world(pod, vpc_ips=True, **settings):
     w = sim.World(sim.settings(**settings), nodes=[NODE_47]).add_primary_enis()
-    w.run(plan_bind(pod, NODE_47, None, w.cloud(), w.settings, sim.NOW, frozenset()).actions)
+    w.run(plan_bind(pod, NODE_47, None, w.cloud(), w.settings, sim.NOW, frozenset(), vpc_ips=vpc_ips).actions)
     return w
 
 
@@ -81,14 +81,34 @@ def test_a_non_fixed_exclusive_pod_that_is_deleted_gives_its_eni_back_at_once():
     assert plan.reservation is None
 
 
-def test_a_non_fixed_shared_pod_that_is_deleted_gives_its_ip_back_at_once():
+def test_a_non_fixed_shared_pod_that_is_deleted_has_its_vpcip_deleted_and_its_ip_unassigned_never_reserved():
     pod = sim.sts_pod(fixed=False)
     w = bound_world(pod)
     record = w.record_of(pod, Mode.SHARED)
-    assert release(w, pod).actions == (
+    assert record.label() == "VpcIP default/10.0.0.2"
+    plan = release(w, pod)
+    assert plan.actions == (
+        act.UnassignIp(record.eni_id, "10.0.0.2"),
+        act.DeleteReservation("default", "10.0.0.2", Mode.SHARED, vpc_ip=True),
+    )
+    assert plan.describe()[-1] == "delete VpcIP default/10.0.0.2" and plan.reservation is None
+    w.run(plan.actions)
+    assert w.records == {} and w.reserved[sim.SUBNET_A] == set()
+    assert "10.0.0.2" in w.cloud().subnet(sim.SUBNET_A).available_ips, "the IP is free for anyone again"
+
+
+def test_a_podeniip_with_fixed_false_left_by_an_earlier_version_is_still_freed_at_once():
+    pod = sim.sts_pod(fixed=False)
+    w = bound_world(pod, vpc_ips=False)
+    record = w.record_of(pod, Mode.SHARED)
+    assert (record.label(), record.fixed) == ("PodEniIP default/10.0.0.2", False)
+    plan = release(w, pod)
+    assert plan.actions == (
         act.UnassignIp(record.eni_id, "10.0.0.2"),
         act.DeleteReservation("default", "10.0.0.2", Mode.SHARED),
     )
+    w.run(plan.actions)
+    assert w.records == {} and w.reserved[sim.SUBNET_A] == set()
 
 
 @pytest.mark.parametrize("mode", list(Mode), ids=lambda m: m.value)
@@ -204,7 +224,7 @@ def test_a_non_fixed_shared_ip_someone_else_holds_is_left_alone_and_only_the_rec
         )
     )
     plan = release(w, pod)
-    assert plan.actions == (act.DeleteReservation("default", "10.0.0.2", Mode.SHARED),)
+    assert plan.actions == (act.DeleteReservation("default", "10.0.0.2", Mode.SHARED, vpc_ip=True),)
     assert "left alone" in plan.warnings[0]
 
 

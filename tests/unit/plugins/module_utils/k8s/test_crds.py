@@ -13,10 +13,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_GROUP, DEFAULT_VERSION, KINDS, crd
+from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import (
+    DEFAULT_GROUP,
+    DEFAULT_VERSION,
+    KINDS,
+    RESERVATION_KINDS,
+    crd,
+    crds,
+)
 
 DEPLOY = Path(__file__).resolve().parents[5] / "deploy" / "crds"
-FILES = {"PodEni": "podeni.yaml", "PodEniIP": "podeniip.yaml"}
+FILES = {"PodEni": "podeni.yaml", "PodEniIP": "podeniip.yaml", "VpcIP": "vpcip.yaml"}
 HEADER = """# {kind} CustomResourceDefinition of ksyun.kce (group {group}, version {version}), for `kubectl apply -f`.
 # Rendered from plugins/module_utils/k8s/crds.py; tests/unit/plugins/module_utils/k8s/test_crds.py fails if they drift.
 # For another API group or version, use the ksyun.kce.fixed_ip_crds module with its group and version options.
@@ -63,6 +70,28 @@ def test_another_group_changes_only_the_group_and_the_crd_name():
     assert other["spec"]["group"] == "kce.example.com"
     assert other["spec"]["versions"][0]["name"] == "v1beta1"
     assert other["spec"]["versions"][0]["schema"] == default["spec"]["versions"][0]["schema"]
+
+
+def test_the_three_kinds_share_the_group_short_names_and_the_ksyun_category():
+    built = crds("kce.example.com", "v1beta1")
+    assert [c["spec"]["names"]["kind"] for c in built] == ["PodEni", "PodEniIP", "VpcIP"]
+    assert all(c["spec"]["group"] == "kce.example.com" and c["spec"]["scope"] == "Namespaced" for c in built)
+    assert all(c["spec"]["names"]["categories"] == ["ksyun"] for c in built), "kubectl get ksyun -A lists all three"
+    shorts = [short for c in built for short in c["spec"]["names"]["shortNames"]]
+    assert len(shorts) == len(set(shorts)) == 3
+    assert RESERVATION_KINDS == ("PodEni", "PodEniIP"), "a VpcIP keeps no IP, so it is no reservation kind"
+
+
+def test_a_vpcip_names_its_pod_and_the_ip_but_no_retention():
+    version = crd("VpcIP")["spec"]["versions"][0]
+    schema = version["schema"]["openAPIV3Schema"]
+    spec, status = schema["properties"]["spec"], schema["properties"]["status"]
+    assert crd("VpcIP")["metadata"]["name"] == "vpcips.k8s.ksyun.com"
+    assert set(spec["properties"]) == {"ip", "subnetId", "zone", "eniId", "mac", "node", "instanceId", "pod"}
+    assert set(spec["properties"]["pod"]["properties"]) == {"namespace", "name", "uid"}
+    assert spec["required"] == ["ip", "pod"] and version["subresources"] == {"status": {}}
+    assert status["properties"]["phase"]["enum"] == ["Binding", "Bound", "Reclaiming"]
+    assert [c["name"] for c in version["additionalPrinterColumns"]] == ["IP", "Pod", "ENI", "Node", "Phase", "Age"]
 
 
 if __name__ == "__main__":

@@ -163,10 +163,14 @@ class ClusterReader:
         return {c.get("ClusterId"): c for c in items if c.get("ClusterId") in set(cluster_ids)}
 
     def clusters(
-        self, cluster_id: Optional[str] = None, name: Optional[str] = None, with_nodes: bool = True
+        self,
+        cluster_id: Optional[str] = None,
+        name: Optional[str] = None,
+        with_nodes: bool = True,
+        with_vpc_cni: bool = True,
     ) -> List[ClusterSnapshot]:
-        """The cluster by id, the clusters named exactly name, or every cluster; each with its KCE 2.0 view (one
-        DescribeClusters for all) and, with_nodes, its nodes (one paged DescribeClusterInstance per cluster)."""
+        """The cluster by id, the clusters named exactly name, or every cluster; with_vpc_cni, each with its KCE 2.0
+        view (one DescribeClusters for all) and, with_nodes, its nodes (one paged DescribeClusterInstance each)."""
         if cluster_id:
             found = self.client.get_cluster(cluster_id)
             items = [found] if found is not None and (not name or found.get("ClusterName") == name) else []
@@ -175,16 +179,18 @@ class ClusterReader:
         else:
             items = self.client.describe_clusters()
         ids = [item.get("ClusterId") for item in items if item.get("ClusterId")]
-        kce2 = self._kce2_items(ids)
+        kce2 = self._kce2_items(ids) if with_vpc_cni else {}
         snapshots = []
         for item in items:
             nodes = self.client.describe_cluster_instances(item["ClusterId"]) if with_nodes else []
             snapshots.append(cluster_snapshot(item, kce2.get(item.get("ClusterId")), nodes))
         return sorted(snapshots, key=lambda cluster: (cluster.name, cluster.cluster_id))
 
-    def cluster(self, cluster_id: str, with_nodes: bool = True) -> Optional[ClusterSnapshot]:
+    def cluster(self, cluster_id: str, with_nodes: bool = True, with_vpc_cni: bool = True) -> Optional[ClusterSnapshot]:
         """The cluster, or None when it does not exist (an empty answer or a not-found error)."""
-        return first_or_none(lambda: self.clusters(cluster_id=cluster_id, with_nodes=with_nodes))
+        return first_or_none(
+            lambda: self.clusters(cluster_id=cluster_id, with_nodes=with_nodes, with_vpc_cni=with_vpc_cni)
+        )
 
     def vpc_cni_state(self, cluster_id: str) -> Optional[ClusterSnapshot]:
         """The cluster's KCE 2.0 view alone (one DescribeClusters), None when it is not listed."""

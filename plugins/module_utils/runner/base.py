@@ -31,6 +31,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import (
 )
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.core import WRITE_ACTIONS
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunApiError, KsyunError
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.kce_model import ClusterReader
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import CloudReader
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.retry import RetryPolicy
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import KSYUN_ARGS, k8s_auth_args
@@ -148,6 +149,11 @@ class KceModule:
     @property
     def reader(self) -> CloudReader:
         return CloudReader(self.client, self.behaviour)
+
+    @property
+    def kce(self) -> ClusterReader:
+        """KCE clusters (their VPC-CNI settings and nodes) on the same client."""
+        return ClusterReader(self.client)
 
     # --- the cluster ----------------------------------------------------------------------------
 

@@ -274,6 +274,8 @@ def _argv(name: str, bin_dir: Path, root: Path, pki: dict, ports: dict, kubeconf
             f"--topology={root / 'topology.yml'}",
             f"--listen=127.0.0.1:{ports[name]}",
             f"--state-file={root / 'ksyun-state.json'}",
+            f"--kubeconfig={kubeconfig}",
+            f"--platform-kubeconfig={kubeconfig}",
             "--settings",
             *EMULATOR_SETTINGS,
         ]

@@ -1,4 +1,5 @@
-"""``python -m sandbox.ksyun_emulator --topology FILE [--listen 127.0.0.1:0] [--state-file F] [--settings k=v ...]``."""
+"""``python -m sandbox.ksyun_emulator --topology FILE [--listen 127.0.0.1:0] [--state-file F] [--settings k=v ...]
+[--kubeconfig PATH] [--platform-kubeconfig PATH]``."""
 
 import argparse
 import signal
@@ -24,7 +25,7 @@ def _listen(text):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m sandbox.ksyun_emulator", description="Local KSYUN VPC/KEC API emulator."
+        prog="python -m sandbox.ksyun_emulator", description="Local KSYUN VPC/KEC/EIP/KCE API emulator."
     )
     parser.add_argument("--topology", default=str(DEFAULT_TOPOLOGY), help="topology YAML (default: %(default)s)")
     parser.add_argument(
@@ -42,6 +43,14 @@ def main(argv=None):
         metavar="K=V",
         help="behaviour settings and fault settings (see docs/sandbox.md)",
     )
+    parser.add_argument(
+        "--kubeconfig", help="the sandbox kubeconfig that kce DownloadClusterConfig hands out (self-contained)"
+    )
+    parser.add_argument(
+        "--platform-kubeconfig",
+        help="act as the sandbox's KCE platform: a kce2 ModifyCluster VpcCNI change is applied to this cluster "
+        "(sandbox.platform.reconcile_vpc_cni)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
     try:
@@ -56,6 +65,8 @@ def main(argv=None):
             host=args.listen[0],
             port=args.listen[1],
             verbose=args.verbose,
+            kubeconfig=args.kubeconfig,
+            platform_kubeconfig=args.platform_kubeconfig,
         )
         emu.start()
     except (ValueError, TopologyError, OSError) as exc:

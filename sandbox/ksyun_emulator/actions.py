@@ -1,8 +1,13 @@
-"""Which actions exist, which service serves each, and which of them mutate state (the "writes")."""
+"""Which actions exist, which service serves each, and which of them mutate state (the "writes").
+
+``ACTIONS`` are the VPC/KEC/EIP/tagv2 actions by name (one version per service); ``ROUTES`` adds the kce/kce2 ones
+(kce_routes.py), keyed by (service, version, action): the same action name may be served at several versions.
+"""
 
 from collections import namedtuple
 
 from . import eip, kec, vpc_eni, vpc_subnet
+from .kce_routes import KCE_ROUTES, Route
 
 VERSION = "2016-03-04"
 # Services served at another version than VERSION (the SDK clients' _apiVersion).
@@ -36,11 +41,39 @@ ACTIONS = {
 }
 
 
+KCE_SERVICES = ("kce", "kce2")
+
+
+def _routes():
+    table = {}
+    for name, action in ACTIONS.items():
+        version = VERSIONS.get(action.service, VERSION)
+        table[(action.service, version, name)] = Route(
+            action.service, version, name, action.write, action.handler, "form", "RequestId"
+        )
+    for route in KCE_ROUTES:
+        table[(route.service, route.version, route.name)] = route
+    return table
+
+
+ROUTES = _routes()
+WRITES = frozenset(route.name for route in ROUTES.values() if route.write)
+SERVICES = frozenset(route.service for route in ROUTES.values())
+
+
 def version_of(service):
     return VERSIONS.get(service, VERSION)
 
 
 def is_write(action):
     """Unknown actions count as reads: they cannot change anything."""
-    entry = ACTIONS.get(action)
-    return bool(entry and entry.write)
+    return action in WRITES
+
+
+def catalog():
+    """``{action: {"service", "write", "versions"}}`` for the admin endpoint."""
+    out = {}
+    for route in sorted(ROUTES.values(), key=lambda r: (r.name, r.version)):
+        entry = out.setdefault(route.name, {"service": route.service, "write": route.write, "versions": []})
+        entry["versions"].append(route.version)
+    return out

@@ -2,7 +2,7 @@
 
 from urllib.parse import parse_qs
 
-from .actions import ACTIONS
+from .actions import catalog
 from .errors import CODES
 
 
@@ -44,7 +44,7 @@ def _routes(emu, query):
         ("POST", "/_emulator/faults"): set_faults,
         ("POST", "/_emulator/faults/reset"): reset_faults,
         ("GET", "/_emulator/catalog"): lambda _: {
-            "actions": {name: {"service": a.service, "write": a.write} for name, a in ACTIONS.items()},
+            "actions": catalog(),
             "errors": CODES,
         },
     }

@@ -10,11 +10,14 @@ import traceback
 import uuid
 from http.server import ThreadingHTTPServer
 
-from .actions import ACTIONS, version_of
+from .actions import KCE_SERVICES
 from .counters import Counters
-from .errors import ApiError, invalid, missing
+from .errors import ApiError, invalid
 from .faults import Faults
+from .kce_params import KceParams
+from .kce_platform import KceRuntime
 from .params import Params
+from .routing import resolve
 from .server import Handler
 from .settings import Settings
 from .state import State
@@ -36,9 +39,26 @@ def check_loopback(host):
 
 
 class Emulator:
-    """``Emulator(topology).start() -> port``; ``.stop()``. ``topology`` is a YAML path or a dict."""
+    """``Emulator(topology).start() -> port``; ``.stop()``. ``topology`` is a YAML path or a dict.
 
-    def __init__(self, topology, settings=None, faults=None, state_file=None, host="127.0.0.1", port=0, verbose=False):
+    ``kubeconfig``: the sandbox kubeconfig DownloadClusterConfig turns into a self-contained one.
+    ``platform_kubeconfig``: run as the sandbox's platform (a VpcCNI change calls sandbox.platform.reconcile_vpc_cni
+    with it); ``platform_reconcile`` replaces that function (a callable ``(kubeconfig, cluster dict)``).
+    """
+
+    def __init__(
+        self,
+        topology,
+        settings=None,
+        faults=None,
+        state_file=None,
+        host="127.0.0.1",
+        port=0,
+        verbose=False,
+        kubeconfig=None,
+        platform_kubeconfig=None,
+        platform_reconcile=None,
+    ):  # pylint: disable=too-many-arguments
         check_loopback(host)
         self.topology = load(topology)
         self.settings = Settings().update(settings or {})
@@ -47,6 +67,8 @@ class Emulator:
             self.faults.configure(faults)
         self.counters = Counters()
         self.state = State(self.topology, self.settings, state_file)
+        self.kce = KceRuntime(self.state, kubeconfig, platform_kubeconfig, platform_reconcile)
+        self.state.kce_runtime = self.kce
         self.host, self.port, self.verbose = host, port, verbose
         self._server = None
         self._thread = None
@@ -76,6 +98,7 @@ class Emulator:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="ksyun-emulator", daemon=True
         )
         self._thread.start()
+        self.kce.resume()
         return self.port
 
     def stop(self):
@@ -93,6 +116,7 @@ class Emulator:
         self.stop()
 
     def reset(self, counters=True, faults=True):
+        self.kce.reset()
         self.state.reset()
         if counters:
             self.counters.reset()
@@ -103,56 +127,56 @@ class Emulator:
         return {"RequestId": str(uuid.uuid4()), "Error": {"Type": exc.type, "Code": exc.code, "Message": exc.message}}
 
     def _check_request(self, flat, headers):
-        action_name = flat.get("Action")
-        if not action_name:
-            raise missing("Action")
-        action = ACTIONS.get(action_name)
-        if action is None:
-            raise ApiError(
-                "InvalidAction",
-                "The action %s is not valid for this web service (emulated: %s)."
-                % (action_name, ", ".join(sorted(ACTIONS))),
-            )
-        version = flat.get("Version")
-        if not version:
-            raise missing("Version")
-        if version != version_of(action.service):
-            raise invalid(
-                "Version", version, "service %s is served at version %s" % (action.service, version_of(action.service))
-            )
-        service = flat.get("Service")
-        if service and service != action.service:
-            raise ApiError(
-                "InvalidAction", "The action %s belongs to service %s, not %s." % (action_name, action.service, service)
-            )
+        route = resolve(flat, headers)
         if self.settings.require_auth:
             scope = _SCOPE.search(headers.get("Authorization") or "")
             if not scope:
                 raise ApiError("MissingAuthenticationToken", "Request is missing a SigV4 Authorization header.")
             region, signed_service = scope.groups()
-            if signed_service != action.service:
+            if signed_service != route.service:
                 raise ApiError(
                     "InvalidAction",
                     "The action %s belongs to service %s but the request was signed for %s."
-                    % (action_name, action.service, signed_service),
+                    % (route.name, route.service, signed_service),
                 )
             if region != self.state.data["region"]:
                 raise invalid("Region", region, "this endpoint serves region %s" % self.state.data["region"])
-        return action
+        return route
 
-    def execute(self, flat, headers):
-        """``(status, payload)`` for one API call."""
+    def _params(self, route, flat, body_format):
+        if route.service not in KCE_SERVICES:
+            return Params(flat, self.settings.accept_zero_based_lists)
+        if body_format == "json" and route.body != "json":
+            raise ApiError(
+                "InvalidParameterValue",
+                "The action %s takes form-encoded parameters (application/x-www-form-urlencoded), not a JSON body."
+                % route.name,
+            )
+        return KceParams(flat, self.settings.accept_zero_based_lists, self.settings.kce_strict_booleans)
+
+    def _answer(self, route, result):
+        key = route.request_id if route.service in KCE_SERVICES else "RequestId"
+        if route.service in KCE_SERVICES and not self.settings.kce_request_id_quirks:
+            key = "RequestId"
+        return dict({key: str(uuid.uuid4())}, **result) if key else result
+
+    def execute(self, flat, headers, body_format="form"):
+        """``(status, payload)`` for one API call; ``body_format`` is "json" when the parameters came as JSON."""
+        service = None
         try:
-            action = self._check_request(flat, headers)
-            params = Params(flat, self.settings.accept_zero_based_lists)
+            route = self._check_request(flat, headers)
+            service = route.service
+            params = self._params(route, flat, body_format)
             with self.state.lock:
                 self.state.settle()
-                result = action.handler(self.state, params)
-                if action.write:
+                result = route.handler(self.state, params)
+                if route.write:
                     self.state.save()
-            return 200, dict({"RequestId": str(uuid.uuid4())}, **result)
+            return 200, self._answer(route, result)
         except ApiError as exc:
-            return exc.status, self.error_body(exc)
+            service = service or getattr(exc, "service", None)
+            status = 200 if service in KCE_SERVICES and self.settings.kce_errors_http_200 else exc.status
+            return status, self.error_body(exc)
         except Exception:  # noqa: BLE001 - any bug must still answer like a server, not hang the client
             traceback.print_exc(file=sys.stderr)
             return 500, self.error_body(

@@ -30,6 +30,12 @@ CODES = {
     "AddressInUse": 409,
     "IncorrectAddressState": 409,
     "QuotaExceeded.Address": 400,
+    "InvalidClusterId.NotFound": 404,
+    "InvalidAddonId.NotFound": 404,
+    "InvalidAddonInstanceId.NotFound": 404,
+    "AddonAlreadyExists": 409,
+    "IncorrectAddonInstanceState": 409,
+    "ClusterConfigUnavailable": 400,
     "Throttling": 400,
     "INTERNAL_FAILURE": 500,
     "ServiceUnavailable": 503,
@@ -65,5 +71,8 @@ def not_found(kind, value):
         "security group": "InvalidSecurityGroupId.NotFound",
         "instance": "InvalidInstanceId.NotFound",
         "elastic IP": "InvalidAllocationId.NotFound",
+        "cluster": "InvalidClusterId.NotFound",
+        "add-on": "InvalidAddonId.NotFound",
+        "add-on instance": "InvalidAddonInstanceId.NotFound",
     }[kind]
     return ApiError(code, "The %s %s does not exist (not found)." % (kind, value))

@@ -21,10 +21,42 @@ def caller_of(headers, flat):
     return signed.group(1) if signed else flat.get("Accesskey", "")
 
 
-def merge_params(query, body):
-    """One flat dict from query and form; a key sent in both with different values is refused."""
+def _scalar(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def flatten_json(value, prefix=""):
+    """A JSON body as flat parameters: objects with dots, lists 1-based (``ClusterIds.1``), booleans lowercase."""
+    out = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out.extend(flatten_json(item, "%s.%s" % (prefix, key) if prefix else str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value, start=1):
+            out.extend(flatten_json(item, "%s.%d" % (prefix, index)))
+    elif value is not None:
+        out.append((prefix, _scalar(value)))
+    return out
+
+
+def json_pairs(body):
+    """The flat pairs of a JSON object body; an ApiError when it is not one."""
+    try:
+        doc = json.loads(body) if body.strip() else {}
+    except ValueError as exc:
+        raise ApiError("InvalidParameterValue", "The request body is not valid JSON (%s)." % exc) from None
+    if not isinstance(doc, dict):
+        raise ApiError("InvalidParameterValue", "A JSON request body must be an object, not %s." % type(doc).__name__)
+    return flatten_json(doc)
+
+
+def merge_params(query, body, body_is_json=False):
+    """One flat dict from query and form (or JSON) body; a key sent in both with different values is refused."""
     flat = dict(parse_qsl(query, keep_blank_values=True))
-    for key, value in parse_qsl(body, keep_blank_values=True):
+    pairs = json_pairs(body) if body_is_json else parse_qsl(body, keep_blank_values=True)
+    for key, value in pairs:
         if key in flat and flat[key] != value:
             raise ApiError(
                 "InvalidParameterValue",
@@ -91,8 +123,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _api(self, query, body):
         emu = self.emulator
+        is_json = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower() == "application/json"
         try:
-            flat = merge_params(query, body)
+            flat = merge_params(query, body, is_json)
         except ApiError as exc:
             flat, early = {}, exc
         else:
@@ -116,7 +149,11 @@ class Handler(BaseHTTPRequestHandler):
         if decision.kind in ("throttle", "error"):
             self._send(decision.status, emu.error_body(ApiError(decision.code, decision.message, decision.status)))
             return
-        status, payload = (early.status, emu.error_body(early)) if early else emu.execute(flat, self.headers)
+        status, payload = (
+            (early.status, emu.error_body(early))
+            if early
+            else emu.execute(flat, self.headers, "json" if is_json else "form")
+        )
         if decision.kind == "hang_after":
             emu.counters.fault(decision.kind, caller)  # counted once the action ran: a killer may act on it
             emu.faults.hold()

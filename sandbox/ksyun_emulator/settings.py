@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, fields
 
 _CHOICES = {
     "ip_quota_scope": ("eni", "instance"),
+    "kce_addon_instances_cluster_param": ("both", "CulsterId", "ClusterId"),
+    "kce_unknown_cluster": ("empty", "error"),
 }
 
 
@@ -46,6 +48,27 @@ class Settings:
     release_associated_address: bool = False
     # Seeds ids, MAC addresses and random IP allocation.
     seed: int = 0
+    # KCE / KCE2 (kce_*.py; docs/sandbox.md "KCE API"). Every one is [U] in the reference sheet.
+    # Errors of kce/kce2 calls: HTTP 4xx/5xx + envelope (false), or HTTP 200 + the same envelope (true).
+    kce_errors_http_200: bool = False
+    # A change (ModifyCluster VpcCNI, add-on create/delete) shows its transient phase for this many describes; 0: at once.
+    kce_settle_describes: int = 1
+    # DescribeAddonList items flat (false) or with every field inside CompatibleK8SVersion, as the SDKs declare (true).
+    kce_addon_list_nested: bool = False
+    # Which cluster parameter DescribeAddonInstances reads: both, only the SDKs' "CulsterId", or only "ClusterId".
+    kce_addon_instances_cluster_param: str = "both"
+    # A deleted add-on instance disappears once settled (false) or stays listed with ToDelete=true (true).
+    kce_deleted_addon_lingers: bool = False
+    # DescribeCluster/DescribeClusters with an unknown ClusterId: an empty set ("empty") or a 404 ("error").
+    kce_unknown_cluster: str = "empty"
+    # When a cluster is not exposed (Expose=false), the internal (IsPublic=false) kubeconfig is blanked too.
+    kce_blank_internal_config: bool = True
+    # VPC-CNI also shows as an add-on "vpc-cni" (catalogue and instances, Phase following the cluster's).
+    kce_vpc_cni_as_addon: bool = False
+    # Only lowercase true/false are booleans (true); "True"/"False" too (false).
+    kce_strict_booleans: bool = False
+    # The RequestId keys as the SDKs declare them (DeleteAddonInstance "RequesetId", DescribeNetwork none) or plain.
+    kce_request_id_quirks: bool = True
 
     def update(self, values):
         """Apply a dict of new values (strings are coerced); raises ValueError naming the bad key."""

@@ -10,7 +10,8 @@ import uuid
 from pathlib import Path
 
 from . import ipam
-from .errors import not_found
+from .errors import missing, not_found
+from .kce_topology import kce_state
 from .topology import TopologyError, eip_config, initial_state
 
 
@@ -22,6 +23,7 @@ class State:
         self.settings = settings
         self.state_file = Path(state_file) if state_file else None
         self.lock = threading.RLock()
+        self.kce_runtime = None  # kce_platform.KceRuntime, set by the Emulator
         self.data = {}
         self.rng = random.Random(settings.seed)
         if self.state_file and self.state_file.exists():
@@ -56,6 +58,9 @@ class State:
         # A state file written before the EIP service existed has no public side yet.
         if "addresses" not in self.data:
             self.data["eip"], self.data["addresses"] = eip_config(self.topology), {}
+        # Nor one written before the KCE API existed.
+        if "kce" not in self.data:
+            self.data["kce"] = kce_state(self.topology, self.data, TopologyError)
         rng_state = saved.get("rng")
         if rng_state:
             self.rng.setstate((rng_state[0], tuple(rng_state[1]), rng_state[2]))
@@ -113,6 +118,14 @@ class State:
         item = self.data["instances"].get(instance_id or "")
         if item is None:
             raise not_found("instance", instance_id)
+        return item
+
+    def cluster(self, cluster_id, param="ClusterId"):
+        if not cluster_id:
+            raise missing(param)
+        item = self.data["kce"]["clusters"].get(cluster_id)
+        if item is None:
+            raise not_found("cluster", cluster_id)
         return item
 
     def security_group(self, group_id):

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from .kce_topology import kce_state
+
 
 class TopologyError(ValueError):
     """A topology that cannot describe a real VPC; the message names the offending item."""
@@ -193,7 +195,7 @@ def initial_state(topo):
                 "primary IP %s is used by both %s and %s" % (eni["primary_ip"], seen[key], eni["instance_id"])
             )
         seen[key] = eni["instance_id"]
-    return {
+    data = {
         "region": topo.get("region", "cn-beijing-6"),
         "vpcs": vpcs,
         "subnets": subnets,
@@ -205,3 +207,5 @@ def initial_state(topo):
         "eip": eip_config(topo),
         "addresses": {},
     }
+    data["kce"] = kce_state(topo, data, TopologyError)
+    return data

@@ -102,6 +102,7 @@ class Emulator:
         return self.port
 
     def stop(self):
+        self.kce.reset()  # a reconcile still running must not write this state (file) any more
         if self._server:
             self._server.shutdown()
             self._server.server_close()

@@ -67,6 +67,7 @@ class KceRuntime:
                     self._start(cluster["id"])
 
     def reset(self):
+        """Forget the reconciles in flight (emulator reset or stop): their outcome is not written."""
         with self.state.lock:
             self._epoch += 1
 

@@ -46,3 +46,7 @@ class AdminClient:
 
     def reset_faults(self):
         return self._call("POST", "faults/reset", {})["faults"]
+
+    def catalog(self):
+        """Actions (service, write, versions) and error codes."""
+        return self._call("GET", "catalog")

@@ -132,8 +132,8 @@ def describe_addon_instances(state, params):
     return {"Data": {"Addons": answer}, "Args": {}}
 
 
-def _requested(state, cluster, spec, position):
-    where = "Addons.%d." % position
+def _requested(state, cluster, spec, index):
+    where = "Addons.%d." % index
     for key, value in spec.items():
         if key not in _ADDON_FIELDS:
             raise invalid(where + key, value, "an add-on item takes %s" % ", ".join(_ADDON_FIELDS))
@@ -170,7 +170,7 @@ def create_addon_instance(state, params):
     specs = params.objects("Addons")
     if not specs:
         raise missing("Addons.1.Name")
-    asked = [_requested(state, cluster, spec, pos) for pos, spec in enumerate(specs, start=1)]
+    asked = [_requested(state, cluster, spec, index) for index, spec in specs]
     if len({a.addon_id for a, _t, _c in asked}) != len(asked):
         raise invalid("Addons", [a.name for a, _t, _c in asked], "an add-on is named twice")
     settle = _settle_at_once(state)

@@ -42,7 +42,8 @@ class KceParams(Params):
         raise invalid(name, raw, "expected a boolean: %s" % allowed)
 
     def objects(self, name):
-        """``[{field: value}]`` of ``name.N.field`` in index order (``name.N.field.M`` stays a dotted field key)."""
+        """``[(N, {field: value})]`` of ``name.N.field`` in index order (``name.N.field.M`` stays a dotted field key);
+        N is the index as sent, so a message can name the key the caller sent."""
         pattern = re.compile(r"^%s\.(\d+)\.(.+)$" % re.escape(name))
         grouped = {}
         for key, value in self.flat.items():
@@ -51,7 +52,7 @@ class KceParams(Params):
                 grouped.setdefault(int(match.group(1)), {})[match.group(2)] = value
             elif key == name or key.startswith(name + "."):
                 raise invalid(key, value, "this is a list of objects; send it as %s.1.<Field>" % name)
-        return [grouped[index] for index in sorted(grouped)]
+        return [(index, grouped[index]) for index in sorted(grouped)]
 
     def prefixed(self, name):
         """True when any key is ``name`` or starts with ``name.``."""

@@ -75,7 +75,7 @@ def start(start_emulator, topology=None, **settings):
 
 
 def profile(emu, **http):
-    return ClientProfile(httpProfile=HttpProfile(endpoint=emu.endpoint, protocol="http", **http))
+    return ClientProfile(httpProfile=HttpProfile(**dict({"endpoint": emu.endpoint, "protocol": "http"}, **http)))
 
 
 def clients(emu, **http):

@@ -62,6 +62,9 @@ options:
     description:
       - Wait until the platform reports the new settings and its running phase (KCE 2.0 C(DescribeClusters)).
       - A phase that turns to failed ends the wait with the platform's message.
+      - A cluster that already has the settings but is still updating (an earlier task with O(wait=false)) is waited
+        for too, without a call that changes anything; one whose platform failed to apply them fails the task again with
+        the platform's message.
     type: bool
     default: true
   wait_timeout:
@@ -127,8 +130,8 @@ cluster_id:
   returned: success
   type: str
 phase:
-  description: The platform phase after the task (C(Status.Phase), for example V(Running)); in check mode and with
-    O(wait=false), the phase that was read before.
+  description: The platform phase after the task (C(Status.Phase), for example V(Running), or V(Updating) with
+    O(wait=false)); in check mode, the phase that was read before.
   returned: success
   type: str
 vpc_cni:
@@ -151,6 +154,9 @@ vpc_cni:
       type: str
 """
 
+import dataclasses
+
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.cluster import PHASE_FAILED, PHASE_UPDATING
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.snapshot import CloudSnapshot
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.vpc_cni import (
     plan_vpc_cni,
@@ -161,6 +167,8 @@ from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceMo
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import check_id, check_positive
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.cloud import apply_plan
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.kce import CLUSTER_ARGS, ONE_CLUSTER, require_cluster
+
+UNSETTLED = (PHASE_UPDATING, PHASE_FAILED)
 
 
 def managed(settings):
@@ -190,10 +198,14 @@ def ensure(module):
             for group_id, item in module.reader.security_groups([wanted.security_group_id]).items()
         }
     plan = plan_vpc_cni(cluster, wanted, subnets, group_vpcs, wait=params["wait"])
+    if not plan.actions and params["wait"] and not module.check_mode and cluster.phase in UNSETTLED:
+        # Asked before (a task with wait=false, or one the platform failed): wait for it as a change would, read-only.
+        state = module.client.wait_cluster_vpc_cni(cluster.cluster_id, wanted, params["wait_timeout"])
+        cluster = dataclasses.replace(cluster, phase=state.phase, phase_text=state.phase_text)
 
     def after(_cloud, result):
         now, phase = planned_settings(cluster, plan), cluster.phase_text
-        if plan.actions and result.ok and not module.check_mode and params["wait"]:
+        if plan.actions and result.ok and not module.check_mode:
             state = module.kce.vpc_cni_state(cluster.cluster_id)
             if state is not None:
                 now, phase = state.vpc_cni, state.phase_text

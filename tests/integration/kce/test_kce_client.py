@@ -72,8 +72,11 @@ def test_an_unknown_cluster_is_none_for_every_getter_either_way(emu, make_client
     assert err.value.status == 404 and err.value.code == "InvalidClusterId.NotFound"
 
 
-def test_the_read_model_joins_the_three_answers_and_a_change_waits_until_the_platform_echoes_it(emu, make_client):
-    emu.settings.update({"kce_settle_describes": 3})
+@pytest.mark.parametrize("settle", [0, 3])
+def test_the_read_model_joins_the_three_answers_and_a_change_waits_until_the_platform_echoes_it(
+    emu, make_client, settle
+):
+    emu.settings.update({"kce_settle_describes": settle})
     client = make_client()
     reader = ClusterReader(client)
     (cluster,) = reader.clusters(name=CLUSTER_NAME)
@@ -81,8 +84,9 @@ def test_the_read_model_joins_the_three_answers_and_a_change_waits_until_the_pla
     assert len(cluster.nodes) == 5 and cluster.phase == PHASE_RUNNING
     wanted = VpcCniSettings(True, Mode.EXCLUSIVE, (SUBNET_6A,), SG)
     client.modify_cluster_vpc_cni(CLUSTER, wanted)
-    assert reader.vpc_cni_state(CLUSTER).phase_text == "Updating"
+    assert reader.vpc_cni_state(CLUSTER).phase_text == ("Updating" if settle else "Running")
     emu.counters.reset()
     done = client.wait_cluster_vpc_cni(CLUSTER, wanted, timeout=30, interval=0.01)
     assert done.vpc_cni.matches(wanted) and done.vpc_cni.daemon_mode == "eniOnly" and done.phase == PHASE_RUNNING
-    assert reads(emu) == {"DescribeClusters": 3}
+    # settle answers show Updating (the first one went to vpc_cni_state), then one shows Running.
+    assert reads(emu) == {"DescribeClusters": max(1, settle)}

@@ -6,8 +6,10 @@ none of it, as a new cluster before the roles ran. There is one way in: ``instal
 sandbox's API server and KSYUN emulator, with the variables ``addons_vars`` derives from the topology (written to
 ``addons-vars.yml`` in the sandbox directory, where the molecule scenarios read them too):
 
-- the CRDs PodEni / PodEniIP and the ConfigMap kube-system/ksyun-vpc-cni (cluster ``sandbox``, the topology's security
-  group, the container subnets of sandbox/node_agent/vpc_cni.py);
+- VPC-CNI switched on through the KCE API (the vpc_cni role's KCE path, ``vpc_cni_cluster_id`` = the topology's KCE
+  cluster): the emulator's kce2 ModifyCluster, and the sandbox's platform (sandbox/platform.py) installing the add-on;
+- the CRDs PodEni / PodEniIP / VpcIP and the ConfigMap kube-system/ksyun-vpc-cni (cluster ``sandbox``, the topology's
+  security group, the container subnets of sandbox/node_agent/vpc_cni.py, the platform's DaemonMode ``eniMultiIP``);
 - the CRD network-attachment-definitions.k8s.cni.cncf.io and the NetworkAttachmentDefinition kube-system/vpc-cni;
 - the DaemonSet kube-system/ksyun-vpc-cni (pods labelled app.kubernetes.io/name=ksyun-vpc-cni, host network, on nodes
   labelled k8s.ksyun.com/vpc-cni=true) and the DaemonSet kube-system/kube-multus-ds (pods labelled app=multus,
@@ -50,16 +52,39 @@ def addons_vars(topology) -> dict:
     }
 
 
+def kce_cluster_id(topology) -> str:
+    """The KCE cluster id the sandbox plays (the topology's first ``kce.clusters`` entry), "" without one."""
+    with open(topology, encoding="utf-8") as f:
+        clusters = (yaml.safe_load(f).get("kce") or {}).get("clusters") or []
+    return clusters[0]["id"] if clusters else ""
+
+
+def kce_vars(topology) -> dict:
+    """What a user of a KCE cluster passes to deploy.yml: the cluster id (the vpc_cni role's KCE path derives the rest
+    from the KCE API) and the VPC-CNI node pool's label."""
+    return {
+        "vpc_cni_cluster_id": kce_cluster_id(topology),
+        "vpc_cni_node_selector": {"kubernetes.io/os": "linux", VPC_CNI_LABEL: "true"},
+    }
+
+
 def write_addons_vars(topology, path: Path) -> Path:
+    """addons-vars.yml (the manifest path's variables) and, beside it, kce-vars.yml (the KCE path's)."""
     path.write_text(yaml.safe_dump(addons_vars(topology), sort_keys=False))
+    if kce_cluster_id(topology):
+        (path.parent / "kce-vars.yml").write_text(yaml.safe_dump(kce_vars(topology), sort_keys=False))
     return path
 
 
 def install_addons(kubeconfig, topology, ksyun_endpoint: str, timeout: float = 600.0) -> None:
     """Run deploy.yml (module docstring) against the sandbox; safe to run again (a rerun changes nothing).
 
+    With a KCE cluster in the topology the vpc_cni role takes the KCE path (vpc_cni_cluster_id): it switches VPC-CNI on
+    through the emulator's kce2 ModifyCluster, and the sandbox's platform (sandbox/platform.py) installs the add-on,
+    as on a managed KCE cluster; the topology's settings are passed as well, so the cluster gets exactly them.
     ksyun_endpoint: host:port of the sandbox's KSYUN emulator (the vpc_cni role checks the subnets in the cloud)."""
     extra = write_addons_vars(topology, Path(kubeconfig).parent / "addons-vars.yml")
+    cluster_id = kce_cluster_id(topology)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KSYUN_", "K8S_AUTH_"))}
     env.update(
         CREDENTIALS,
@@ -71,7 +96,8 @@ def install_addons(kubeconfig, topology, ksyun_endpoint: str, timeout: float = 6
         ANSIBLE_NOCOLOR="1",
     )
     proc = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(DEPLOY), "-e", "@" + str(extra)],
+        [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(DEPLOY), "-e", "@" + str(extra)]
+        + (["-e", "vpc_cni_cluster_id=" + cluster_id] if cluster_id else []),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

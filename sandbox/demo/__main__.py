@@ -1,8 +1,10 @@
 """python -m sandbox.demo: the product page's demonstration done the way users do it, in both ENI modes.
 
-It starts a bare sandbox of its own (control plane, KSYUN emulator, node agent; no add-on), runs
-``ansible-playbook ksyun.kce.deploy`` with the sandbox's variables and the product page's StatefulSet in shared
-and in exclusive ENI mode (sandbox/demo/statefulsets.yml): multus, VPC-CNI and the fixed-IP StatefulSets. It shows
+It starts a bare sandbox of its own (control plane, KSYUN emulator with the KCE API, node agent; no add-on), shows the
+KCE cluster as the KCE API describes it (``ksyun.kce.cluster_info``), runs ``ansible-playbook ksyun.kce.deploy`` with
+the cluster id only (``vpc_cni_cluster_id``: the vpc_cni role switches VPC-CNI on through the KCE API and the sandbox's
+platform installs the add-on, as on managed KCE) and the product page's StatefulSet in shared and in exclusive ENI mode
+(sandbox/demo/statefulsets.yml): multus, VPC-CNI and the fixed-IP StatefulSets. It shows
 ``kubectl get po -owide`` and the PodEniIP/PodEni records (``kubectl get podeniip``, ``kubectl get podeni``), runs
 ``ansible-playbook ksyun.kce.verify_fixed_ip`` (the pod deleted and back with the same IP, and the same ENI in exclusive
 mode), then keeps each pod away (``kubectl scale``, replicas 0) to show the IP reserved in the cloud and brings it back
@@ -23,6 +25,7 @@ from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
 from sandbox import kubectl
+from sandbox.addons import kce_cluster_id
 from sandbox.controlplane import cluster as sandbox
 from sandbox.node_agent.vpc_cni import CLUSTER_NAME
 from sandbox.paths import collections_root, state_dir
@@ -191,10 +194,31 @@ class Demo:
 
     # --- the demonstration -------------------------------------------------------------------------
 
+    def show_cluster(self, cluster_id):
+        """The KCE cluster as the KCE API describes it (ksyun.kce.cluster_info): VPC, VPC-CNI, nodes."""
+        cluster = self.module("cluster_info", {"cluster_id": cluster_id})["clusters"][0]
+        say(f"$ ansible localhost -m ksyun.kce.cluster_info -a cluster_id={cluster_id}")
+        vpc_cni = cluster["vpc_cni"] or {}
+        say(
+            f"  cluster {cluster['name']} ({cluster['manage_mode']}, Kubernetes {cluster['kubernetes_version']}, "
+            f"{cluster['status']}), VPC {cluster['vpc_id']}, VPC-CNI "
+            + (f"on ({vpc_cni['daemon_mode']})" if vpc_cni.get("enabled") else "off")
+        )
+        for node in cluster["nodes"]:
+            say(f"  node {node['name']}: {node['instance_id']} {node['instance_type']} {node['availability_zone']}")
+        return cluster
+
     def deploy(self):
-        """multus, VPC-CNI and both StatefulSets, by ansible-playbook ksyun.kce.deploy on the bare sandbox."""
-        say("\n==== deploy: multus, VPC-CNI and the product page's StatefulSet in each ENI mode, with the roles")
-        self.playbook("deploy", "-e", f"@{self.root / 'addons-vars.yml'}", "-e", f"@{STATEFULSETS}")
+        """multus, VPC-CNI (through the KCE API) and both StatefulSets, by ansible-playbook ksyun.kce.deploy."""
+        say("\n==== the KCE cluster, as the KCE API describes it")
+        cluster_id = kce_cluster_id(self.state["topology"])
+        self.show_cluster(cluster_id)
+        say(
+            "\n==== deploy: multus, VPC-CNI switched on through the KCE API, the product page's StatefulSet in each ENI mode"
+        )
+        self.playbook("deploy", "-e", f"@{self.root / 'kce-vars.yml'}", "-e", f"@{STATEFULSETS}")
+        if not (self.show_cluster(cluster_id)["vpc_cni"] or {}).get("enabled"):
+            raise DemoFailed(f"the KCE API does not report VPC-CNI on for cluster {cluster_id} after deploy")
 
     def run_mode(self, mode):
         name = NAMES[mode]

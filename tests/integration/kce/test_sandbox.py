@@ -1,7 +1,8 @@
-"""The three cluster modules against the running sandbox itself (its emulator, run as the platform, and its real
-kube-apiserver), reading only: the sandbox's cluster and its nodes, a kubeconfig that lists them, and a VPC-CNI change
-in check mode (the sandbox's VPC-CNI is shared by every test on it, so nothing is changed here; the changes run
-against an in-process emulator in test_cluster_vpc_cni.py)."""
+"""The three cluster modules against the running sandbox itself (its emulator, run with the sandbox's platform, and its
+real kube-apiserver), changing nothing: the sandbox's cluster and its nodes, a kubeconfig that lists them, the VPC-CNI
+settings `sandbox up` made through cluster_vpc_cni and the platform asked for again (no call), and a switch in check
+mode only (the sandbox's VPC-CNI add-on is shared by every test on it; the changes run against an in-process emulator
+in test_cluster_vpc_cni.py)."""
 
 import os
 import stat
@@ -40,12 +41,10 @@ def node_names(kubeconfig):
 
 def test_the_sandbox_cluster_its_nodes_and_its_kubeconfig_are_the_sandboxs(sandbox_play, sandbox_state, tmp_path):
     dest = tmp_path / "sandbox.kubeconfig"
-    wanted = {"cluster_id": CLUSTER, "mode": "shared", "subnet_ids": [SUBNET_6A, SUBNET_6B], "security_group_id": SG}
     steps = sandbox_play(
         [
             task("info", "cluster_info", {"cluster_id": CLUSTER}),
             task("kubeconfig", "cluster_kubeconfig", {"cluster_id": CLUSTER, "dest": str(dest)}),
-            task("vpc-cni in check mode", "cluster_vpc_cni", wanted, check=True),
         ]
     )
     info = steps["info"]
@@ -56,9 +55,35 @@ def test_the_sandbox_cluster_its_nodes_and_its_kubeconfig_are_the_sandboxs(sandb
     kubeconfig = steps["kubeconfig"]
     assert not kubeconfig.failed and kubeconfig.total_writes == 0, kubeconfig
     assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600 and node_names(dest) == kube_nodes
-    check = steps["vpc-cni in check mode"]
+
+
+def test_the_sandboxs_vpc_cni_as_its_platform_set_it_is_a_noop_to_ask_again_and_a_switch_is_only_previewed(
+    sandbox_play,
+):
+    """`sandbox up` switched VPC-CNI on through cluster_vpc_cni and the platform (the vpc_cni role's KCE path): asking
+    for the same settings again sends nothing; another mode is shown in check mode only (other tests share the add-on).
+    """
+    (cluster,) = sandbox_play([task("info", "cluster_info", {"cluster_id": CLUSTER})])["info"].result["clusters"]
     current = cluster["vpc_cni"]
-    same = current["enabled"] and current["mode"] == "shared" and set(current["subnet_ids"]) == {SUBNET_6A, SUBNET_6B}
-    same = same and current["security_group_id"] == SG
-    assert not check.failed and check.total_writes == 0 and check.changed != same, check
-    assert check.result["vpc_cni"]["enabled"] is True
+    if current["enabled"]:
+        same = {
+            "cluster_id": CLUSTER,
+            "mode": current["mode"],
+            "subnet_ids": list(reversed(current["subnet_ids"])),
+            "security_group_id": current["security_group_id"],
+        }
+        other = dict(same, mode="exclusive" if current["mode"] == "shared" else "shared")
+    else:
+        same = {"cluster_id": CLUSTER, "state": "disabled"}
+        other = {"cluster_id": CLUSTER, "subnet_ids": [SUBNET_6A, SUBNET_6B], "security_group_id": SG}
+    steps = sandbox_play(
+        [
+            task("the same settings", "cluster_vpc_cni", same),
+            task("another mode in check mode", "cluster_vpc_cni", other, check=True),
+        ]
+    )
+    again = steps["the same settings"]
+    assert again.is_noop and again.result["actions"] == [] and again.result["phase"] == "Running", again
+    preview = steps["another mode in check mode"]
+    assert preview.changed and len(preview.result["actions"]) == 1 and preview.total_writes == 0, preview
+    assert preview.diff["before"] != preview.diff["after"]

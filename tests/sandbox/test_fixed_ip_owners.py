@@ -24,7 +24,7 @@ def test_a_deployment_pod_asking_for_a_fixed_ip_gets_a_non_fixed_ip_and_a_warnin
     name = pod.metadata.name
     running = cluster.running(ns, name)
     ip = running.status.pod_ip
-    record = cluster.records(ns)[("PodEniIP", ip)]
+    record = cluster.records(ns)[("VpcIP", ip)]
     assert (record.fixed, record.phase.value, record.pod_name) == (False, "Bound", name)
     warnings = cluster.wait("a Warning event on the pod", lambda: cluster.warnings(ns, name))
     assert warnings[0][0] == "FixedIPNotSupported"

@@ -20,7 +20,7 @@ def test_a_non_fixed_pod_gets_an_ip_of_its_nodes_subnet_and_the_ip_is_released_a
     assert ip.startswith("10.0.0.") and ip != "10.0.0.47"
     [(kind, name)] = cluster.records(ns)
     record = cluster.records(ns)[(kind, name)]
-    assert (kind, name, record.fixed) == ("PodEniIP", ip, False)
+    assert (kind, name, record.fixed) == ("VpcIP", ip, False), "an ordinary pod's non-fixed IP is recorded by a VpcIP"
     assert ip in cluster.holder(ip)["secondary_ips"]
 
     cluster.core.delete_namespaced_pod("web", ns)

@@ -153,7 +153,7 @@ def test_a_node_without_a_ready_vpc_cni_pod_neither_sets_up_nor_tears_down_pod_n
     ip = cluster.running(ns, "web").status.pod_ip
     cluster.gone(ns, "before", before.metadata.uid)
     # Released once VPC-CNI runs on the node again (web may well get the same address).
-    assert set(cluster.records(ns)) == {("PodEniIP", ip)}
+    assert set(cluster.records(ns)) == {("VpcIP", ip)}
     web_50 = cluster.pod(ns, "web-50")
     assert (web_50.status.phase, web_50.status.pod_ip) == ("Pending", None), "the node pool without the add-on"
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: ksyun.kce contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Records (reservations, and VpcIPs) joined with their cloud and pod state, and the drift between them (ksyun.kce.fixed_ip_info).
+"""Records (reservations and VpcIPs) joined with their cloud and pod state, and their drift (ksyun.kce.fixed_ip_info).
 
 inspect() is pure: it takes what was read once (the records, a cloud snapshot, the pods) and never
 calls anything, so the module's reads stay batched however many reservations there are.

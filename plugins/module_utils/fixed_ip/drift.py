@@ -93,7 +93,7 @@ class Finding:
 def _gone_pods_ip(
     record: Reservation, created: Optional[datetime], cloud: CloudSnapshot, cluster: str, live: LivePods, now: datetime
 ) -> Finding:
-    """A non-fixed shared IP (a VpcIP) whose pod is gone: a leak, freed as the pod's release would (reclaim's decision)."""
+    """A non-fixed shared IP (a VpcIP) whose pod is gone: a leak, freed as its release would (reclaim's decision)."""
     item = reservation_item(record, cloud, live, now, cluster)
     return Finding(
         RECORD_POD_GONE,

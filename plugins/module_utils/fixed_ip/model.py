@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the ksyun.kce collection
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reservation: the content of a PodEni (exclusive), PodEniIP (shared) or VpcIP (shared, not fixed) record, and its vocabulary."""
+"""Reservation: the content of a PodEni, PodEniIP or VpcIP (shared, not fixed) record, and its vocabulary."""
 
 from __future__ import annotations
 

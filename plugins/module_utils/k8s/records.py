@@ -168,6 +168,7 @@ class ReservationStore:
         self._client = dynamic_client
         self._resources: Dict[str, Any] = {}
         self._unserved: Dict[str, str] = {}
+        self._listed: set = set()
 
     @property
     def api_version(self) -> str:
@@ -188,16 +189,31 @@ class ReservationStore:
         return self._resources[kind]
 
     def serves(self, kind: str) -> bool:
-        """Whether the cluster serves the kind (a cluster installed before VpcIP existed does not serve it); asked once."""
-        if kind in self._resources:
+        """Whether the cluster serves the kind (a cluster installed before VpcIP existed does not serve it); asked once.
+
+        Discovery may be stale (the client caches it, also on disk): a CRD removed since still resolves, so the kind is
+        asked itself (one LIST of at most one item), unless this store has listed it already.
+        """
+        if kind in self._listed:
             return True
         if kind in self._unserved:
             return False
         try:
-            self.resource(kind)
+            self.resource(kind).get(limit=1)
         except RecordsUnavailable:
             return False
+        except Exception as exc:
+            if status_of(exc) != 404:
+                raise
+            self._forget(kind, exc)
+            return False
+        self._listed.add(kind)
         return True
+
+    def _forget(self, kind: str, exc: BaseException) -> None:
+        """The kind is not served after all (its CRD was removed since discovery cached it)."""
+        self._resources.pop(kind, None)
+        self._unserved[kind] = str(exc)
 
     def stored(self, obj: Any, kind: Optional[str] = None) -> StoredReservation:
         data = as_dict(obj)
@@ -226,17 +242,21 @@ class ReservationStore:
             selector += "," + label_selector
         found = []
         for kind in kinds:
-            if kind == VPC_IP and not self.serves(kind):
+            optional = kind == VPC_IP
+            if optional and kind in self._unserved:
                 continue
             try:
                 result = self.resource(kind).get(namespace=namespace, label_selector=selector)
-            except Exception as exc:
-                if kind == VPC_IP and status_of(exc) == 404:
-                    # Removed since discovery cached it: as if never installed.
-                    self._resources.pop(kind, None)
-                    self._unserved[kind] = str(exc)
+            except RecordsUnavailable:
+                if optional:
                     continue
                 raise
+            except Exception as exc:
+                if optional and status_of(exc) == 404:
+                    self._forget(kind, exc)  # removed since discovery cached it: as if never installed
+                    continue
+                raise
+            self._listed.add(kind)
             found.extend(self.stored(item, kind) for item in as_dict(result)["items"])
         return found
 

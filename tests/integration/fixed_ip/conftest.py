@@ -123,10 +123,10 @@ def free_cloud_leftovers(dyn, ksyun, namespace):
             # agent changed meanwhile is read again.
             for _attempt in range(5):
                 try:
-                    store.delete(store.stored(item))
+                    store.delete(store.stored(item, kind))
                     break
                 except RecordConflict:
-                    current = store.get(store.stored(item).reservation.mode, namespace, item["metadata"]["name"])
+                    current = store.get(store.stored(item, kind).kind, namespace, item["metadata"]["name"])
                     if current is None:
                         break
                     item = current.obj

@@ -51,7 +51,7 @@ def crd_group(kube):
     group = "fip-%s.example.com" % uuid.uuid4().hex[:8]
     yield group
     ext = client.ApiextensionsV1Api(kube)
-    for kind in ("PodEni", "PodEniIP"):
+    for kind in ("PodEni", "PodEniIP", "VpcIP"):
         try:
             ext.delete_custom_resource_definition(crd(kind, group=group)["metadata"]["name"])
         except ApiException as exc:
@@ -96,8 +96,13 @@ def test_crds_install_wait_until_established_and_are_removed_only_without_record
     assert steps["install in check mode"].changed
     assert steps["no CRD after check mode"].result["resources"] == []
     install = steps["install"]
-    assert install.changed and [c["established"] for c in install.result["crds"]] == [True, True]
-    assert sorted(install.result["diff"]["after"]) == ["podeniips." + crd_group, "podenis." + crd_group]
+    assert install.changed and [c["established"] for c in install.result["crds"]] == [True, True, True]
+    assert [c["kind"] for c in install.result["crds"]] == ["PodEni", "PodEniIP", "VpcIP"]
+    assert sorted(install.result["diff"]["after"]) == [
+        "podeniips." + crd_group,
+        "podenis." + crd_group,
+        "vpcips." + crd_group,
+    ]
     assert not steps["install again"].changed and steps["install again"].result["diff"]["after"] == {}
     refused = steps["remove while a record exists"]
     assert (
@@ -110,6 +115,7 @@ def test_crds_install_wait_until_established_and_are_removed_only_without_record
     assert steps["remove with force"].changed and steps["remove with force"].result["diff"]["after"] == {
         "podeniips." + crd_group: {},
         "podenis." + crd_group: {},
+        "vpcips." + crd_group: {},
     }
     assert not steps["remove again"].changed
     assert steps["invalid group"].failed and "'Not_A_Group'" in steps["invalid group"].msg

@@ -283,11 +283,13 @@ reservations:
       type: str
       sample: sts-0
     kind:
-      description: Kind of the pod's record, C(PodEniIP) (shared) or C(PodEni) (exclusive); empty if it has none.
+      description:
+        - Kind of the pod's record, C(PodEniIP) (shared), C(PodEni) (exclusive) or C(VpcIP) (shared, a pod without a
+          fixed IP); empty if it has none.
       type: str
       sample: PodEniIP
     name:
-      description: Name of the record (the IP for a C(PodEniIP), the pod's name for a C(PodEni)).
+      description: Name of the record (the IP for a C(PodEniIP) or C(VpcIP), the pod's name for a C(PodEni)).
       type: str
       sample: 10.0.0.236
     changed:

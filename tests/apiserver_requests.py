@@ -1,0 +1,66 @@
+"""The kube-apiserver's own count of its mutating requests (``apiserver_request_total`` of its /metrics), for tests that
+assert a run wrote nothing to the cluster.
+
+The apiserver counts every client, so the modules ansible-playbook runs in processes of their own are counted too (a
+counter in the test's process would miss them). Server-side dry runs are counted apart (``dry run``): they change
+nothing, but a read-only run has no reason to send one either. What the sandbox writes by itself all the time is left
+out: the node agent's and the apiserver's Lease renewals, the node status heartbeats and events.
+"""
+
+import time
+from collections import Counter
+
+from benchmarks.common import apiserver_request_lines
+
+MUTATING_VERBS = ("POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY")
+# "resource[/subresource]" the control plane and the node agent write every few seconds, whoever else runs.
+BACKGROUND = ("leases", "nodes/status", "events")
+
+
+def mutating_requests(api):
+    """Counter of "VERB group/resource[/subresource][ (dry run)]" for every mutating request the apiserver counted so
+    far, the background left out; api: a kubernetes ApiClient of the cluster."""
+    counts = Counter()
+    for label, value in apiserver_request_lines(api):
+        if label.get("verb") not in MUTATING_VERBS:
+            continue
+        kind = label.get("resource", "") + ("/" + label["subresource"] if label.get("subresource") else "")
+        if kind in BACKGROUND:
+            continue
+        dry_run = " (dry run)" if label.get("dry_run") else ""
+        counts["%s %s/%s%s" % (label["verb"], label.get("group", ""), kind, dry_run)] += value
+    return counts
+
+
+def new_requests(before, after):
+    """{key: count} of the requests counted between two mutating_requests snapshots (empty: nothing was written)."""
+    return {key: count - before.get(key, 0) for key, count in after.items() if count - before.get(key, 0)}
+
+
+class ApiserverWrites:
+    """``with ApiserverWrites(api) as writes: ...``; afterwards ``writes.counted`` holds what was written meanwhile."""
+
+    def __init__(self, api):
+        self.api = api
+        self.before = None
+        self.counted = None
+
+    def __enter__(self):
+        self.before = mutating_requests(self.api)
+        return self
+
+    def __exit__(self, *exc):
+        self.counted = new_requests(self.before, mutating_requests(self.api))
+        return False
+
+
+def wait_until_no_writes(api, wait_for, settle=1.0, timeout=60.0):
+    """Wait until the apiserver counts no new mutating request (background left out) for settle seconds: what a test
+    set up (a CRD's conditions, a DaemonSet's pods) has settled, so a later count is the run's own."""
+
+    def quiet():
+        before = mutating_requests(api)
+        time.sleep(settle)
+        return not new_requests(before, mutating_requests(api))
+
+    wait_for("the cluster quiet (no mutating request for %.1fs)" % settle, quiet, timeout=timeout)

@@ -132,3 +132,18 @@ def test_a_foreign_crd_of_the_same_name_is_a_blocker_named_and_the_run_fails(
         delete_and_wait(
             bare_dyn, wait_for, "apiextensions.k8s.io/v1", "CustomResourceDefinition", "podeniips.k8s.ksyun.com"
         )
+
+
+def test_a_configmap_name_without_its_namespace_is_refused_by_name_and_nothing_is_written(
+    bare_ansible, bare_kube, bare_emulator, wait_for, tmp_path
+):
+    result = counted(
+        bare_kube,
+        bare_emulator,
+        wait_for,
+        lambda: bare_ansible(PREFLIGHT, args=["-e", "preflight_cluster_config=ksyun-vpc-cni"]),
+    )
+    assert result.run.rc != 0, result.run
+    assert result.run.failures[0][0] == "Read the cluster's conventions", result.run
+    assert "cluster_config 'ksyun-vpc-cni' must name the ConfigMap as <namespace>/<name>" in result.run.msg
+    assert_wrote_nothing(result)

@@ -62,8 +62,9 @@ def check_kce(kce: Mapping[str, Any], config: ConfigView, node_names: Optional[S
             name,
             ABSENT,
             "VpcCNI is off for %s (KCE API)" % cluster,
-            will="run VPC-CNI as a self-managed add-on: the vpc_cni role installs its DaemonSet and configuration",
-            will_not="switch VpcCNI on in KCE",
+            will="switch VpcCNI on through the KCE API when the vpc_cni role runs with vpc_cni_cluster_id (its KCE path), "
+            "and let the platform install the add-on",
+            will_not="switch it on by itself: only the vpc_cni role (or ksyun.kce.cluster_vpc_cni) does",
         )
     mode = _mode(vpc_cni.get("mode"))
     subnets = list(vpc_cni.get("subnet_ids") or [])
@@ -90,8 +91,9 @@ def check_kce(kce: Mapping[str, Any], config: ConfigView, node_names: Optional[S
         MODE_RESOURCE[mode],
     )
     will_not = [
-        "give %s ENI mode fixed IPs (%s records) through the platform's add-on, which runs %s ENI mode"
-        % (other.value, KIND[other], mode.value)
+        "count on %s ENI mode fixed IPs (%s records): whether the platform's add-on in DaemonMode %s serves them too is"
+        " not documented by Kingsoft (docs/kce.md)"
+        % (other.value, KIND[other], vpc_cni.get("daemon_mode") or mode.value)
     ]
     if config.usable:
         configured = set(config.subnet_zones())

@@ -360,7 +360,10 @@ def test_kce_vpc_cni_in_shared_mode_agrees_with_the_configuration():
     assert check.status == OK
     assert "shared ENI mode (DaemonMode eniMultiIP)" in check.found
     assert "shared ENI mode (PodEniIP records, ksyun/eni-private-ip per pod)" in check.will
-    assert "exclusive ENI mode fixed IPs (PodEni records) through the platform's add-on" in check.will_not
+    assert (
+        "count on exclusive ENI mode fixed IPs (PodEni records): whether the platform's add-on in DaemonMode eniMultiIP"
+        " serves them too is not documented" in check.will_not
+    )
 
 
 def test_kce_vpc_cni_that_disagrees_with_the_configuration_is_a_warning():
@@ -374,7 +377,10 @@ def test_kce_vpc_cni_that_disagrees_with_the_configuration_is_a_warning():
 
 def test_kce_vpc_cni_off_is_absent():
     check = by_name(cloud_checks(CONFIG, kce={"id": "kce-1", "vpc_cni": {"enabled": False}}))["kce_vpc_cni"]
-    assert check.status == ABSENT and "self-managed" in check.will
+    assert (
+        check.status == ABSENT
+        and "through the KCE API when the vpc_cni role runs with vpc_cni_cluster_id" in check.will
+    )
 
 
 def test_a_kce_cluster_that_shares_no_node_with_the_kubeconfigs_cluster_is_a_blocker():

@@ -121,8 +121,8 @@ class RecordingEmulator(Emulator):
         super().__init__(*args, **kwargs)
         self.writes = []
 
-    def execute(self, flat, headers):
-        status, payload = super().execute(flat, headers)
+    def execute(self, flat, headers, body_format="form"):
+        status, payload = super().execute(flat, headers, body_format)
         action = flat.get("Action", "")
         if is_write(action):
             ips = tuple(

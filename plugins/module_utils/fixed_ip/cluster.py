@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A KCE cluster as the collection sees it: the cluster, its VPC-CNI settings, its nodes (read once, never fetched here).
 
-The platform's words (cluster phases, VPC-CNI daemon modes) are translated by the read model
-(ksyun/kce_model.py); the domain only knows its own: the phase words below and fixed_ip.model.Mode.
+The platform's phase words are translated by the read model (ksyun/kce_model.py); the domain only knows its own phase
+words below. The VPC-CNI DaemonMode words live here, beside the domain's Mode they name, because the cluster's
+configuration (flows/cluster_config.py, read by the controller's filters too) checks them without the cloud layer.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Optional, Tuple
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode
+
+# kce2 VpcCNI.DaemonMode (C, reference kce-api.md §4): eniMultiIP = shared ENI (共享网卡), eniOnly = exclusive ENI (独占网卡).
+DAEMON_MODES: Dict[Mode, str] = {Mode.SHARED: "eniMultiIP", Mode.EXCLUSIVE: "eniOnly"}
 
 # The cluster's platform phase (KCE 2.0 Status.Phase) in the collection's words.
 PHASE_RUNNING = "running"

@@ -34,7 +34,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
 
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.cluster import DAEMON_MODES
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.retention import Retention
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour, Settings
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.crds import DEFAULT_GROUP, DEFAULT_VERSION
@@ -60,8 +62,6 @@ CLOUD_BEHAVIOUR_KEYS = {
 CRD_GROUP = "crdGroup"
 CRD_VERSION = "crdVersion"
 DAEMON_MODE = "daemonMode"
-# The KCE API's DaemonMode words (reference kce-api.md §4: eniOnly = exclusive ENI, eniMultiIP = shared ENI).
-DAEMON_MODES = ("eniMultiIP", "eniOnly")
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 GROUP_PATTERN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+")
@@ -171,13 +171,13 @@ def parse_cluster_config(
     if not VERSION_PATTERN.fullmatch(version):
         raise _bad(source, CRD_VERSION, version, "an API version looks like v1 or v1beta1")
     daemon_mode = str(data.get(DAEMON_MODE) or "").strip()
-    if daemon_mode and daemon_mode not in DAEMON_MODES:
+    if daemon_mode and daemon_mode not in DAEMON_MODES.values():
         raise _bad(
             source,
             DAEMON_MODE,
             daemon_mode,
             "the KCE API's DaemonMode is %s (shared ENI) or %s (exclusive ENI); leave it out for a self-managed add-on"
-            % DAEMON_MODES,
+            % (DAEMON_MODES[Mode.SHARED], DAEMON_MODES[Mode.EXCLUSIVE]),
         )
     try:
         settings = Settings(

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.cluster import (
+from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.cluster import (  # noqa: F401 pylint: disable=unused-import
+    DAEMON_MODES,
     PHASE_FAILED,
     PHASE_OTHER,
     PHASE_RUNNING,
@@ -25,8 +26,7 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.cluster import 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunApiError, first_or_none, is_not_found
 
-# kce2 VpcCNI.DaemonMode (C, reference §4): eniMultiIP = shared ENI (共享网卡), eniOnly = exclusive ENI (独占网卡).
-DAEMON_MODES: Dict[Mode, str] = {Mode.SHARED: "eniMultiIP", Mode.EXCLUSIVE: "eniOnly"}
+# kce2 VpcCNI.DaemonMode: fixed_ip.cluster.DAEMON_MODES (imported above for the cloud layer's callers).
 _MODES_BY_WORD = {word.lower(): mode for mode, word in DAEMON_MODES.items()}
 
 # kce2 cluster Status.Phase: the real words are [U] (reference §5). These are the emulator's (docs/sandbox.md, KCE),

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: ksyun.kce contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ksyun.kce.fixed_ip_crds: install or remove the PodEni/PodEniIP CRDs of one group/version.
+"""ksyun.kce.fixed_ip_crds: install or remove the PodEni/PodEniIP/VpcIP CRDs of one group/version.
 
 CRDs are cluster objects, not reservations, so this module stays on kubernetes.core's service
 (server-side dry run in check mode, its waiter for the Established condition), as kubevirt.core does.
@@ -110,7 +110,7 @@ def ensure_crds(svc: K8sService, group: str, version: str, state: str, force: bo
         held = [item for _kind, item in held]
         if held:
             raise ModuleError(
-                "%d PodEni/PodEniIP records of %s/%s still exist (%s); deleting the CRDs deletes them and the fixed IPs they "
+                "%d PodEni/PodEniIP/VpcIP records of %s/%s still exist (%s); deleting the CRDs deletes them and the fixed IPs they "
                 "keep would be forgotten: release or reclaim them first, or set force=true"
                 % (len(held), group, version, names(held))
             )

@@ -21,15 +21,6 @@ description:
 author:
   - ksyun.kce contributors (@ksyun-kce)
 options:
-  cluster_id:
-    description:
-      - The id of the cluster. Give this or O(name).
-    type: str
-    aliases: [id]
-  name:
-    description:
-      - The exact name of the cluster, instead of O(cluster_id). Several clusters with this name are refused.
-    type: str
   dest:
     description:
       - The file to write, on the host the task runs on. Its directory must exist.
@@ -47,6 +38,7 @@ options:
     choices: [public, vpc]
     default: public
 extends_documentation_fragment:
+  - ksyun.kce.kce_cluster
   - ksyun.kce.ksyun
   - ansible.builtin.action_common_attributes
 attributes:

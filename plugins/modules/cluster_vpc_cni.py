@@ -22,15 +22,6 @@ description:
 author:
   - ksyun.kce contributors (@ksyun-kce)
 options:
-  cluster_id:
-    description:
-      - The id of the cluster. Give this or O(name).
-    type: str
-    aliases: [id]
-  name:
-    description:
-      - The exact name of the cluster, instead of O(cluster_id). Several clusters with this name are refused.
-    type: str
   state:
     description:
       - V(enabled) switches VPC-CNI on with the settings below; V(disabled) switches it off.
@@ -73,6 +64,7 @@ options:
     type: int
     default: 600
 extends_documentation_fragment:
+  - ksyun.kce.kce_cluster
   - ksyun.kce.ksyun
   - ansible.builtin.action_common_attributes
 attributes:

@@ -11,7 +11,8 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.cluster import 
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.base import KceModule, ModuleError
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.checks import check_id
 
-# One cluster, by id or by its exact name (cluster_kubeconfig, cluster_vpc_cni); cluster_info takes neither for all.
+# One cluster, by id or by its exact name (cluster_kubeconfig, cluster_vpc_cni; documented by doc fragment
+# ksyun.kce.kce_cluster); cluster_info takes neither for all.
 CLUSTER_ARGS: Dict[str, Any] = {
     "cluster_id": {"type": "str", "aliases": ["id"]},
     "name": {"type": "str"},

@@ -172,3 +172,58 @@ def test_the_kce_path_refuses_bad_settings_before_any_write(ansible, addons_unch
     run = ansible(kce_path(**variables))
     assert run.rc != 0 and named in run.msg, run
     addons_unchanged()
+
+
+def vpc_cni_off(wait):
+    return [
+        {
+            "name": "VPC-CNI off",
+            "hosts": "localhost",
+            "connection": "local",
+            "gather_facts": False,
+            "tasks": [
+                {
+                    "name": "Switch VPC-CNI off",
+                    "ksyun.kce.cluster_vpc_cni": {"cluster_id": CLUSTER_ID, "state": "disabled", "wait": wait},
+                }
+            ],
+        }
+    ]
+
+
+def test_switching_vpc_cni_off_through_the_kce_api_removes_the_add_on_and_keeps_configuration_and_records(
+    ansible, kube, emulator
+):
+    """The platform removes the add-on's DaemonSet when VpcCNI is switched off, and reports its progress: updating
+    until the add-on is gone, then running; the CRDs, the configuration and every record stay. Switched on again
+    (the role's KCE path), the add-on is back on every VPC-CNI node."""
+    apps, core = client.AppsV1Api(kube), client.CoreV1Api(kube)
+    crds = client.ApiextensionsV1Api(kube)
+    records_before = {
+        kind: len(client.CustomObjectsApi(kube).list_cluster_custom_object("k8s.ksyun.com", "v1", kind)["items"])
+        for kind in ("podeniips", "podenis", "vpcips")
+    }
+    try:
+        started = ansible(vpc_cni_off(wait=False))
+        assert started.rc == 0, started
+        assert started.task("Switch VPC-CNI off")["changed"] is True
+        assert cluster_info(ansible)["phase"] in ("Updating", "Running")  # the platform may be done already
+
+        waited = ansible(vpc_cni_off(wait=True))  # the settings are asked already: it only waits, and writes nothing
+        assert waited.rc == 0 and waited.task("Switch VPC-CNI off")["changed"] is False, waited
+        cluster = cluster_info(ansible)
+        assert cluster["vpc_cni"]["enabled"] is False and cluster["phase"] == "Running"
+        names = [ds.metadata.name for ds in apps.list_namespaced_daemon_set("kube-system").items]
+        assert "ksyun-vpc-cni" not in names and "kube-multus-ds" in names, names
+        assert core.read_namespaced_config_map("ksyun-vpc-cni", "kube-system").data["podSubnets"]
+        for plural in ("podeniips", "podenis", "vpcips"):
+            crds.read_custom_resource_definition(plural + ".k8s.ksyun.com")
+        assert records_before == {
+            kind: len(client.CustomObjectsApi(kube).list_cluster_custom_object("k8s.ksyun.com", "v1", kind)["items"])
+            for kind in records_before
+        }
+    finally:
+        back = ansible(kce_path(vpc_cni_mode="shared"))
+    assert back.rc == 0, back
+    daemonset = apps.read_namespaced_daemon_set("ksyun-vpc-cni", "kube-system")
+    assert daemonset.status.number_ready == daemonset.status.desired_number_scheduled > 0

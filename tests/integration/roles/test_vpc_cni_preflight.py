@@ -55,7 +55,7 @@ CASES = {
     ),
     "multus missing while fixed IP is on": (
         {"vpc_cni_multus_namespace": "no-multus-here"},
-        "fixed IP is on (vpc_cni_fixed_ip) but multus is missing - no DaemonSet no-multus-here/kube-multus-ds",
+        "fixed IP is on (vpc_cni_fixed_ip) but multus is missing - no DaemonSet of namespace no-multus-here runs multus",
     ),
     "a retention that does not parse": (
         {"vpc_cni_ip_retention": "soon"},

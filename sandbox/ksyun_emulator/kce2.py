@@ -22,7 +22,8 @@ def describe_clusters(state, params):
     items = [known[cid] for cid in dict.fromkeys(wanted) if cid in known] if wanted else list(known.values())
     page, extra = offset_page(params, items, 10, 50)
     answer = [kce_render.kce2_cluster(state, c) for c in page]
-    if any([state.kce_runtime.shown(c) for c in page]):
+    shown = [state.kce_runtime.shown(c) for c in page]  # every cluster of the page counts this answer
+    if any(shown):
         state.save()
     return {"Data": dict(extra, ClusterSet=answer)}
 

@@ -121,7 +121,8 @@ def describe_addon_instances(state, params):
         if (not wanted_id or item["addon_id"] == wanted_id) and (not addon_ids or item["addon_id"] in addon_ids):
             shown.append(item)
     answer = [_view(i) for i in shown]
-    settled = any([_tick(state, i) for i in shown])
+    ticks = [_tick(state, i) for i in shown]  # every listed instance counts this answer
+    settled = any(ticks)
     if state.settings.kce_vpc_cni_as_addon:
         cni = _vpc_cni_instance(state, cluster)
         if cni and (not wanted_id or cni["AddonId"] == wanted_id) and (not addon_ids or cni["AddonId"] in addon_ids):

@@ -39,7 +39,7 @@ def _cluster(api, cluster_id=CLUSTER):
 
 
 def _phases(api, count):
-    return [_cluster(api)["Status"]["Phase"] for _ in range(count)]
+    return [_cluster(api)["Status"]["Phase"] for _answer in range(count)]
 
 
 def test_describe_clusters_answers_the_cluster_with_its_network(sdk):

@@ -100,7 +100,7 @@ def test_a_created_add_on_is_installing_then_running(kce_emulator, sdk):
 @pytest.mark.emulator_settings(kce_settle_describes=2)
 def test_the_phase_progression_follows_the_settle_setting(sdk):
     _create(sdk, AddonId=CSI)
-    assert [_csi(sdk) for _ in range(3)] == [[("Installing", False)]] * 2 + [[("Running", False)]]
+    assert [_csi(sdk) for _answer in range(3)] == [[("Installing", False)]] * 2 + [[("Running", False)]]
 
 
 @pytest.mark.emulator_settings(kce_settle_describes=1, kce_deleted_addon_lingers=False)
@@ -110,7 +110,7 @@ def test_a_deleted_add_on_is_deleting_then_gone_by_default(kce_emulator, sdk):
     answer = call(sdk.addons, "DeleteAddonInstance", ClusterId=CLUSTER, AddonId=CSI, InstanceId=instance_id)
     assert answer["RequesetId"] and "RequestId" not in answer  # as the SDKs declare it ([U])
     assert (answer["ClusterId"], answer["AddonId"], answer["Data"]) == (CLUSTER, CSI, {})
-    assert [_csi(sdk) for _ in range(2)] == [[("Deleting", True)], []]
+    assert [_csi(sdk) for _answer in range(2)] == [[("Deleting", True)], []]
     assert kce_emulator.counters.as_dict()["writes"] == {"CreateAddonInstance": 1, "DeleteAddonInstance": 1}
 
 

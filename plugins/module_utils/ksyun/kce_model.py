@@ -23,7 +23,6 @@ from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.cluster import 
     ClusterSnapshot,
     VpcCniSettings,
 )
-from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.model import Mode
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.errors import KsyunApiError, first_or_none, is_not_found
 
 # kce2 VpcCNI.DaemonMode: fixed_ip.cluster.DAEMON_MODES (imported above for the cloud layer's callers).

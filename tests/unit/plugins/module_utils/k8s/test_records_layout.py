@@ -67,8 +67,8 @@ def test_a_vpcip_created_before_its_status_was_written_reads_as_binding():
 
 
 def test_moving_a_vpcip_to_another_pod_and_node_patches_the_whole_pod_and_drops_the_old_eni():
-    before, _ = split(vpc_ip())
-    after, _ = split(vpc_ip(pod_uid="uid-2", node_name="10.0.0.48", instance_id="i-48", eni_id="", mac=""))
+    before, _status = split(vpc_ip())
+    after, _status = split(vpc_ip(pod_uid="uid-2", node_name="10.0.0.48", instance_id="i-48", eni_id="", mac=""))
     patch = merge_patch(after, before)
     assert patch == {
         "node": "10.0.0.48",

@@ -107,7 +107,7 @@ def test_crds_install_wait_until_established_and_are_removed_only_without_record
     refused = steps["remove while a record exists"]
     assert (
         refused.failed
-        and "1 PodEni/PodEniIP records of %s/v1" % crd_group in refused.msg
+        and "1 PodEni/PodEniIP/VpcIP records of %s/v1" % crd_group in refused.msg
         and "force=true" in refused.msg
     )
     assert len(steps["CRD kept"].result["resources"]) == 1

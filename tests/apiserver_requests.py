@@ -10,6 +10,8 @@ out: the node agent's and the apiserver's Lease renewals, the node status heartb
 import time
 from collections import Counter
 
+from kubernetes import client
+
 from benchmarks.common import apiserver_request_lines
 
 MUTATING_VERBS = ("POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY")
@@ -54,11 +56,18 @@ class ApiserverWrites:
         return False
 
 
-def wait_until_no_writes(api, wait_for, settle=1.0, timeout=60.0):
-    """Wait until the apiserver counts no new mutating request (background left out) for settle seconds: what a test
-    set up (a CRD's conditions, a DaemonSet's pods) has settled, so a later count is the run's own."""
+def wait_until_no_writes(api, wait_for, settle=2.0, timeout=120.0):
+    """Wait until no namespace is terminating, no pod is being deleted, and the apiserver counts no new mutating request
+    (background left out) for settle seconds: what a test set up (a CRD's conditions, a DaemonSet's pods) and what an
+    earlier test tore down (the namespace controller deletes a namespace's objects in rounds, the node agent releases
+    its pods) has settled, so a later count is the run's own."""
+    core = client.CoreV1Api(api)
 
     def quiet():
+        if any(ns.status.phase == "Terminating" for ns in core.list_namespace().items):
+            return False
+        if any(pod.metadata.deletion_timestamp for pod in core.list_pod_for_all_namespaces().items):
+            return False
         before = mutating_requests(api)
         time.sleep(settle)
         return not new_requests(before, mutating_requests(api))

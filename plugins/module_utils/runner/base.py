@@ -12,13 +12,10 @@ with its code and request id, a kubernetes.core error, or a Kubernetes API serve
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, Dict, Mapping, Optional
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import K8SClient, get_api_client
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
-from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.errors import FixedIpError
 from ansible_collections.ksyun.kce.plugins.module_utils.fixed_ip.settings import CloudBehaviour
@@ -35,6 +32,10 @@ from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.kce_model import C
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.read_model import CloudReader
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.retry import RetryPolicy
 from ansible_collections.ksyun.kce.plugins.module_utils.runner.args import KSYUN_ARGS, k8s_auth_args
+
+# kubernetes.core (and the kubernetes client under it, half a second of every task's start) is imported only by a module
+# that talks to a cluster (KceModule(cluster=True) and its k8s property): the cloud-only modules never load it.
+K8S_EXCEPTIONS = "ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions"
 
 
 class ModuleError(Exception):
@@ -61,7 +62,7 @@ def failure(exc: BaseException) -> Optional[Dict[str, Any]]:
         return dict(partial(), msg=str(exc))
     if isinstance(exc, KsyunApiError):
         return dict(api_error_details(exc), msg=str(exc))
-    if isinstance(exc, (FixedIpError, KsyunError, CoreException)):
+    if isinstance(exc, (FixedIpError, KsyunError)) or _is_k8s_core_error(exc):
         return {"msg": str(exc)}
     if status_of(exc) is not None:
         # A Kubernetes API error the store passed on (a schema refusal, a permission): its status and message.
@@ -73,6 +74,12 @@ def failure(exc: BaseException) -> Optional[Dict[str, Any]]:
             "--raw /readyz), then run the task again: the rerun finishes what this run started" % error_text(exc)
         }
     return None
+
+
+def _is_k8s_core_error(exc: BaseException) -> bool:
+    """A kubernetes.core CoreException (only a module that imported kubernetes.core can meet one)."""
+    core_exception = getattr(sys.modules.get(K8S_EXCEPTIONS), "CoreException", None)
+    return core_exception is not None and isinstance(exc, core_exception)
 
 
 class KceModule:
@@ -88,9 +95,14 @@ class KceModule:
             spec.update(KSYUN_ARGS)
         spec.update(argument_spec)
         kwargs.setdefault("supports_check_mode", True)
-        self.ansible = (
-            AnsibleK8SModule(argument_spec=spec, **kwargs) if cluster else AnsibleModule(argument_spec=spec, **kwargs)
-        )
+        if cluster:
+            from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import (  # pylint: disable=import-outside-toplevel
+                AnsibleK8SModule,
+            )
+
+            self.ansible = AnsibleK8SModule(argument_spec=spec, **kwargs)
+        else:
+            self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
         if cloud and not HAS_KSYUN_SDK:
             self.ansible.fail_json(msg=missing_required_lib(SDK_PACKAGE), exception=KSYUN_SDK_IMPORT_TRACEBACK)
         self._client: Optional[KsyunClient] = None
@@ -158,9 +170,13 @@ class KceModule:
     # --- the cluster ----------------------------------------------------------------------------
 
     @property
-    def k8s(self) -> K8SClient:
+    def k8s(self) -> Any:
         """kubernetes.core's K8SClient (auth options, server-side dry run in check mode)."""
         if self._k8s is None:
+            from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (  # pylint: disable=import-outside-toplevel
+                get_api_client,
+            )
+
             self._k8s = get_api_client(self.ansible)
         return self._k8s
 

@@ -8,6 +8,10 @@ Besides pytest itself, two kinds of subprocess record: the sandbox's node agent,
 (sandbox/controlplane/cluster.py runs it under ``coverage run`` when KSYUN_KCE_COVERAGE_RCFILE is set), and every
 module ansible-playbook runs (ansible-core's AnsiballZ coverage extension, _ANSIBLE_ANSIBALLZ_COVERAGE_CONFIG).
 KSYUN_KCE_COVERAGE=0 runs plain pytest (no coverage, no threshold).
+
+A run of the whole suite goes on ``KSYUN_KCE_PYTEST_WORKERS`` pytest-xdist workers (default 2, one per core of the CI
+machine; 1 runs in this process), files kept whole on one worker (``--dist loadfile``: module fixtures stay shared),
+each worker with a sandbox of its own (tests/conftest.py), and prints the 30 slowest steps (``--durations=30``).
 """
 
 import configparser
@@ -88,10 +92,20 @@ def print_report(report: dict) -> dict:
     return report["totals"]
 
 
+def whole_suite_options() -> list:
+    """pytest options of a whole-suite run: the workers (see the module docstring) and the slowest steps."""
+    workers = int(os.environ.get("KSYUN_KCE_PYTEST_WORKERS", "2"))
+    options = ["--durations=30"]
+    if workers > 1:
+        options += ["-n", str(workers), "--dist", "loadfile"]
+    return options
+
+
 def main(args: list) -> int:
     os.chdir(REPO)  # .coveragerc's source is relative to the repository root
+    options = args or whole_suite_options()
     if os.environ.get("KSYUN_KCE_COVERAGE") == "0":
-        return pytest_rc(subprocess.call([sys.executable, "-m", "pytest", *args]))
+        return pytest_rc(subprocess.call([sys.executable, "-m", "pytest", *options]))
     data_dir = cache_root() / "coverage" / repo_key()
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
@@ -104,9 +118,9 @@ def main(args: list) -> int:
             ),
         }
     )
-    agent_unmeasured = sandbox_running()
+    agent_unmeasured = sandbox_running() and (args or "-n" not in options)
     rc = pytest_rc(
-        subprocess.call([sys.executable, "-m", "coverage", "run", f"--rcfile={RCFILE}", "-m", "pytest", *args])
+        subprocess.call([sys.executable, "-m", "coverage", "run", f"--rcfile={RCFILE}", "-m", "pytest", *options])
     )
     try:
         report, module_runs = combine(data_dir)

@@ -10,8 +10,9 @@ module ansible-playbook runs (ansible-core's AnsiballZ coverage extension, _ANSI
 KSYUN_KCE_COVERAGE=0 runs plain pytest (no coverage, no threshold).
 
 A run of the whole suite goes on ``KSYUN_KCE_PYTEST_WORKERS`` pytest-xdist workers (default 2, one per core of the CI
-machine; 1 runs in this process), files kept whole on one worker (``--dist loadfile``: module fixtures stay shared),
-each worker with a sandbox of its own (tests/conftest.py), and prints the 30 slowest steps (``--durations=30``).
+machine; 1 runs in this process), in the order and units of work tests/conftest.py gives (``--dist loadgroup
+--no-loadscope-reorder``: a file whole on one worker, so module fixtures stay shared, the slowest files first), each
+worker with a sandbox of its own (tests/conftest.py), and prints the 30 slowest steps (``--durations=30``).
 """
 
 import configparser
@@ -97,7 +98,7 @@ def whole_suite_options() -> list:
     workers = int(os.environ.get("KSYUN_KCE_PYTEST_WORKERS", "2"))
     options = ["--durations=30"]
     if workers > 1:
-        options += ["-n", str(workers), "--dist", "loadfile"]
+        options += ["-n", str(workers), "--dist", "loadgroup", "--no-loadscope-reorder"]
     return options
 
 

@@ -10,9 +10,9 @@ module ansible-playbook runs (ansible-core's AnsiballZ coverage extension, _ANSI
 KSYUN_KCE_COVERAGE=0 runs plain pytest (no coverage, no threshold).
 
 A run of the whole suite goes on ``KSYUN_KCE_PYTEST_WORKERS`` pytest-xdist workers (default 2, one per core of the CI
-machine; 1 runs in this process), in the order and units of work tests/conftest.py gives (``--dist loadgroup
---no-loadscope-reorder``: a file whole on one worker, so module fixtures stay shared, the slowest files first), each
-worker with a sandbox of its own (tests/conftest.py), and prints the 30 slowest steps (``--durations=30``).
+machine; 1 runs in this process), in the order tests/conftest.py gives (``--dist loadgroup --no-loadscope-reorder``:
+the slowest files first, then test by test as workers free up; xdist's default reorder would put the molecule
+scenarios last), each worker with a sandbox of its own (tests/conftest.py), and prints the 30 slowest steps (``--durations=30``).
 """
 
 import configparser
@@ -119,7 +119,8 @@ def main(args: list) -> int:
             ),
         }
     )
-    agent_unmeasured = sandbox_running() and (args or "-n" not in options)
+    # Workers (-n) start sandboxes of their own, whose node agents record; one process reuses a running sandbox.
+    agent_unmeasured = sandbox_running() and "-n" not in options
     rc = pytest_rc(
         subprocess.call([sys.executable, "-m", "coverage", "run", f"--rcfile={RCFILE}", "-m", "pytest", *options])
     )

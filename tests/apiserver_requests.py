@@ -64,13 +64,15 @@ def finish_terminating_namespaces(api):
     test that ran earlier on the same sandbox can have left one (a test that leaked it, which issue 19's cleanup is to
     name); the emulator's side of such a record is freed by the next Baseline.free_cloud()."""
     core = client.CoreV1Api(api)
-    terminating = [ns.metadata.name for ns in core.list_namespace().items if ns.status.phase == "Terminating"]
+    terminating = {ns.metadata.name for ns in core.list_namespace().items if ns.status.phase == "Terminating"}
+    if not terminating:
+        return []
     store = ReservationStore(dynamic.DynamicClient(api))
     deleted = []
-    for namespace in terminating:
-        for stored in store.list(namespace=namespace):
+    for stored in store.list():  # one LIST per kind across the cluster, not one per namespace
+        if stored.namespace in terminating:
             store.delete(stored)
-            deleted.append("%s %s/%s" % (stored.kind, namespace, stored.name))
+            deleted.append("%s %s/%s" % (stored.kind, stored.namespace, stored.name))
     return deleted
 
 
@@ -80,12 +82,13 @@ def wait_until_no_writes(api, wait_for, settle=2.0, timeout=120.0):
     earlier test tore down (the namespace controller deletes a namespace's objects in rounds, the node agent releases
     its pods) has settled, so a later count is the run's own."""
     core = client.CoreV1Api(api)
-    finish_terminating_namespaces(api)
-
+    # Named in the timeout's message with what is still busy: a record left by an earlier test shows which one leaked.
+    deleted = finish_terminating_namespaces(api)
     busy = {}
 
     def quiet():
         busy.clear()
+        busy["records deleted first"] = deleted
         busy["namespaces terminating"] = [
             ns.metadata.name for ns in core.list_namespace().items if ns.status.phase == "Terminating"
         ]

@@ -10,8 +10,6 @@ import os
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sandbox.paths import collections_root, state_dir  # noqa: E402
@@ -51,19 +49,14 @@ SLOWEST_FIRST = (
     "tests/integration/fixed_ip/test_fixed_ip_modules.py",
     "tests/integration/roles/test_fixed_ip_statefulset_eip.py",
 )
-# Files whose tests are independent of each other and each start servers of their own (a molecule scenario makes its
-# own sandbox): under xdist each test is a unit of work of its own, so two scenarios run at once.
-ONE_UNIT_PER_TEST = ("tests/molecule/test_scenarios.py",)
 
 
 def pytest_collection_modifyitems(config, items):  # pylint: disable=unused-argument
-    """The order above, and the units of work of ``--dist loadgroup`` (hack/run_pytest.py): a file, whose tests share
-    module fixtures, goes to one worker whole, except the files of ONE_UNIT_PER_TEST."""
+    """The order above. Under ``--dist loadgroup`` (hack/run_pytest.py) each test is a unit of work of its own: xdist
+    hands out the tests in this order, one by one, and a module fixture is set up on each worker that runs a test of its
+    module (the tests of a file do not depend on each other's order or worker)."""
     rank = {path: index for index, path in enumerate(SLOWEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group(item.nodeid if path in ONE_UNIT_PER_TEST else path))
 
 
 # The sandbox fixtures (sandbox_state, kube, wait_for) for tests/sandbox and tests/integration/fixed_ip alike.

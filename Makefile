@@ -20,7 +20,7 @@ help:
 	@echo "make argocd          - build Argo CD v3.2.x from its Go module (cached like the control plane)"
 	@echo "make sandbox-down    - stop it (no process is left behind)"
 	@echo "make sandbox-status  - what runs, with pids and memory"
-	@echo "eval \"\$$(make -s sandbox-env)\"  - KUBECONFIG and PATH for the sandbox's kubectl (built with the control plane)"
+	@echo "eval \"\$$(make -s sandbox-env)\"  - this shell on the sandbox: kubectl, ansible-playbook, KUBECONFIG, K8S_AUTH_KUBECONFIG, KSYUN_* (fake keys)"
 	@echo "make kubectl ARGS=\"get po -owide\"  - one kubectl command against the sandbox"
 	@echo "make -s sandbox-kubeconfig / sandbox-kubectl - the kubeconfig's / kubectl's path"
 	@echo "make molecule        - every molecule scenario (MOLECULE_ARGS=\"-s e2e\" for one), each on a sandbox of its own"
@@ -28,10 +28,11 @@ help:
 	@echo "make crash-sweep     - kill -9 ansible-playbook at every cloud write of pre-provision and reclaim, rerun, audit"
 	@echo "make ee              - the execution environment's build context in build/ee/context (ansible-builder create)"
 
+# Its output goes to stderr, so that `eval "$$(make -s sandbox-env)"` reads only the shell lines even on a first run.
 $(VENV)/.installed: requirements.txt test-requirements.txt
-	@echo "== Python venv $(VENV)"
-	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check -r test-requirements.txt
+	@echo "== Python venv $(VENV)" >&2
+	python3 -m venv $(VENV) >&2
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r test-requirements.txt >&2
 	touch $@
 
 venv: $(VENV)/.installed
@@ -62,7 +63,7 @@ sandbox-kubeconfig: venv
 	@$(PY) -m sandbox kubeconfig
 
 # The real kubectl, built with the control plane (same Go modules and version): eval "$$(make -s sandbox-env)"
-# exports KUBECONFIG and puts it first on PATH; make kubectl ARGS="get po -owide" runs one command.
+# points this shell at the sandbox (sandbox/shell.py: kubectl, ansible-playbook, KSYUN_*); make kubectl ARGS="get po -owide" runs one command.
 sandbox-env: venv
 	@$(PY) -m sandbox env
 

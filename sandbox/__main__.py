@@ -6,15 +6,16 @@ NetworkAttachmentDefinition or DaemonSets: pods on the nodes stay ContainerCreat
 Argo CD beside it (sandbox/argocd/run.py: redis, argocd-repo-server, argocd-application-controller, namespace argocd),
 on a sandbox already running too; build --argocd builds Argo CD as well. down stops everything.
 
-kubectl is the real binary built with the control plane (sandbox/kubectl.py): ``env`` prints the shell lines that point
-it at the running sandbox (``eval "$(python -m sandbox env)"``), ``kubectl ARGS...`` runs it once against the sandbox,
-``kubectl-path`` prints where it is."""
+kubectl is the real binary built with the control plane (sandbox/kubectl.py): ``kubectl ARGS...`` runs it once against
+the sandbox, ``kubectl-path`` prints where it is. ``env`` prints the shell lines that point a shell at the running
+sandbox (``eval "$(python -m sandbox env)"``, sandbox/shell.py): kubectl, and ansible-playbook/ansible/ansible-doc with
+this checkout as ksyun.kce, the sandbox's kubeconfig, KSYUN emulator and fake credentials."""
 
 import argparse
 import os
 import sys
 
-from sandbox import kubectl
+from sandbox import kubectl, shell
 from sandbox.argocd import binaries as argocd_binaries
 from sandbox.argocd import run as argocd_run
 from sandbox.controlplane import binaries, cluster
@@ -65,7 +66,7 @@ def main(argv=None) -> int:
         elif args.command == "kubectl-path":
             print(kubectl.path())
         elif args.command == "env":
-            print(kubectl.exports(_state()), end="")
+            print(shell.exports(_state()), end="")
         else:
             print(_state()["kubeconfig"])
     except (cluster.SandboxError, RuntimeError) as e:

@@ -2,8 +2,9 @@
 (sandbox/controlplane/build.sh, cached by binaries.py), pointed at a sandbox by its kubeconfig.
 
 Three ways in, all from the repository root (docs/sandbox.md):
-- ``eval "$(make -s sandbox-env)"`` (``python -m sandbox env``): exports ``KUBECONFIG`` and puts the sandbox's
-  ``bin/`` (holding only ``kubectl``, a link to the cached binary) first on ``PATH``; then ``kubectl get po -owide``;
+- ``eval "$(make -s sandbox-env)"`` (``python -m sandbox env``, sandbox/shell.py): exports ``KUBECONFIG`` and puts the
+  sandbox's ``bin/`` (``kubectl``, a link to the cached binary, beside the ansible tools) first on ``PATH``; then
+  ``kubectl get po -owide``;
 - ``make kubectl ARGS="get po -owide"`` (``python -m sandbox kubectl get po -owide``): one command, nothing exported;
 - ``make -s sandbox-kubectl`` (``python -m sandbox kubectl-path``): the binary's path, for scripts.
 """
@@ -52,16 +53,6 @@ def cache_dir(state: dict) -> Path:
     return Path(state["root"]) / "kubectl-cache" / f"apiserver-{state['pids'].get('kube-apiserver', 0)}"
 
 
-def exports(state: dict, out=sys.stderr) -> str:
-    """Shell lines that point kubectl at the sandbox: ``eval "$(python -m sandbox env)"``."""
-    link(state, out)
-    return (
-        f"export KUBECONFIG={state['kubeconfig']}\n"
-        f"export KUBECACHEDIR={cache_dir(state)}\n"
-        f"export PATH={bin_dir(state)}:$PATH\n"
-    )
-
-
 def env(state: dict, base: dict | None = None) -> dict:
     """An environment in which kubectl talks to the sandbox."""
     return {
@@ -83,7 +74,7 @@ def usage(state: dict, out=sys.stderr) -> str:
     kubectl = link(state, out)
     return (
         f"sandbox: kubectl {binaries.versions()['kubernetes']}, built with the control plane: {os.readlink(kubectl)}\n"
-        "sandbox: to use it in this shell (KUBECONFIG and PATH):\n"
+        "sandbox: to use it in this shell (kubectl, ansible-playbook and the sandbox's cluster and cloud):\n"
         '    eval "$(make -s sandbox-env)"\n'
         "    kubectl get nodes -owide\n"
         + (

@@ -1,0 +1,184 @@
+"""A user's shell after ``eval "$(make -s sandbox-env)"`` (sandbox/shell.py) runs the collection's playbooks as the docs
+show them, from a folder of their own, with the collection installed read-only from its tarball: every relative output
+path lands in that folder, never in the collection. (Tests may run as root, which file modes do not stop, so each test
+also compares the installed collection's file list before and after.)"""
+
+import json
+import os
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from sandbox import kubectl, shell
+from sandbox.paths import REPO_ROOT, cache_root
+
+pytestmark = pytest.mark.controlplane
+
+# What a user's shell may already hold: real credentials, another cluster. After the eval none of it may be used.
+DECOYS = {
+    "KSYUN_ACCESS_KEY_ID": "AKLTrealLookingKeyId",
+    "KSYUN_SECRET_ACCESS_KEY": "real-looking-secret",
+    "K8S_AUTH_CONTEXT": "kce-prod",
+    "KUBECONFIG": "/nonexistent/kce-prod.kubeconfig",
+}
+
+
+def make_readonly(root):
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    os.chmod(root, os.stat(root).st_mode & ~stat.S_IWUSR)
+
+
+def files(root):
+    """Every file below root but Python's byte-code caches (which it skips writing when it cannot)."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if "__pycache__" not in p.parts)
+
+
+@pytest.fixture(scope="module")
+def readonly_collection(tmp_path_factory):
+    """The collection built into its tarball and installed with ansible-galaxy into a folder nobody can write."""
+    work = tmp_path_factory.mktemp("installed")
+    galaxy = os.path.join(os.path.dirname(sys.executable), "ansible-galaxy")
+    build = subprocess.run(
+        [galaxy, "collection", "build", str(REPO_ROOT), "--output-path", str(work / "dist")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    (tarball,) = (work / "dist").glob("ksyun-kce-*.tar.gz")
+    install = subprocess.run(
+        # --force: without it ansible-galaxy skips the install when ~/.ansible/collections already holds ksyun.kce 0.1.0
+        [
+            galaxy,
+            "collection",
+            "install",
+            "--offline",
+            "--no-deps",
+            "--force",
+            "-p",
+            str(work / "collections"),
+            str(tarball),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    make_readonly(work / "collections")
+    yield work / "collections"
+    for folder, dirs, _files in os.walk(work / "collections"):
+        os.chmod(folder, 0o755)
+
+
+def user_shell(sandbox_state, cwd, script, collections=None):
+    """bash with only what a user's login gives (and the decoys), that runs `make -s sandbox-env` in the checkout, cds
+    into cwd and runs script; stdout and stderr as text, the exit status not checked."""
+    env = {
+        "HOME": os.environ["HOME"],
+        # The user's tools: the Go that built the sandbox (its version keys the binaries' cache), make, bash.
+        "PATH": os.pathsep.join([os.path.dirname(shutil.which("go")), "/usr/local/bin", "/usr/bin", "/bin"]),
+        "LANG": "C.UTF-8",
+        "KSYUN_KCE_SANDBOX_DIR": sandbox_state["root"],
+        "KSYUN_KCE_CACHE": str(cache_root()),
+        **DECOYS,
+    }
+    env.update(
+        {k: v for k, v in os.environ.items() if k.startswith("_ANSIBLE_COVERAGE") or k.startswith("KSYUN_KCE_COV")}
+    )
+    prelude = f'cd {shlex.quote(str(REPO_ROOT))} && eval "$(make -s sandbox-env)" && cd {shlex.quote(str(cwd))}'
+    if collections:
+        prelude += f" && export ANSIBLE_COLLECTIONS_PATH={shlex.quote(str(collections))}"
+    return subprocess.run(
+        ["bash", "-c", f"set -e -o pipefail\n{prelude}\n{script}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def test_sandbox_env_says_what_it_exports_and_unsets_what_would_point_elsewhere(sandbox_state, tmp_path):
+    names = list(shell.variables(sandbox_state)) + list(shell.UNSET)
+    show = " ".join(f'{n}="${{{n}-<unset>}}"' for n in names)
+    out = user_shell(
+        sandbox_state,
+        tmp_path,
+        f"echo {show}\nfor t in kubectl ansible-playbook ansible ansible-doc; do command -v $t; done",
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    seen = dict(pair.split("=", 1) for pair in shlex.split(lines[0]))
+    assert seen["KUBECONFIG"] == seen["K8S_AUTH_KUBECONFIG"] == sandbox_state["kubeconfig"]
+    assert seen["KSYUN_ENDPOINT"] == "http://" + sandbox_state["ksyun_endpoint"]
+    assert seen["KSYUN_ACCESS_KEY"] == "sandbox-access-key" and "not-real" in seen["KSYUN_SECRET_KEY"]
+    for name in shell.UNSET:
+        assert seen[name] == "<unset>", f"{name} still {seen[name]!r} after the eval: it would win over the sandbox's"
+    folder = kubectl.bin_dir(sandbox_state)
+    assert lines[1:] == [str(folder / t) for t in ("kubectl", "ansible-playbook", "ansible", "ansible-doc")]
+    assert os.path.realpath(folder / "ansible-playbook") == os.path.realpath(
+        os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    )
+
+    described = subprocess.run(
+        [sys.executable, "-m", "sandbox", "env"],
+        cwd=REPO_ROOT,
+        env=dict(os.environ, KSYUN_KCE_SANDBOX_DIR=sandbox_state["root"]),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()[0]
+    assert described.startswith("# ksyun.kce sandbox: kubectl and ansible-playbook"), described
+
+
+def test_the_audit_from_a_readonly_collection_writes_its_report_into_the_working_directory(
+    sandbox_state, tmp_path, readonly_collection
+):
+    """docs/reclaim.md's audit, as written (default audit_dir), then the repair of that saved report by a relative
+    path."""
+    before = files(readonly_collection)
+    out = user_shell(
+        sandbox_state,
+        tmp_path,
+        "ansible-playbook ksyun.kce.audit\n"
+        "ansible-playbook ksyun.kce.audit -e audit_repair=true -e audit_report=fixed-ip-audit/report.json",
+        collections=readonly_collection,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    report = tmp_path / "fixed-ip-audit" / "report.html"
+    assert report.is_file() and (tmp_path / "fixed-ip-audit" / "report.json").is_file(), sorted(tmp_path.rglob("*"))
+    assert f'"report": "{report}"' in out.stdout
+    saved = json.loads((tmp_path / "fixed-ip-audit" / "report.json").read_text())
+    assert "findings" in saved and "in_sync" in saved
+    assert "ksyun.kce" in out.stdout or "Audit" in out.stdout
+    assert files(readonly_collection) == before, "the run wrote into the installed collection"
+
+
+def test_a_render_and_a_preflight_report_with_relative_paths_land_in_the_working_directory(
+    sandbox_state, tmp_path, readonly_collection
+):
+    """docs/gitops.md's render (deploy_render_dir relative) and docs/preflight.md's report file (relative)."""
+    before = files(readonly_collection)
+    addons_vars = os.path.join(sandbox_state["root"], "addons-vars.yml")
+    out = user_shell(
+        sandbox_state,
+        tmp_path,
+        f"ansible-playbook ksyun.kce.deploy -e deploy_output=render -e deploy_render_dir=gitops/rendered"
+        f" -e @{shlex.quote(addons_vars)} -e deploy_multus=false\n"
+        "ansible-playbook ksyun.kce.preflight -e preflight_output_file=preflight.json",
+        collections=readonly_collection,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    rendered = sorted(p.name for p in (tmp_path / "gitops" / "rendered").glob("*.yaml"))
+    assert any(name.startswith("vpc-cni__") for name in rendered), rendered
+    preflight = json.loads((tmp_path / "preflight.json").read_text())
+    assert preflight.get("checks"), preflight
+    assert files(readonly_collection) == before, "the run wrote into the installed collection"

@@ -61,3 +61,17 @@ def pytest_collection_modifyitems(config, items):  # pylint: disable=unused-argu
 
 # The sandbox fixtures (sandbox_state, kube, wait_for) for tests/sandbox and tests/integration/fixed_ip alike.
 pytest_plugins = ["fixtures_sandbox"]
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """After a run that included the docs' console blocks: the blocks tests/sandbox/test_docs_commands.py does not run,
+    each with why (tests/docs_console.py NOT_RUN)."""
+    root, tests = str(config.rootpath), ("tests/sandbox/test_docs_commands.py", "tests/unit/test_docs_console.py")
+    args = [os.path.relpath(os.path.abspath(arg.split("::")[0]), root) for arg in config.args] or ["."]
+    if not any(arg == "." or test == arg or test.startswith(arg.rstrip("/") + "/") for arg in args for test in tests):
+        return
+    from docs_console import not_run_summary  # pylint: disable=import-outside-toplevel
+
+    terminalreporter.section("docs console blocks not run (tests/docs_console.py NOT_RUN)")
+    for line in not_run_summary():
+        terminalreporter.write_line(line)

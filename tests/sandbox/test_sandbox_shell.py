@@ -6,25 +6,17 @@ also compares the installed collection's file list before and after.)"""
 import json
 import os
 import shlex
-import shutil
 import stat
 import subprocess
 import sys
 
 import pytest
+from user_shell import user_shell
 
 from sandbox import kubectl, shell
-from sandbox.paths import REPO_ROOT, cache_root
+from sandbox.paths import REPO_ROOT
 
 pytestmark = pytest.mark.controlplane
-
-# What a user's shell may already hold: real credentials, another cluster. After the eval none of it may be used.
-DECOYS = {
-    "KSYUN_ACCESS_KEY_ID": "AKLTrealLookingKeyId",
-    "KSYUN_SECRET_ACCESS_KEY": "real-looking-secret",
-    "K8S_AUTH_CONTEXT": "kce-prod",
-    "KUBECONFIG": "/nonexistent/kce-prod.kubeconfig",
-}
 
 
 def make_readonly(root):
@@ -76,34 +68,6 @@ def readonly_collection(tmp_path_factory):
     yield work / "collections"
     for folder, dirs, _files in os.walk(work / "collections"):
         os.chmod(folder, 0o755)
-
-
-def user_shell(sandbox_state, cwd, script, collections=None):
-    """bash with only what a user's login gives (and the decoys), that runs `make -s sandbox-env` in the checkout, cds
-    into cwd and runs script; stdout and stderr as text, the exit status not checked."""
-    env = {
-        "HOME": os.environ["HOME"],
-        # The user's tools: the Go that built the sandbox (its version keys the binaries' cache), make, bash.
-        "PATH": os.pathsep.join([os.path.dirname(shutil.which("go")), "/usr/local/bin", "/usr/bin", "/bin"]),
-        "LANG": "C.UTF-8",
-        "KSYUN_KCE_SANDBOX_DIR": sandbox_state["root"],
-        "KSYUN_KCE_CACHE": str(cache_root()),
-        **DECOYS,
-    }
-    env.update(
-        {k: v for k, v in os.environ.items() if k.startswith("_ANSIBLE_COVERAGE") or k.startswith("KSYUN_KCE_COV")}
-    )
-    prelude = f'cd {shlex.quote(str(REPO_ROOT))} && eval "$(make -s sandbox-env)" && cd {shlex.quote(str(cwd))}'
-    if collections:
-        prelude += f" && export ANSIBLE_COLLECTIONS_PATH={shlex.quote(str(collections))}"
-    return subprocess.run(
-        ["bash", "-c", f"set -e -o pipefail\n{prelude}\n{script}"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
 
 
 def test_sandbox_env_says_what_it_exports_and_unsets_what_would_point_elsewhere(sandbox_state, tmp_path):

@@ -8,7 +8,10 @@ there, and a run of either prints that list."""
 
 import json
 import re
+import shlex
 import shutil
+import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,7 @@ from user_shell import run_commands, user_shell
 
 from docs_console import all_blocks, missing_lines
 from sandbox.argocd import run as argocd_run
-from sandbox.paths import REPO_ROOT
+from sandbox.paths import REPO_ROOT, collections_root
 
 pytestmark = pytest.mark.controlplane
 
@@ -162,3 +165,116 @@ def test_fixed_ip_2(sandbox_state, tmp_path):
         shell_ok(sandbox_state, tmp_path, "ansible-playbook undo.yml")
     left = shell_ok(sandbox_state, tmp_path, "kubectl api-resources --api-group=fixed-ip.example.com -o name")
     assert not left.strip(), left
+
+
+def shop(cluster):
+    """The reservations of the page's scene. The page's IPs (10.0.0.4, .117, .6) may be taken on this sandbox: free
+    ones are chosen, in the same order (kubectl lists records by name, so db-0's IP sorts before cache-0's)."""
+    free = [
+        ip
+        for ip in ("10.0.0.%d" % n for n in range(200, 250))
+        if cluster.holder(ip) is None and cluster.allocate_status(ip) != "specific"
+    ]
+    assert len(free) >= 3, f"the sandbox's subnet 10.0.0.0/24 has no three free IPs in .200-.249: {free}"
+    return [
+        {"namespace": "shop", "pod_name": "db-0", "zone": "cn-beijing-6a", "ip": free[0], "retention": "7d"},
+        {"namespace": "shop", "pod_name": "db-1", "zone": "cn-beijing-6a", "ip": free[2], "retention": "7d"}
+        | {"mode": "exclusive"},
+        {"namespace": "shop", "pod_name": "cache-0", "zone": "cn-beijing-6a", "ip": free[1]},
+    ]
+
+
+DRIFT = """import os
+from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
+cloud = KsyunClient(access_key_id=os.environ["KSYUN_ACCESS_KEY"], secret_access_key=os.environ["KSYUN_SECRET_KEY"],
+                    region=os.environ["KSYUN_REGION"], endpoint=os.environ["KSYUN_ENDPOINT"])
+subnet = "5f2c7a10-0002-4a6e-9c1b-000000000001"
+cloud.create_network_interface(subnet, ["5f2c7a10-0003-4a6e-9c1b-000000000001"], name="kcefip_sandbox_ex_shop_old-0")
+cloud.reserve_private_ip(subnet, "10.0.0.251")
+"""
+
+
+def _ago(days):
+    return (datetime.now(timezone.utc) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_reclaim_1_to_7(sandbox_state, tmp_path, cluster, wait_for):
+    """The whole reclaim page, one block after another as a user reads it. Its scene: namespace shop with cache-0
+    running and db-0 (shared, released 8 days ago) and db-1 (exclusive, released 2 days ago), both kept 7 days (their
+    IPs reserved with ksyun.kce.fixed_ip as fixed-ip.md shows, the pods run and are deleted, then the release times
+    moved back); before the audit, an ENI named for this cluster and a reserved IP that no record keeps (what the
+    page's audit finds). After: shop, its pods and records gone, every IP and ENI freed, checked."""
+    audit_dir = Path("/tmp/fixed-ip-audit")
+    shutil.rmtree(audit_dir, ignore_errors=True)
+    reservations = shop(cluster)
+    db0, cache0 = reservations[0]["ip"], reservations[2]["ip"]
+    (tmp_path / "scene.yml").write_text(
+        play([{"name": "reserve", "ksyun.kce.fixed_ip": {"reservations": reservations}}])
+    )
+    pods = [
+        cluster.bare_pod(item["pod_name"], item.get("mode", "shared"), node="10.0.0.47" if n != 1 else "10.0.0.48")
+        for n, item in enumerate(reservations)
+    ]
+    (tmp_path / "pods.yaml").write_text(yaml.safe_dump_all(pods, sort_keys=False))
+    done = False
+    try:
+        shell_ok(
+            sandbox_state,
+            tmp_path,
+            "kubectl create namespace shop\nansible-playbook scene.yml\nkubectl apply -n shop -f pods.yaml\n"
+            "kubectl wait -n shop --for=condition=Ready po --all --timeout=120s\n"
+            "kubectl delete -n shop po db-0 db-1 --wait\n"
+            f"kubectl wait -n shop --for=jsonpath='{{.status.phase}}'=Reserved podeniip/{db0} podeni/db-1 --timeout=60s\n"
+            f"kubectl patch -n shop podeniip {db0} --subresource=status --type=merge"
+            f' -p \'{{"status": {{"releasedAt": "{_ago(8)}", "reclaimAt": "{_ago(1)}"}}}}\'\n'
+            f"kubectl patch -n shop podeni db-1 --subresource=status --type=merge"
+            f' -p \'{{"status": {{"releasedAt": "{_ago(2)}", "reclaimAt": "{_ago(-5)}"}}}}\'',
+        )
+        # One shell for the whole page, as a user reads it ($cols of the first block is used later). Before the
+        # audit's block: the drift it finds, made a moment before (the page says so), with the shell's own KSYUN_*.
+        blocks = BLOCKS_OF_RECLAIM()
+        commands = [(block, command) for block in blocks for command in block.commands]
+        (tmp_path / "drift.py").write_text(DRIFT)
+        audit = next(i for i, (block, _) in enumerate(commands) if block.number == 6)
+        drift = f"PYTHONPATH={shlex.quote(str(collections_root()))} {shlex.quote(sys.executable)} drift.py"
+        # The page's IPs in its commands (reclaim_ip=10.0.0.6) become the scene's, as a user types their own.
+        ips = {"10.0.0.4": db0, "10.0.0.6": cache0, "10.0.0.117": reservations[1]["ip"]}
+        texts = [
+            re.sub(r"(?<![\d.])10\.0\.0\.(4|6|117)(?![\d.])", lambda m: ips[m.group(0)], c.text) for _, c in commands
+        ]
+        steps = run_commands(sandbox_state, tmp_path, texts, before={audit: drift})
+        for i, (block, command) in enumerate(commands):
+            if any("FAILED!" in line for line in command.shown):
+                assert (
+                    steps[i].rc != 0
+                ), f"{block.name}: `{command.text}` should fail as the page shows:\n{steps[i].output}"
+                steps[i].rc = 0
+        for block in blocks:
+            check(block, [step for (owner, _), step in zip(commands, steps) if owner is block])
+        done = True
+        assert (audit_dir / "report.html").is_file()
+    finally:
+        if not done:  # the test failed, maybe before the page's repair: undo the drift
+            shell_ok(
+                sandbox_state, tmp_path, "ansible-playbook ksyun.kce.audit -e audit_repair=true -e audit_min_age=1s"
+            )
+        shell_ok(
+            sandbox_state,
+            tmp_path,
+            "kubectl delete -n shop po --all --wait\n"
+            f"for ip in {db0} {cache0}; do kubectl get -n shop podeniip $ip -o name >/dev/null 2>&1 &&"
+            " ansible-playbook ksyun.kce.reclaim_manual -e reclaim_ip=$ip; done\n"
+            "kubectl get -n shop podeni db-1 -o name >/dev/null 2>&1 &&"
+            " ansible-playbook ksyun.kce.reclaim_manual -e reclaim_namespace=shop -e reclaim_pod=db-1 || true\n"
+            "kubectl delete namespace shop --ignore-not-found --wait --timeout=120s",
+        )
+        shutil.rmtree(audit_dir, ignore_errors=True)
+    assert not cluster.records("shop"), cluster.records("shop")
+    held = {
+        eni["id"] for eni in cluster.enis().values() if (eni.get("name") or "").startswith("kcefip_sandbox_ex_shop")
+    }
+    assert not held, f"ENIs of shop left in the cloud: {held}"
+
+
+def BLOCKS_OF_RECLAIM():  # noqa: N802 - a list, named like the constant it stands for
+    return [BLOCKS["docs/reclaim.md#%d" % n] for n in range(1, 8)]

@@ -16,6 +16,7 @@ import pytest
 from kubernetes import client, dynamic
 from kubernetes.client.rest import ApiException
 from sandbox_reset import Baseline
+from user_shell import install_readonly, writable_again
 
 from ansible_collections.ksyun.kce.plugins.module_utils.k8s.records import ReservationStore
 from ansible_collections.ksyun.kce.plugins.module_utils.ksyun.client import KsyunClient
@@ -281,3 +282,12 @@ def fixed_ip_namespace(namespace, cluster, baseline):
     baseline.free_cloud(keep_namespaces=(namespace,))
     yield namespace
     cluster.forget(namespace)
+
+
+@pytest.fixture(scope="session")
+def readonly_collection(tmp_path_factory):
+    """The collection as a user installs it: built into its tarball, installed with ansible-galaxy, read-only
+    (user_shell.install_readonly); the folder to put on ANSIBLE_COLLECTIONS_PATH."""
+    root = install_readonly(tmp_path_factory.mktemp("installed"))
+    yield root
+    writable_again(root)

@@ -55,23 +55,30 @@ def play(tasks):
     )
 
 
-def shell_ok(sandbox_state, cwd, script):
-    out = user_shell(sandbox_state, cwd, script)
+def shell_ok(sandbox_state, cwd, script, collections=None):
+    out = user_shell(sandbox_state, cwd, script, collections=collections)
     assert out.returncode == 0, f"{script}\nexited {out.returncode}:\n{out.stdout[-3000:]}{out.stderr[-2000:]}"
     return out.stdout
 
 
-def test_sandbox_1(sandbox_state):
+def test_sandbox_1(sandbox_state, readonly_collection):
     """`make sandbox-up` on a running sandbox says how to use it; `kubectl get nodes` lists the nodes Ready."""
     block = BLOCKS["docs/sandbox.md#1"]
-    check(block, run_commands(sandbox_state, REPO_ROOT, [c.text for c in block.commands]))
+    check(
+        block, run_commands(sandbox_state, REPO_ROOT, [c.text for c in block.commands], collections=readonly_collection)
+    )
 
 
-def test_sandbox_2(sandbox_state, tmp_path, wait_for, cluster):
+def test_sandbox_2(sandbox_state, readonly_collection, tmp_path, wait_for, cluster):
     """Without the NetworkAttachmentDefinition a pod stays ContainerCreating with the node's event; with it back, it
     runs. The sandbox's own NetworkAttachmentDefinition is put back after."""
     block = BLOCKS["docs/sandbox.md#2"]
-    saved = shell_ok(sandbox_state, tmp_path, "kubectl get net-attach-def -n kube-system vpc-cni -o json")
+    saved = shell_ok(
+        sandbox_state,
+        tmp_path,
+        collections=readonly_collection,
+        script="kubectl get net-attach-def -n kube-system vpc-cni -o json",
+    )
     original = json.loads(saved)
     for key in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
         original["metadata"].pop(key, None)
@@ -90,18 +97,19 @@ def test_sandbox_2(sandbox_state, tmp_path, wait_for, cluster):
             texts.index("kubectl get po db-0 -owide"): waiting + "=ContainerCreating",
             texts.index("kubectl describe po db-0"): event,
         }
-        check(block, run_commands(sandbox_state, tmp_path, texts, before=pauses))
+        check(block, run_commands(sandbox_state, tmp_path, texts, before=pauses, collections=readonly_collection))
     finally:
         shell_ok(
             sandbox_state,
             tmp_path,
-            "kubectl delete po db-0 --ignore-not-found --wait\n"
+            collections=readonly_collection,
+            script="kubectl delete po db-0 --ignore-not-found --wait\n"
             "kubectl replace -f nad.json || kubectl create -f nad.json",
         )
     wait_for("db-0's VpcIP record gone", lambda: not cluster.records("default"), timeout=60)
 
 
-def test_sandbox_3(sandbox_state, tmp_path):
+def test_sandbox_3(sandbox_state, readonly_collection, tmp_path):
     """A real Argo CD beside the sandbox syncs an Application from a local Git repository. Argo CD is stopped first so
     the block starts it, as on a fresh sandbox, and stopped again after unless it ran before; /tmp/site, the Application
     and the ConfigMap are removed."""
@@ -111,12 +119,16 @@ def test_sandbox_3(sandbox_state, tmp_path):
     argocd_run.stop(sandbox_state, Path(sandbox_state["root"]))
     shutil.rmtree(site, ignore_errors=True)
     try:
-        check(block, run_commands(sandbox_state, tmp_path, [c.text for c in block.commands]))
+        check(
+            block,
+            run_commands(sandbox_state, tmp_path, [c.text for c in block.commands], collections=readonly_collection),
+        )
     finally:
         shell_ok(
             sandbox_state,
             tmp_path,
-            "kubectl -n argocd delete application site --ignore-not-found --wait\n"
+            collections=readonly_collection,
+            script="kubectl -n argocd delete application site --ignore-not-found --wait\n"
             "kubectl delete cm demo --ignore-not-found --wait",
         )
         shutil.rmtree(site, ignore_errors=True)
@@ -124,7 +136,7 @@ def test_sandbox_3(sandbox_state, tmp_path):
             argocd_run.stop(sandbox_state, Path(sandbox_state["root"]))
 
 
-def test_fixed_ip_1(sandbox_state, tmp_path, cluster, wait_for):
+def test_fixed_ip_1(sandbox_state, readonly_collection, tmp_path, cluster, wait_for):
     """Pre-provisioning: the page's task reserves 10.0.0.236 for sts-0, the product page's StatefulSet (as sts.yaml,
     pinned to the zone) starts with it. After: the StatefulSet deleted, the IP freed with reclaim_manual."""
     block = BLOCKS["docs/fixed-ip.md#1"]
@@ -136,18 +148,31 @@ def test_fixed_ip_1(sandbox_state, tmp_path, cluster, wait_for):
     sts["spec"]["selector"]["matchLabels"] = sts["spec"]["template"]["metadata"]["labels"] = {"ksyun-app": "sts"}
     sts["spec"]["template"]["spec"]["nodeSelector"] = {"topology.kubernetes.io/zone": "cn-beijing-6a"}
     (tmp_path / "sts.yaml").write_text(yaml.safe_dump(sts, sort_keys=False))
-    shell_ok(sandbox_state, tmp_path, "ansible-playbook reserve.yml")
+    shell_ok(sandbox_state, tmp_path, collections=readonly_collection, script="ansible-playbook reserve.yml")
     try:
-        check(block, run_commands(sandbox_state, tmp_path, [c.text for c in block.commands]))
+        check(
+            block,
+            run_commands(sandbox_state, tmp_path, [c.text for c in block.commands], collections=readonly_collection),
+        )
     finally:
-        shell_ok(sandbox_state, tmp_path, "kubectl delete sts sts --ignore-not-found --wait\n")
+        shell_ok(
+            sandbox_state,
+            tmp_path,
+            collections=readonly_collection,
+            script="kubectl delete sts sts --ignore-not-found --wait\n",
+        )
         wait_for("sts-0 gone", lambda: not cluster.core.list_namespaced_pod("default").items, timeout=120)
-        freed = shell_ok(sandbox_state, tmp_path, "ansible-playbook ksyun.kce.reclaim_manual -e reclaim_ip=10.0.0.236")
+        freed = shell_ok(
+            sandbox_state,
+            tmp_path,
+            collections=readonly_collection,
+            script="ansible-playbook ksyun.kce.reclaim_manual -e reclaim_ip=10.0.0.236",
+        )
         assert "freed 10.0.0.236" in freed, freed[-2000:]
     assert not cluster.records("default"), cluster.records("default")
 
 
-def test_fixed_ip_2(sandbox_state, tmp_path):
+def test_fixed_ip_2(sandbox_state, readonly_collection, tmp_path):
     """Another API group: the page's tasks install the CRDs in fixed-ip.example.com and write a record there; kubectl
     lists both groups. After: the record and that group's CRDs deleted."""
     block = BLOCKS["docs/fixed-ip.md#2"]
@@ -158,12 +183,20 @@ def test_fixed_ip_2(sandbox_state, tmp_path):
         dict(tasks[0], **{"ksyun.kce.fixed_ip_crds": dict(tasks[0]["ksyun.kce.fixed_ip_crds"], state="absent")}),
     ]
     (tmp_path / "undo.yml").write_text(play(undo))
-    shell_ok(sandbox_state, tmp_path, "ansible-playbook group.yml")
+    shell_ok(sandbox_state, tmp_path, collections=readonly_collection, script="ansible-playbook group.yml")
     try:
-        check(block, run_commands(sandbox_state, tmp_path, [c.text for c in block.commands]))
+        check(
+            block,
+            run_commands(sandbox_state, tmp_path, [c.text for c in block.commands], collections=readonly_collection),
+        )
     finally:
-        shell_ok(sandbox_state, tmp_path, "ansible-playbook undo.yml")
-    left = shell_ok(sandbox_state, tmp_path, "kubectl api-resources --api-group=fixed-ip.example.com -o name")
+        shell_ok(sandbox_state, tmp_path, collections=readonly_collection, script="ansible-playbook undo.yml")
+    left = shell_ok(
+        sandbox_state,
+        tmp_path,
+        collections=readonly_collection,
+        script="kubectl api-resources --api-group=fixed-ip.example.com -o name",
+    )
     assert not left.strip(), left
 
 
@@ -198,7 +231,7 @@ def _ago(days):
     return (datetime.now(timezone.utc) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_reclaim_1_to_7(sandbox_state, tmp_path, cluster, wait_for):
+def test_reclaim_1_to_7(sandbox_state, readonly_collection, tmp_path, cluster, wait_for):
     """The whole reclaim page, one block after another as a user reads it. Its scene: namespace shop with cache-0
     running and db-0 (shared, released 8 days ago) and db-1 (exclusive, released 2 days ago), both kept 7 days (their
     IPs reserved with ksyun.kce.fixed_ip as fixed-ip.md shows, the pods run and are deleted, then the release times
@@ -221,7 +254,8 @@ def test_reclaim_1_to_7(sandbox_state, tmp_path, cluster, wait_for):
         shell_ok(
             sandbox_state,
             tmp_path,
-            "kubectl create namespace shop\nansible-playbook scene.yml\nkubectl apply -n shop -f pods.yaml\n"
+            collections=readonly_collection,
+            script="kubectl create namespace shop\nansible-playbook scene.yml\nkubectl apply -n shop -f pods.yaml\n"
             "kubectl wait -n shop --for=condition=Ready po --all --timeout=120s\n"
             "kubectl delete -n shop po db-0 db-1 --wait\n"
             f"kubectl wait -n shop --for=jsonpath='{{.status.phase}}'=Reserved podeniip/{db0} podeni/db-1 --timeout=60s\n"
@@ -242,7 +276,7 @@ def test_reclaim_1_to_7(sandbox_state, tmp_path, cluster, wait_for):
         texts = [
             re.sub(r"(?<![\d.])10\.0\.0\.(4|6|117)(?![\d.])", lambda m: ips[m.group(0)], c.text) for _, c in commands
         ]
-        steps = run_commands(sandbox_state, tmp_path, texts, before={audit: drift})
+        steps = run_commands(sandbox_state, tmp_path, texts, before={audit: drift}, collections=readonly_collection)
         for i, (block, command) in enumerate(commands):
             if any("FAILED!" in line for line in command.shown):
                 assert (
@@ -256,12 +290,16 @@ def test_reclaim_1_to_7(sandbox_state, tmp_path, cluster, wait_for):
     finally:
         if not done:  # the test failed, maybe before the page's repair: undo the drift
             shell_ok(
-                sandbox_state, tmp_path, "ansible-playbook ksyun.kce.audit -e audit_repair=true -e audit_min_age=1s"
+                sandbox_state,
+                tmp_path,
+                collections=readonly_collection,
+                script="ansible-playbook ksyun.kce.audit -e audit_repair=true -e audit_min_age=1s",
             )
         shell_ok(
             sandbox_state,
             tmp_path,
-            "kubectl delete -n shop po --all --wait\n"
+            collections=readonly_collection,
+            script="kubectl delete -n shop po --all --wait\n"
             f"for ip in {db0} {cache0}; do kubectl get -n shop podeniip $ip -o name >/dev/null 2>&1 &&"
             " ansible-playbook ksyun.kce.reclaim_manual -e reclaim_ip=$ip; done\n"
             "kubectl get -n shop podeni db-1 -o name >/dev/null 2>&1 &&"

@@ -6,68 +6,16 @@ also compares the installed collection's file list before and after.)"""
 import json
 import os
 import shlex
-import stat
 import subprocess
 import sys
 
 import pytest
-from user_shell import user_shell
+from user_shell import files, user_shell
 
 from sandbox import kubectl, shell
 from sandbox.paths import REPO_ROOT
 
 pytestmark = pytest.mark.controlplane
-
-
-def make_readonly(root):
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = os.path.join(folder, name)
-            if not os.path.islink(path):
-                os.chmod(path, os.stat(path).st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-    os.chmod(root, os.stat(root).st_mode & ~stat.S_IWUSR)
-
-
-def files(root):
-    """Every file below root but Python's byte-code caches (which it skips writing when it cannot)."""
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if "__pycache__" not in p.parts)
-
-
-@pytest.fixture(scope="module")
-def readonly_collection(tmp_path_factory):
-    """The collection built into its tarball and installed with ansible-galaxy into a folder nobody can write."""
-    work = tmp_path_factory.mktemp("installed")
-    galaxy = os.path.join(os.path.dirname(sys.executable), "ansible-galaxy")
-    build = subprocess.run(
-        [galaxy, "collection", "build", str(REPO_ROOT), "--output-path", str(work / "dist")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert build.returncode == 0, build.stdout + build.stderr
-    (tarball,) = (work / "dist").glob("ksyun-kce-*.tar.gz")
-    install = subprocess.run(
-        # --force: without it ansible-galaxy skips the install when ~/.ansible/collections already holds ksyun.kce 0.1.0
-        [
-            galaxy,
-            "collection",
-            "install",
-            "--offline",
-            "--no-deps",
-            "--force",
-            "-p",
-            str(work / "collections"),
-            str(tarball),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert install.returncode == 0, install.stdout + install.stderr
-    make_readonly(work / "collections")
-    yield work / "collections"
-    for folder, dirs, _files in os.walk(work / "collections"):
-        os.chmod(folder, 0o755)
 
 
 def test_sandbox_env_says_what_it_exports_and_unsets_what_would_point_elsewhere(sandbox_state, tmp_path):

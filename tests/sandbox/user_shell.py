@@ -5,8 +5,11 @@ import os
 import re
 import shlex
 import shutil
+import stat
 import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from sandbox.paths import REPO_ROOT, cache_root
 
@@ -88,3 +91,55 @@ def run_commands(sandbox_state, cwd, commands, collections=None, timeout=900, be
     missing = [commands[i] for i in range(len(commands)) if i not in found]
     assert not missing, f"the shell stopped before {missing[0]!r} (exit {proc.returncode}):\n{proc.stdout[-3000:]}"
     return [found[i] for i in range(len(commands))]
+
+
+def install_readonly(work: Path) -> Path:
+    """The collection built into its tarball and installed with ansible-galaxy into work/collections, which is then
+    made read-only (as in an execution environment); returns that folder, for ANSIBLE_COLLECTIONS_PATH."""
+    galaxy = os.path.join(os.path.dirname(sys.executable), "ansible-galaxy")
+    build = subprocess.run(
+        [galaxy, "collection", "build", str(REPO_ROOT), "--output-path", str(work / "dist")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    (tarball,) = (work / "dist").glob("ksyun-kce-*.tar.gz")
+    # --force: without it ansible-galaxy skips the install when ~/.ansible/collections already holds ksyun.kce 0.1.0
+    install = subprocess.run(
+        [
+            galaxy,
+            "collection",
+            "install",
+            "--offline",
+            "--no-deps",
+            "--force",
+            "-p",
+            str(work / "collections"),
+            str(tarball),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    root = work / "collections"
+    for folder, dirs, names in os.walk(root):
+        for name in dirs + names:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    os.chmod(root, os.stat(root).st_mode & ~stat.S_IWUSR)
+    return root
+
+
+def writable_again(root: Path) -> None:
+    for folder, _dirs, _names in os.walk(root):
+        os.chmod(folder, 0o755)
+    os.chmod(root, 0o755)
+
+
+def files(root: Path):
+    """Every file below root but Python's byte-code caches (which it skips writing when it cannot). Tests may run as
+    root, which file modes do not stop, so a test compares this list before and after."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if "__pycache__" not in p.parts)

@@ -77,7 +77,7 @@ VARIABLE = [
     (r"\b\d+ MiB\b", r"\d+ MiB"),  # resident memory
     (r"\b(?=[0-9a-f]*\d)[0-9a-f]{12,64}\b", r"[0-9a-f]{12,64}"),  # container and sandbox ids, hashes
 ]
-_ANY = re.compile("|".join(f"(?P<v{n}>{pattern})" for n, (pattern, _) in enumerate(VARIABLE)))
+_ANY = re.compile("|".join(f"(?P<v{n}>{pattern})" for n, (pattern, _replacement) in enumerate(VARIABLE)))
 
 
 def shape(line: str) -> re.Pattern:

@@ -269,12 +269,13 @@ def test_reclaim_1_to_7(sandbox_state, readonly_collection, tmp_path, cluster, w
         blocks = BLOCKS_OF_RECLAIM()
         commands = [(block, command) for block in blocks for command in block.commands]
         (tmp_path / "drift.py").write_text(DRIFT)
-        audit = next(i for i, (block, _) in enumerate(commands) if block.number == 6)
+        audit = next(i for i, (block, _command) in enumerate(commands) if block.number == 6)
         drift = f"PYTHONPATH={shlex.quote(str(collections_root()))} {shlex.quote(sys.executable)} drift.py"
         # The page's IPs in its commands (reclaim_ip=10.0.0.6) become the scene's, as a user types their own.
         ips = {"10.0.0.4": db0, "10.0.0.6": cache0, "10.0.0.117": reservations[1]["ip"]}
         texts = [
-            re.sub(r"(?<![\d.])10\.0\.0\.(4|6|117)(?![\d.])", lambda m: ips[m.group(0)], c.text) for _, c in commands
+            re.sub(r"(?<![\d.])10\.0\.0\.(4|6|117)(?![\d.])", lambda m: ips[m.group(0)], c.text)
+            for _block, c in commands
         ]
         steps = run_commands(sandbox_state, tmp_path, texts, before={audit: drift}, collections=readonly_collection)
         for i, (block, command) in enumerate(commands):
@@ -284,7 +285,7 @@ def test_reclaim_1_to_7(sandbox_state, readonly_collection, tmp_path, cluster, w
                 ), f"{block.name}: `{command.text}` should fail as the page shows:\n{steps[i].output}"
                 steps[i].rc = 0
         for block in blocks:
-            check(block, [step for (owner, _), step in zip(commands, steps) if owner is block])
+            check(block, [step for (owner, _command), step in zip(commands, steps) if owner is block])
         done = True
         assert (audit_dir / "report.html").is_file()
     finally:

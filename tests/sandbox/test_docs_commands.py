@@ -20,6 +20,8 @@ from user_shell import run_commands, user_shell
 
 from docs_console import all_blocks, missing_lines
 from sandbox.argocd import run as argocd_run
+from sandbox.controlplane import cluster as sandbox_cluster
+from sandbox.controlplane import processes
 from sandbox.paths import REPO_ROOT, collections_root
 
 pytestmark = pytest.mark.controlplane
@@ -114,9 +116,11 @@ def test_sandbox_3(sandbox_state, readonly_collection, tmp_path):
     the block starts it, as on a fresh sandbox, and stopped again after unless it ran before; /tmp/site, the Application
     and the ConfigMap are removed."""
     block = BLOCKS["docs/sandbox.md#3"]
-    site = Path("/tmp/site")
-    was_running = argocd_run.running(sandbox_state)
-    argocd_run.stop(sandbox_state, Path(sandbox_state["root"]))
+    site, root = Path("/tmp/site"), Path(sandbox_state["root"])
+    # The state file, never the session's dict: `make sandbox-up-argocd` writes Argo CD's pids there, and stop() writes
+    # back the state it is given (a stale one would forget the pids, and the processes would outlive the sandbox).
+    was_running = argocd_run.running(sandbox_cluster.read_state(root))
+    argocd_run.stop(sandbox_cluster.read_state(root), root)
     shutil.rmtree(site, ignore_errors=True)
     try:
         check(
@@ -132,8 +136,11 @@ def test_sandbox_3(sandbox_state, readonly_collection, tmp_path):
             "kubectl delete cm demo --ignore-not-found --wait",
         )
         shutil.rmtree(site, ignore_errors=True)
+        state = sandbox_cluster.read_state(root)
+        pids = [state.get("pids", {}).get(name) for name in argocd_run.COMPONENTS]
         if not was_running:
-            argocd_run.stop(sandbox_state, Path(sandbox_state["root"]))
+            argocd_run.stop(state, root)
+            assert not any(pid and processes.alive(pid) for pid in pids), f"Argo CD's processes outlived stop: {pids}"
 
 
 def test_fixed_ip_1(sandbox_state, readonly_collection, tmp_path, cluster, wait_for):

@@ -16,18 +16,38 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kubernetes import config
 from user_shell import run_commands, user_shell
 
 from docs_console import all_blocks, missing_lines
 from sandbox.argocd import run as argocd_run
 from sandbox.controlplane import cluster as sandbox_cluster
 from sandbox.controlplane import processes
-from sandbox.paths import REPO_ROOT, collections_root
+from sandbox.paths import REPO_ROOT, collections_root, state_dir
 
-pytestmark = pytest.mark.controlplane
+# One worker runs them all, on a sandbox of their own (docs_sandbox), started once.
+pytestmark = [pytest.mark.controlplane, pytest.mark.xdist_group("docs")]
 
 BLOCKS = {block.name: block for block in all_blocks()}
 PRODUCT_PAGE = REPO_ROOT / "tests" / "sandbox" / "product_page_statefulset.yaml"
+
+
+@pytest.fixture(scope="module")
+def docs_sandbox():
+    """A sandbox as a user's: the session's sandbox also serves PodEniIP/PodEni in other tests' API groups, and kubectl
+    reads the group that sorts first for `kubectl get podeniip` (fixed-ip.md#another-api-group), so the pages' commands
+    run on a sandbox of their own, with the add-ons and nothing else; stopped (Argo CD too) after the module."""
+    root = Path("%s-docs" % state_dir())
+    state = sandbox_cluster.up(root=root)
+    yield state
+    sandbox_cluster.down(root=root)
+
+
+@pytest.fixture(scope="module")
+def docs_cluster(docs_sandbox, cluster, wait_for):
+    """The tests' view of the docs sandbox (pods, records, the emulated cloud): the session's Cluster helper, pointed
+    at it."""
+    return type(cluster)(config.new_client_from_config(config_file=docs_sandbox["kubeconfig"]), docs_sandbox, wait_for)
 
 
 def check(block, ran):
@@ -57,26 +77,26 @@ def play(tasks):
     )
 
 
-def shell_ok(sandbox_state, cwd, script, collections=None):
-    out = user_shell(sandbox_state, cwd, script, collections=collections)
+def shell_ok(docs_sandbox, cwd, script, collections=None):
+    out = user_shell(docs_sandbox, cwd, script, collections=collections)
     assert out.returncode == 0, f"{script}\nexited {out.returncode}:\n{out.stdout[-3000:]}{out.stderr[-2000:]}"
     return out.stdout
 
 
-def test_sandbox_1(sandbox_state, readonly_collection):
+def test_sandbox_1(docs_sandbox, readonly_collection):
     """`make sandbox-up` on a running sandbox says how to use it; `kubectl get nodes` lists the nodes Ready."""
     block = BLOCKS["docs/sandbox.md#1"]
     check(
-        block, run_commands(sandbox_state, REPO_ROOT, [c.text for c in block.commands], collections=readonly_collection)
+        block, run_commands(docs_sandbox, REPO_ROOT, [c.text for c in block.commands], collections=readonly_collection)
     )
 
 
-def test_sandbox_2(sandbox_state, readonly_collection, tmp_path, wait_for, cluster):
+def test_sandbox_2(docs_sandbox, readonly_collection, tmp_path, wait_for, docs_cluster):
     """Without the NetworkAttachmentDefinition a pod stays ContainerCreating with the node's event; with it back, it
     runs. The sandbox's own NetworkAttachmentDefinition is put back after."""
     block = BLOCKS["docs/sandbox.md#2"]
     saved = shell_ok(
-        sandbox_state,
+        docs_sandbox,
         tmp_path,
         collections=readonly_collection,
         script="kubectl get net-attach-def -n kube-system vpc-cni -o json",
@@ -99,24 +119,24 @@ def test_sandbox_2(sandbox_state, readonly_collection, tmp_path, wait_for, clust
             texts.index("kubectl get po db-0 -owide"): waiting + "=ContainerCreating",
             texts.index("kubectl describe po db-0"): event,
         }
-        check(block, run_commands(sandbox_state, tmp_path, texts, before=pauses, collections=readonly_collection))
+        check(block, run_commands(docs_sandbox, tmp_path, texts, before=pauses, collections=readonly_collection))
     finally:
         shell_ok(
-            sandbox_state,
+            docs_sandbox,
             tmp_path,
             collections=readonly_collection,
             script="kubectl delete po db-0 --ignore-not-found --wait\n"
             "kubectl replace -f nad.json || kubectl create -f nad.json",
         )
-    wait_for("db-0's VpcIP record gone", lambda: not cluster.records("default"), timeout=60)
+    wait_for("db-0's VpcIP record gone", lambda: not docs_cluster.records("default"), timeout=60)
 
 
-def test_sandbox_3(sandbox_state, readonly_collection, tmp_path):
+def test_sandbox_3(docs_sandbox, readonly_collection, tmp_path):
     """A real Argo CD beside the sandbox syncs an Application from a local Git repository. Argo CD is stopped first so
     the block starts it, as on a fresh sandbox, and stopped again after unless it ran before; /tmp/site, the Application
     and the ConfigMap are removed."""
     block = BLOCKS["docs/sandbox.md#3"]
-    site, root = Path("/tmp/site"), Path(sandbox_state["root"])
+    site, root = Path("/tmp/site"), Path(docs_sandbox["root"])
     # The state file, never the session's dict: `make sandbox-up-argocd` writes Argo CD's pids there, and stop() writes
     # back the state it is given (a stale one would forget the pids, and the processes would outlive the sandbox).
     was_running = argocd_run.running(sandbox_cluster.read_state(root))
@@ -125,11 +145,11 @@ def test_sandbox_3(sandbox_state, readonly_collection, tmp_path):
     try:
         check(
             block,
-            run_commands(sandbox_state, tmp_path, [c.text for c in block.commands], collections=readonly_collection),
+            run_commands(docs_sandbox, tmp_path, [c.text for c in block.commands], collections=readonly_collection),
         )
     finally:
         shell_ok(
-            sandbox_state,
+            docs_sandbox,
             tmp_path,
             collections=readonly_collection,
             script="kubectl -n argocd delete application site --ignore-not-found --wait\n"
@@ -143,7 +163,7 @@ def test_sandbox_3(sandbox_state, readonly_collection, tmp_path):
             assert not any(pid and processes.alive(pid) for pid in pids), f"Argo CD's processes outlived stop: {pids}"
 
 
-def test_fixed_ip_1(sandbox_state, readonly_collection, tmp_path, cluster, wait_for):
+def test_fixed_ip_1(docs_sandbox, readonly_collection, tmp_path, docs_cluster, wait_for):
     """Pre-provisioning: the page's task reserves 10.0.0.236 for sts-0, the product page's StatefulSet (as sts.yaml,
     pinned to the zone) starts with it. After: the StatefulSet deleted, the IP freed with reclaim_manual."""
     block = BLOCKS["docs/fixed-ip.md#1"]
@@ -155,31 +175,31 @@ def test_fixed_ip_1(sandbox_state, readonly_collection, tmp_path, cluster, wait_
     sts["spec"]["selector"]["matchLabels"] = sts["spec"]["template"]["metadata"]["labels"] = {"ksyun-app": "sts"}
     sts["spec"]["template"]["spec"]["nodeSelector"] = {"topology.kubernetes.io/zone": "cn-beijing-6a"}
     (tmp_path / "sts.yaml").write_text(yaml.safe_dump(sts, sort_keys=False))
-    shell_ok(sandbox_state, tmp_path, collections=readonly_collection, script="ansible-playbook reserve.yml")
+    shell_ok(docs_sandbox, tmp_path, collections=readonly_collection, script="ansible-playbook reserve.yml")
     try:
         check(
             block,
-            run_commands(sandbox_state, tmp_path, [c.text for c in block.commands], collections=readonly_collection),
+            run_commands(docs_sandbox, tmp_path, [c.text for c in block.commands], collections=readonly_collection),
         )
     finally:
         shell_ok(
-            sandbox_state,
+            docs_sandbox,
             tmp_path,
             collections=readonly_collection,
             script="kubectl delete sts sts --ignore-not-found --wait\n",
         )
-        wait_for("sts-0 gone", lambda: not cluster.core.list_namespaced_pod("default").items, timeout=120)
+        wait_for("sts-0 gone", lambda: not docs_cluster.core.list_namespaced_pod("default").items, timeout=120)
         freed = shell_ok(
-            sandbox_state,
+            docs_sandbox,
             tmp_path,
             collections=readonly_collection,
             script="ansible-playbook ksyun.kce.reclaim_manual -e reclaim_ip=10.0.0.236",
         )
         assert "freed 10.0.0.236" in freed, freed[-2000:]
-    assert not cluster.records("default"), cluster.records("default")
+    assert not docs_cluster.records("default"), docs_cluster.records("default")
 
 
-def test_fixed_ip_2(sandbox_state, readonly_collection, tmp_path):
+def test_fixed_ip_2(docs_sandbox, readonly_collection, tmp_path):
     """Another API group: the page's tasks install the CRDs in fixed-ip.example.com and write a record there; kubectl
     lists both groups. After: the record and that group's CRDs deleted."""
     block = BLOCKS["docs/fixed-ip.md#2"]
@@ -190,16 +210,16 @@ def test_fixed_ip_2(sandbox_state, readonly_collection, tmp_path):
         dict(tasks[0], **{"ksyun.kce.fixed_ip_crds": dict(tasks[0]["ksyun.kce.fixed_ip_crds"], state="absent")}),
     ]
     (tmp_path / "undo.yml").write_text(play(undo))
-    shell_ok(sandbox_state, tmp_path, collections=readonly_collection, script="ansible-playbook group.yml")
+    shell_ok(docs_sandbox, tmp_path, collections=readonly_collection, script="ansible-playbook group.yml")
     try:
         check(
             block,
-            run_commands(sandbox_state, tmp_path, [c.text for c in block.commands], collections=readonly_collection),
+            run_commands(docs_sandbox, tmp_path, [c.text for c in block.commands], collections=readonly_collection),
         )
     finally:
-        shell_ok(sandbox_state, tmp_path, collections=readonly_collection, script="ansible-playbook undo.yml")
+        shell_ok(docs_sandbox, tmp_path, collections=readonly_collection, script="ansible-playbook undo.yml")
     left = shell_ok(
-        sandbox_state,
+        docs_sandbox,
         tmp_path,
         collections=readonly_collection,
         script="kubectl api-resources --api-group=fixed-ip.example.com -o name",
@@ -207,13 +227,13 @@ def test_fixed_ip_2(sandbox_state, readonly_collection, tmp_path):
     assert not left.strip(), left
 
 
-def shop(cluster):
+def shop(docs_cluster):
     """The reservations of the page's scene. The page's IPs (10.0.0.4, .117, .6) may be taken on this sandbox: free
     ones are chosen, in the same order (kubectl lists records by name, so db-0's IP sorts before cache-0's)."""
     free = [
         ip
         for ip in ("10.0.0.%d" % n for n in range(200, 250))
-        if cluster.holder(ip) is None and cluster.allocate_status(ip) != "specific"
+        if docs_cluster.holder(ip) is None and docs_cluster.allocate_status(ip) != "specific"
     ]
     assert len(free) >= 3, f"the sandbox's subnet 10.0.0.0/24 has no three free IPs in .200-.249: {free}"
     return [
@@ -238,7 +258,7 @@ def _ago(days):
     return (datetime.now(timezone.utc) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_reclaim_1_to_7(sandbox_state, readonly_collection, tmp_path, cluster, wait_for):
+def test_reclaim_1_to_7(docs_sandbox, readonly_collection, tmp_path, docs_cluster, wait_for):
     """The whole reclaim page, one block after another as a user reads it. Its scene: namespace shop with cache-0
     running and db-0 (shared, released 8 days ago) and db-1 (exclusive, released 2 days ago), both kept 7 days (their
     IPs reserved with ksyun.kce.fixed_ip as fixed-ip.md shows, the pods run and are deleted, then the release times
@@ -246,20 +266,20 @@ def test_reclaim_1_to_7(sandbox_state, readonly_collection, tmp_path, cluster, w
     page's audit finds). After: shop, its pods and records gone, every IP and ENI freed, checked."""
     audit_dir = Path("/tmp/fixed-ip-audit")
     shutil.rmtree(audit_dir, ignore_errors=True)
-    reservations = shop(cluster)
+    reservations = shop(docs_cluster)
     db0, cache0 = reservations[0]["ip"], reservations[2]["ip"]
     (tmp_path / "scene.yml").write_text(
         play([{"name": "reserve", "ksyun.kce.fixed_ip": {"reservations": reservations}}])
     )
     pods = [
-        cluster.bare_pod(item["pod_name"], item.get("mode", "shared"), node="10.0.0.47" if n != 1 else "10.0.0.48")
+        docs_cluster.bare_pod(item["pod_name"], item.get("mode", "shared"), node="10.0.0.47" if n != 1 else "10.0.0.48")
         for n, item in enumerate(reservations)
     ]
     (tmp_path / "pods.yaml").write_text(yaml.safe_dump_all(pods, sort_keys=False))
     done = False
     try:
         shell_ok(
-            sandbox_state,
+            docs_sandbox,
             tmp_path,
             collections=readonly_collection,
             script="kubectl create namespace shop\nansible-playbook scene.yml\nkubectl apply -n shop -f pods.yaml\n"
@@ -284,7 +304,7 @@ def test_reclaim_1_to_7(sandbox_state, readonly_collection, tmp_path, cluster, w
             re.sub(r"(?<![\d.])10\.0\.0\.(4|6|117)(?![\d.])", lambda m: ips[m.group(0)], c.text)
             for _block, c in commands
         ]
-        steps = run_commands(sandbox_state, tmp_path, texts, before={audit: drift}, collections=readonly_collection)
+        steps = run_commands(docs_sandbox, tmp_path, texts, before={audit: drift}, collections=readonly_collection)
         for i, (block, command) in enumerate(commands):
             if any("FAILED!" in line for line in command.shown):
                 assert (
@@ -298,13 +318,13 @@ def test_reclaim_1_to_7(sandbox_state, readonly_collection, tmp_path, cluster, w
     finally:
         if not done:  # the test failed, maybe before the page's repair: undo the drift
             shell_ok(
-                sandbox_state,
+                docs_sandbox,
                 tmp_path,
                 collections=readonly_collection,
                 script="ansible-playbook ksyun.kce.audit -e audit_repair=true -e audit_min_age=1s",
             )
         shell_ok(
-            sandbox_state,
+            docs_sandbox,
             tmp_path,
             collections=readonly_collection,
             script="kubectl delete -n shop po --all --wait\n"
@@ -315,9 +335,11 @@ def test_reclaim_1_to_7(sandbox_state, readonly_collection, tmp_path, cluster, w
             "kubectl delete namespace shop --ignore-not-found --wait --timeout=120s",
         )
         shutil.rmtree(audit_dir, ignore_errors=True)
-    assert not cluster.records("shop"), cluster.records("shop")
+    assert not docs_cluster.records("shop"), docs_cluster.records("shop")
     held = {
-        eni["id"] for eni in cluster.enis().values() if (eni.get("name") or "").startswith("kcefip_sandbox_ex_shop")
+        eni["id"]
+        for eni in docs_cluster.enis().values()
+        if (eni.get("name") or "").startswith("kcefip_sandbox_ex_shop")
     }
     assert not held, f"ENIs of shop left in the cloud: {held}"
 

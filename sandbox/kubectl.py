@@ -33,16 +33,21 @@ def link(state: dict, out=sys.stderr) -> Path:
     target = path(out)
     dest = bin_dir(state) / "kubectl"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if not (dest.is_symlink() and os.readlink(dest) == str(target)):
-        tmp = dest.with_name(".kubectl.tmp")
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(target)
-        tmp.replace(dest)
+    replace_link(dest, target)
     current = cache_dir(state)
     for old in current.parent.glob("apiserver-*"):  # the caches of earlier starts
         if old != current:
             shutil.rmtree(old, ignore_errors=True)
     return dest
+
+
+def replace_link(dest: Path, target: Path) -> None:
+    """Make dest a symbolic link to target, atomically (a shell running the old link never sees none)."""
+    if not (dest.is_symlink() and os.readlink(dest) == str(target)):
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(target)
+        tmp.replace(dest)
 
 
 def cache_dir(state: dict) -> Path:

@@ -13,7 +13,6 @@ a shell that also holds real cloud credentials talks only to the sandbox after t
 Everything lands in ``<sandbox>/bin``: links to kubectl and to the venv's ansible tools (not the whole venv ``bin/``,
 so ``python`` and ``pip`` stay the user's own)."""
 
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -44,11 +43,7 @@ def link_tools(state: dict, venv_bin: Path | None = None) -> Path:
         target, dest = venv_bin / name, folder / name
         if not target.exists():
             raise RuntimeError(f"{target} is missing: the project's venv is incomplete; run `make venv`")
-        if not (dest.is_symlink() and os.readlink(dest) == str(target)):
-            tmp = dest.with_name(f".{name}.tmp")
-            tmp.unlink(missing_ok=True)
-            tmp.symlink_to(target)
-            tmp.replace(dest)
+        kubectl.replace_link(dest, target)
     return folder
 
 

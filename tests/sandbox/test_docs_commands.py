@@ -29,6 +29,7 @@ from sandbox.paths import REPO_ROOT, collections_root, state_dir
 pytestmark = [pytest.mark.controlplane, pytest.mark.xdist_group("docs")]
 
 BLOCKS = {block.name: block for block in all_blocks()}
+RECLAIM_PAGE = [BLOCKS["docs/reclaim.md#%d" % n] for n in range(1, 8)]
 PRODUCT_PAGE = REPO_ROOT / "tests" / "sandbox" / "product_page_statefulset.yaml"
 
 
@@ -77,29 +78,45 @@ def play(tasks):
     )
 
 
-def shell_ok(docs_sandbox, cwd, script, collections=None):
-    out = user_shell(docs_sandbox, cwd, script, collections=collections)
-    assert out.returncode == 0, f"{script}\nexited {out.returncode}:\n{out.stdout[-3000:]}{out.stderr[-2000:]}"
-    return out.stdout
+class User:
+    """The pages' reader: a shell on the docs sandbox (user_shell.py) with the collection installed read-only, working
+    in a folder of its own."""
+
+    def __init__(self, sandbox, collections, cwd):
+        self.sandbox, self.collections, self.cwd = sandbox, collections, cwd
+
+    def ok(self, script):
+        """Run script (a scene, a clean-up); it must succeed. Returns what it printed."""
+        out = user_shell(self.sandbox, self.cwd, script, collections=self.collections)
+        assert out.returncode == 0, f"{script}\nexited {out.returncode}:\n{out.stdout[-3000:]}{out.stderr[-2000:]}"
+        return out.stdout
+
+    def run(self, texts, before=None, cwd=None):
+        """The commands in one shell, as run_commands; one Ran each."""
+        return run_commands(self.sandbox, cwd or self.cwd, texts, collections=self.collections, before=before)
+
+    def reads(self, block, before=None, cwd=None):
+        """Run a block's commands as written and check them against the page."""
+        check(block, self.run([c.text for c in block.commands], before=before, cwd=cwd))
 
 
-def test_sandbox_1(docs_sandbox, readonly_collection):
+@pytest.fixture()
+def user(docs_sandbox, readonly_collection, tmp_path):
+    return User(docs_sandbox, readonly_collection, tmp_path)
+
+
+def test_sandbox_1(user):
     """`make sandbox-up` on a running sandbox says how to use it; `kubectl get nodes` lists the nodes Ready."""
     block = BLOCKS["docs/sandbox.md#1"]
-    check(
-        block, run_commands(docs_sandbox, REPO_ROOT, [c.text for c in block.commands], collections=readonly_collection)
-    )
+    user.reads(block, cwd=REPO_ROOT)
 
 
-def test_sandbox_2(docs_sandbox, readonly_collection, tmp_path, wait_for, docs_cluster):
+def test_sandbox_2(user, tmp_path, wait_for, docs_cluster):
     """Without the NetworkAttachmentDefinition a pod stays ContainerCreating with the node's event; with it back, it
     runs. The sandbox's own NetworkAttachmentDefinition is put back after."""
     block = BLOCKS["docs/sandbox.md#2"]
-    saved = shell_ok(
-        docs_sandbox,
-        tmp_path,
-        collections=readonly_collection,
-        script="kubectl get net-attach-def -n kube-system vpc-cni -o json",
+    saved = user.ok(
+        "kubectl get net-attach-def -n kube-system vpc-cni -o json",
     )
     original = json.loads(saved)
     for key in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
@@ -119,19 +136,16 @@ def test_sandbox_2(docs_sandbox, readonly_collection, tmp_path, wait_for, docs_c
             texts.index("kubectl get po db-0 -owide"): waiting + "=ContainerCreating",
             texts.index("kubectl describe po db-0"): event,
         }
-        check(block, run_commands(docs_sandbox, tmp_path, texts, before=pauses, collections=readonly_collection))
+        check(block, user.run(texts, before=pauses))
     finally:
-        shell_ok(
-            docs_sandbox,
-            tmp_path,
-            collections=readonly_collection,
-            script="kubectl delete po db-0 --ignore-not-found --wait\n"
+        user.ok(
+            "kubectl delete po db-0 --ignore-not-found --wait\n"
             "kubectl replace -f nad.json || kubectl create -f nad.json",
         )
     wait_for("db-0's VpcIP record gone", lambda: not docs_cluster.records("default"), timeout=60)
 
 
-def test_sandbox_3(docs_sandbox, readonly_collection, tmp_path):
+def test_sandbox_3(user, docs_sandbox):
     """A real Argo CD beside the sandbox syncs an Application from a local Git repository. Argo CD is stopped first so
     the block starts it, as on a fresh sandbox, and stopped again after unless it ran before; /tmp/site, the Application
     and the ConfigMap are removed."""
@@ -143,16 +157,10 @@ def test_sandbox_3(docs_sandbox, readonly_collection, tmp_path):
     argocd_run.stop(sandbox_cluster.read_state(root), root)
     shutil.rmtree(site, ignore_errors=True)
     try:
-        check(
-            block,
-            run_commands(docs_sandbox, tmp_path, [c.text for c in block.commands], collections=readonly_collection),
-        )
+        user.reads(block)
     finally:
-        shell_ok(
-            docs_sandbox,
-            tmp_path,
-            collections=readonly_collection,
-            script="kubectl -n argocd delete application site --ignore-not-found --wait\n"
+        user.ok(
+            "kubectl -n argocd delete application site --ignore-not-found --wait\n"
             "kubectl delete cm demo --ignore-not-found --wait",
         )
         shutil.rmtree(site, ignore_errors=True)
@@ -163,7 +171,7 @@ def test_sandbox_3(docs_sandbox, readonly_collection, tmp_path):
             assert not any(pid and processes.alive(pid) for pid in pids), f"Argo CD's processes outlived stop: {pids}"
 
 
-def test_fixed_ip_1(docs_sandbox, readonly_collection, tmp_path, docs_cluster, wait_for):
+def test_fixed_ip_1(user, tmp_path, docs_cluster, wait_for):
     """Pre-provisioning: the page's task reserves 10.0.0.236 for sts-0, the product page's StatefulSet (as sts.yaml,
     pinned to the zone) starts with it. After: the StatefulSet deleted, the IP freed with reclaim_manual."""
     block = BLOCKS["docs/fixed-ip.md#1"]
@@ -175,31 +183,22 @@ def test_fixed_ip_1(docs_sandbox, readonly_collection, tmp_path, docs_cluster, w
     sts["spec"]["selector"]["matchLabels"] = sts["spec"]["template"]["metadata"]["labels"] = {"ksyun-app": "sts"}
     sts["spec"]["template"]["spec"]["nodeSelector"] = {"topology.kubernetes.io/zone": "cn-beijing-6a"}
     (tmp_path / "sts.yaml").write_text(yaml.safe_dump(sts, sort_keys=False))
-    shell_ok(docs_sandbox, tmp_path, collections=readonly_collection, script="ansible-playbook reserve.yml")
+    user.ok("ansible-playbook reserve.yml")
     try:
-        check(
-            block,
-            run_commands(docs_sandbox, tmp_path, [c.text for c in block.commands], collections=readonly_collection),
-        )
+        user.reads(block)
     finally:
-        shell_ok(
-            docs_sandbox,
-            tmp_path,
-            collections=readonly_collection,
-            script="kubectl delete sts sts --ignore-not-found --wait\n",
+        user.ok(
+            "kubectl delete sts sts --ignore-not-found --wait\n",
         )
         wait_for("sts-0 gone", lambda: not docs_cluster.core.list_namespaced_pod("default").items, timeout=120)
-        freed = shell_ok(
-            docs_sandbox,
-            tmp_path,
-            collections=readonly_collection,
-            script="ansible-playbook ksyun.kce.reclaim_manual -e reclaim_ip=10.0.0.236",
+        freed = user.ok(
+            "ansible-playbook ksyun.kce.reclaim_manual -e reclaim_ip=10.0.0.236",
         )
         assert "freed 10.0.0.236" in freed, freed[-2000:]
     assert not docs_cluster.records("default"), docs_cluster.records("default")
 
 
-def test_fixed_ip_2(docs_sandbox, readonly_collection, tmp_path):
+def test_fixed_ip_2(user, tmp_path):
     """Another API group: the page's tasks install the CRDs in fixed-ip.example.com and write a record there; kubectl
     lists both groups. After: the record and that group's CRDs deleted."""
     block = BLOCKS["docs/fixed-ip.md#2"]
@@ -210,19 +209,13 @@ def test_fixed_ip_2(docs_sandbox, readonly_collection, tmp_path):
         dict(tasks[0], **{"ksyun.kce.fixed_ip_crds": dict(tasks[0]["ksyun.kce.fixed_ip_crds"], state="absent")}),
     ]
     (tmp_path / "undo.yml").write_text(play(undo))
-    shell_ok(docs_sandbox, tmp_path, collections=readonly_collection, script="ansible-playbook group.yml")
+    user.ok("ansible-playbook group.yml")
     try:
-        check(
-            block,
-            run_commands(docs_sandbox, tmp_path, [c.text for c in block.commands], collections=readonly_collection),
-        )
+        user.reads(block)
     finally:
-        shell_ok(docs_sandbox, tmp_path, collections=readonly_collection, script="ansible-playbook undo.yml")
-    left = shell_ok(
-        docs_sandbox,
-        tmp_path,
-        collections=readonly_collection,
-        script="kubectl api-resources --api-group=fixed-ip.example.com -o name",
+        user.ok("ansible-playbook undo.yml")
+    left = user.ok(
+        "kubectl api-resources --api-group=fixed-ip.example.com -o name",
     )
     assert not left.strip(), left
 
@@ -258,7 +251,7 @@ def _ago(days):
     return (datetime.now(timezone.utc) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_reclaim_1_to_7(docs_sandbox, readonly_collection, tmp_path, docs_cluster, wait_for):
+def test_reclaim_1_to_7(user, tmp_path, docs_cluster):
     """The whole reclaim page, one block after another as a user reads it. Its scene: namespace shop with cache-0
     running and db-0 (shared, released 8 days ago) and db-1 (exclusive, released 2 days ago), both kept 7 days (their
     IPs reserved with ksyun.kce.fixed_ip as fixed-ip.md shows, the pods run and are deleted, then the release times
@@ -278,11 +271,8 @@ def test_reclaim_1_to_7(docs_sandbox, readonly_collection, tmp_path, docs_cluste
     (tmp_path / "pods.yaml").write_text(yaml.safe_dump_all(pods, sort_keys=False))
     done = False
     try:
-        shell_ok(
-            docs_sandbox,
-            tmp_path,
-            collections=readonly_collection,
-            script="kubectl create namespace shop\nansible-playbook scene.yml\nkubectl apply -n shop -f pods.yaml\n"
+        user.ok(
+            "kubectl create namespace shop\nansible-playbook scene.yml\nkubectl apply -n shop -f pods.yaml\n"
             "kubectl wait -n shop --for=condition=Ready po --all --timeout=120s\n"
             "kubectl delete -n shop po db-0 db-1 --wait\n"
             f"kubectl wait -n shop --for=jsonpath='{{.status.phase}}'=Reserved podeniip/{db0} podeni/db-1 --timeout=60s\n"
@@ -293,7 +283,7 @@ def test_reclaim_1_to_7(docs_sandbox, readonly_collection, tmp_path, docs_cluste
         )
         # One shell for the whole page, as a user reads it ($cols of the first block is used later). Before the
         # audit's block: the drift it finds, made a moment before (the page says so), with the shell's own KSYUN_*.
-        blocks = BLOCKS_OF_RECLAIM()
+        blocks = RECLAIM_PAGE
         commands = [(block, command) for block in blocks for command in block.commands]
         (tmp_path / "drift.py").write_text(DRIFT)
         audit = next(i for i, (block, _command) in enumerate(commands) if block.number == 6)
@@ -304,7 +294,7 @@ def test_reclaim_1_to_7(docs_sandbox, readonly_collection, tmp_path, docs_cluste
             re.sub(r"(?<![\d.])10\.0\.0\.(4|6|117)(?![\d.])", lambda m: ips[m.group(0)], c.text)
             for _block, c in commands
         ]
-        steps = run_commands(docs_sandbox, tmp_path, texts, before={audit: drift}, collections=readonly_collection)
+        steps = user.run(texts, before={audit: drift})
         for i, (block, command) in enumerate(commands):
             if any("FAILED!" in line for line in command.shown):
                 assert (
@@ -317,17 +307,11 @@ def test_reclaim_1_to_7(docs_sandbox, readonly_collection, tmp_path, docs_cluste
         assert (audit_dir / "report.html").is_file()
     finally:
         if not done:  # the test failed, maybe before the page's repair: undo the drift
-            shell_ok(
-                docs_sandbox,
-                tmp_path,
-                collections=readonly_collection,
-                script="ansible-playbook ksyun.kce.audit -e audit_repair=true -e audit_min_age=1s",
+            user.ok(
+                "ansible-playbook ksyun.kce.audit -e audit_repair=true -e audit_min_age=1s",
             )
-        shell_ok(
-            docs_sandbox,
-            tmp_path,
-            collections=readonly_collection,
-            script="kubectl delete -n shop po --all --wait\n"
+        user.ok(
+            "kubectl delete -n shop po --all --wait\n"
             f"for ip in {db0} {cache0}; do kubectl get -n shop podeniip $ip -o name >/dev/null 2>&1 &&"
             " ansible-playbook ksyun.kce.reclaim_manual -e reclaim_ip=$ip; done\n"
             "kubectl get -n shop podeni db-1 -o name >/dev/null 2>&1 &&"
@@ -342,7 +326,3 @@ def test_reclaim_1_to_7(docs_sandbox, readonly_collection, tmp_path, docs_cluste
         if (eni.get("name") or "").startswith("kcefip_sandbox_ex_shop")
     }
     assert not held, f"ENIs of shop left in the cloud: {held}"
-
-
-def BLOCKS_OF_RECLAIM():  # noqa: N802 - a list, named like the constant it stands for
-    return [BLOCKS["docs/reclaim.md#%d" % n] for n in range(1, 8)]
